@@ -1,0 +1,21 @@
+/**
+ * Every NATS stream and subject the platform uses, in one place. Subjects embed ids that the
+ * schemas above restrict to [a-z0-9-], so they can never contain NATS wildcards or dots.
+ */
+export const STREAMS = {
+  builds: 'BUILDS',
+  buildEvents: 'BUILD_EVENTS',
+  buildLogs: 'BUILD_LOGS',
+} as const;
+
+export const subjects = {
+  /** Work queue: one subject per region, consumed by that region's dispatcher. */
+  buildJob: (region: string) => `builds.jobs.${region}`,
+  buildJobsAll: 'builds.jobs.>',
+  buildEvent: (deploymentId: string) => `builds.events.${deploymentId}`,
+  buildEventsAll: 'builds.events.>',
+  buildLog: (deploymentId: string) => `builds.logs.${deploymentId}`,
+  buildLogsAll: 'builds.logs.>',
+  /** Core NATS (not persisted): asks the runner holding a build to stop it. */
+  buildCancel: (deploymentId: string) => `builds.cancel.${deploymentId}`,
+} as const;
