@@ -28,7 +28,8 @@ const noShellStrings = {
       message: 'shell: true turns arguments into a shell string. Pass an argument array instead.',
     },
     {
-      selector: "CallExpression[callee.property.name=/^(exec|execSync)$/][callee.object.name=/child_?process/i]",
+      selector:
+        'CallExpression[callee.property.name=/^(exec|execSync)$/][callee.object.name=/child_?process/i]',
       message: 'Use execFile or spawn with an argument array: never a shell string.',
     },
   ],

@@ -2,8 +2,26 @@ import { z } from 'zod';
 
 /** Names a project's production host, so it must be a DNS label that can never collide with ours. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  'www', 'api', 'admin', 'app', 'dashboard', 'edge', 'static', 'assets', 'cdn', 'mail', 'status',
-  'docs', 'help', 'support', 'login', 'auth', 'metrics', 'internal', 'localhost', 'deploysphere',
+  'www',
+  'api',
+  'admin',
+  'app',
+  'dashboard',
+  'edge',
+  'static',
+  'assets',
+  'cdn',
+  'mail',
+  'status',
+  'docs',
+  'help',
+  'support',
+  'login',
+  'auth',
+  'metrics',
+  'internal',
+  'localhost',
+  'deploysphere',
 ]);
 
 export const SlugSchema = z
