@@ -26,7 +26,7 @@ export async function startS3rver(opts: {
     port: opts.port ?? 0,
     directory: opts.directory,
     silent: true,
-    configureBuckets: opts.buckets.map((name) => ({ name })),
+    configureBuckets: opts.buckets.map((name) => ({ name, configs: [] })),
   });
   const address = await server.run();
   return {

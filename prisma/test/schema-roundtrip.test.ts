@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeploymentPhaseSchema, DeploymentStatusSchema } from '@deploysphere/contracts';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@deploysphere/stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db, DeploymentPhase, DeploymentStatus } from '../src/index.js';
+import { migrate } from '../src/migrator.js';
+
+// Proves schema.prisma and the SQL migrations describe the same database: every model's every
+// field is written through the generated client, read back equal, and matches a real column.
+
+let dir: string;
+let server: EmbeddedPostgresHandle;
+let db: Db;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ds-roundtrip-'));
+  server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg') });
+  await migrate(server.url);
+  db = createDb(server.url);
+});
+afterAll(async () => {
+  await db?.$disconnect();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function columnsOf(table: string): Promise<string[]> {
+  const rows = await db.$queryRaw<{ column_name: string }[]>`
+    SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ${table}`;
+  return rows.map((r) => r.column_name).sort();
+}
+
+async function enumValues(name: string): Promise<string[]> {
+  const rows = await db.$queryRaw<{ enumlabel: string }[]>`
+    SELECT e.enumlabel FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typname = ${name}
+    ORDER BY e.enumsortorder`;
+  return rows.map((r) => r.enumlabel);
+}
+
+describe('schema.prisma and the migrated database agree', () => {
+  it('round-trips every field of every model', async () => {
+    const now = new Date('2026-01-02T03:04:05.678Z');
+    const project = {
+      id: 'prj_roundtrip',
+      slug: 'round-trip',
+      repoUrl: 'https://example.com/a/b.git',
+      gitRef: 'main',
+      installCommand: 'npm ci',
+      buildCommand: 'npm run build',
+      outputDir: 'dist',
+      rootDir: 'apps/web',
+      regions: ['eu-west-1', 'us-east-1'],
+      productionDeploymentId: 'abcdefghijklmnopqrstuvwx',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const envVar = {
+      projectId: project.id,
+      key: 'API_KEY',
+      ciphertext: 'v1:abc',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const deployment = {
+      id: 'abcdefghijklmnopqrstuvwx',
+      projectId: project.id,
+      status: DeploymentStatus.ready,
+      phase: DeploymentPhase.activate,
+      gitRef: 'main',
+      commitSha: 'a'.repeat(40),
+      regions: ['eu-west-1', 'us-east-1'],
+      outputDir: 'dist',
+      error: 'none',
+      files: 12,
+      bytes: 12_345_678_901n,
+      uploadedBytes: 42n,
+      phaseDurationsMs: { clone: 1, install: 2 },
+      createdAt: now,
+      startedAt: now,
+      finishedAt: now,
+      lastHeartbeatAt: now,
+    };
+    const domain = { hostname: 'www.example.com', projectId: project.id, createdAt: now };
+
+    await db.project.create({ data: project });
+    await db.envVar.create({ data: envVar });
+    await db.deployment.create({ data: deployment });
+    await db.customDomain.create({ data: domain });
+
+    const cases = [
+      ['Project', await db.project.findUniqueOrThrow({ where: { id: project.id } }), project],
+      [
+        'EnvVar',
+        await db.envVar.findUniqueOrThrow({
+          where: { projectId_key: { projectId: project.id, key: 'API_KEY' } },
+        }),
+        envVar,
+      ],
+      ['Deployment', await db.deployment.findUniqueOrThrow({ where: { id: deployment.id } }), deployment],
+      [
+        'CustomDomain',
+        await db.customDomain.findUniqueOrThrow({ where: { hostname: domain.hostname } }),
+        domain,
+      ],
+    ] as const;
+
+    for (const [table, read, written] of cases) {
+      // @updatedAt overrides what we wrote, so compare it only for presence.
+      const { updatedAt: _r, ...readRest } = read as Record<string, unknown>;
+      const { updatedAt: _w, ...writtenRest } = written as Record<string, unknown>;
+      expect(readRest, table).toEqual(writtenRest);
+      expect(Object.keys(read).sort(), `${table}: client fields vs. database columns`).toEqual(
+        await columnsOf(table),
+      );
+    }
+  });
+
+  it('nullable fields accept null', async () => {
+    await db.project.create({
+      data: {
+        id: 'prj_nulls',
+        slug: 'nulls',
+        repoUrl: 'x',
+        installCommand: 'i',
+        buildCommand: 'b',
+        regions: ['us-east-1'],
+      },
+    });
+    const d = await db.deployment.create({
+      data: { id: 'zyxwvutsrqponmlkjihgfedc', projectId: 'prj_nulls', regions: [] },
+    });
+    expect(d).toMatchObject({
+      status: 'queued',
+      phase: null,
+      commitSha: null,
+      bytes: null,
+      phaseDurationsMs: null,
+    });
+  });
+
+  it('has the enums the contracts define, in the same order', async () => {
+    expect(await enumValues('DeploymentStatus')).toEqual(DeploymentStatusSchema.options);
+    expect(Object.values(DeploymentStatus)).toEqual(DeploymentStatusSchema.options);
+    expect(await enumValues('DeploymentPhase')).toEqual(DeploymentPhaseSchema.options);
+    expect(Object.values(DeploymentPhase)).toEqual(DeploymentPhaseSchema.options);
+  });
+});

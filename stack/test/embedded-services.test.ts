@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive, startEmbeddedPostgres, startNatsServer } from '../src/index.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ds-stack-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('embedded PostgreSQL', () => {
+  it('keeps its data across a restart on the same directory', async () => {
+    const dataDir = join(dir, 'pg');
+    const first = await startEmbeddedPostgres({ dataDir });
+    const c1 = new pg.Client({ connectionString: first.url });
+    await c1.connect();
+    await c1.query('CREATE TABLE kept (v text)');
+    await c1.query("INSERT INTO kept VALUES ('still here')");
+    await c1.end();
+    await first.stop();
+
+    const second = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect(second.url).not.toBe(first.url); // a new free port each time
+      const c2 = new pg.Client({ connectionString: second.url });
+      await c2.connect();
+      const { rows } = await c2.query('SELECT v FROM kept');
+      await c2.end();
+      expect(rows).toEqual([{ v: 'still here' }]);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('embedded NATS', () => {
+  it('runs JetStream, keeps streams across a restart, and leaves no process behind', async () => {
+    const storeDir = join(dir, 'nats');
+    const first = await startNatsServer({ storeDir });
+    const nc = await connect({ servers: first.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'KEEP', subjects: ['keep.>'] });
+    await jetstream(nc).publish('keep.a', 'hello');
+    await nc.close();
+    await first.stop();
+
+    const second = await startNatsServer({ storeDir });
+    const nc2 = await connect({ servers: second.url });
+    try {
+      const info = await (await jetstreamManager(nc2)).streams.info('KEEP');
+      expect(info.state.messages).toBe(1);
+    } finally {
+      await nc2.close();
+      await second.stop();
+    }
+  });
+
+  it('reports a start failure with what the server printed', async () => {
+    const blocker = await startNatsServer({ storeDir: join(dir, 'nats-a') });
+    const port = Number(new URL(blocker.url).port);
+    try {
+      await expect(startNatsServer({ storeDir: join(dir, 'nats-b'), port })).rejects.toThrow(
+        /exited with code/,
+      );
+    } finally {
+      await blocker.stop();
+    }
+    expect(isAlive(process.pid)).toBe(true);
+  });
+});
