@@ -24,7 +24,12 @@ export function parseConfig<S extends z.ZodType>(
     const got = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
     return `  ${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(truncate(got))})`}`;
   });
-  throw new ConfigError(`Invalid ${service} configuration:\n${lines.join('\n')}`);
+  throw configError(service, lines);
+}
+
+/** The one message format for configuration problems: a heading, then one line per variable. */
+export function configError(service: string, lines: string[]): ConfigError {
+  return new ConfigError(`Invalid ${service} configuration:\n${lines.join('\n')}`);
 }
 
 function truncate(value: string): string {

@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { requireAdminToken } from './plugins/auth.js';
+import { dashboard } from './plugins/dashboard.js';
+import { errorHandler } from './plugins/error-handler.js';
+import { httpMetrics } from './plugins/metrics.js';
+import { healthRoutes } from './routes/health.js';
+import { regionRoutes } from './routes/regions.js';
+import { ReadinessService } from './services/readiness.js';
+
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
+
+/** Request bodies above this answer 413; the largest legitimate body (a project with env) is far below. */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * The control plane as a Fastify plugin. `server.ts` and the local platform only create the
+ * instance, register this, and listen; tests register it on their own instance.
+ */
+export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
+  await fastify.register(errorHandler);
+  await fastify.register(httpMetrics, { registry: ctx.metrics });
+  await fastify.register(websocket);
+
+  const readiness = new ReadinessService({ ...ctx, edgeUrl: ctx.config.edgeUrl });
+  await fastify.register(healthRoutes, { readiness });
+
+  await fastify.register(
+    async (api) => {
+      requireAdminToken(api, ctx.config.adminToken);
+      await api.register(regionRoutes, { config: ctx.config });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await fastify.register(dashboard, { root: ctx.config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
+}

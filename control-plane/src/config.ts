@@ -1,0 +1,189 @@
+import {
+  configError,
+  DEFAULT_REGIONS,
+  envBoolean,
+  envInt,
+  envPort,
+  envUrl,
+  parseConfig,
+  RegionSchema,
+  type Region,
+  type StorageTarget,
+} from '@deploysphere/contracts';
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** REGIONS is a JSON array of {id, name, latitude, longitude}; unset means the three defaults. */
+export const envRegions = z
+  .string()
+  .optional()
+  .transform((raw, ctx): Region[] => {
+    if (raw === undefined || raw.trim() === '') return [...DEFAULT_REGIONS];
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON array of {id, name, latitude, longitude}' });
+      return z.NEVER;
+    }
+    const parsed = z.array(RegionSchema).min(1).safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || 'value'}: ${issue.message}` });
+      return z.NEVER;
+    }
+    const ids = parsed.data.map((r) => r.id);
+    if (new Set(ids).size !== ids.length) {
+      ctx.addIssue({ code: 'custom', message: 'region ids must be unique' });
+      return z.NEVER;
+    }
+    return parsed.data;
+  });
+
+/** `us-east-1` → `S3_US_EAST_1_`: the prefix of a region's storage variables. */
+export function storageEnvPrefix(regionId: string): string {
+  return `S3_${regionId.toUpperCase().replace(/-/g, '_')}_`;
+}
+
+export interface RegionStorageEnv {
+  region: string;
+  endpoint?: string;
+  bucket?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+}
+
+/**
+ * Reads each region's S3_<REGION>_ENDPOINT / _BUCKET / _ACCESS_KEY_ID / _SECRET_ACCESS_KEY /
+ * _FORCE_PATH_STYLE. Problems are reported with the variable's name.
+ */
+export function readRegionStorageEnv(
+  env: Record<string, string | undefined>,
+  regions: readonly Region[],
+): { storage: RegionStorageEnv[]; problems: string[] } {
+  const problems: string[] = [];
+  const storage = regions.map((region) => {
+    const prefix = storageEnvPrefix(region.id);
+    const get = (name: string) => {
+      const v = env[prefix + name];
+      return v === undefined || v === '' ? undefined : v;
+    };
+    const endpoint = get('ENDPOINT');
+    if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
+      problems.push(
+        `  ${prefix}ENDPOINT: expected an http:// or https:// URL (got ${JSON.stringify(endpoint)})`,
+      );
+    }
+    const bucket = get('BUCKET');
+    if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      problems.push(`  ${prefix}BUCKET: expected an S3 bucket name, 3-63 lowercase characters`);
+    }
+    const accessKeyId = get('ACCESS_KEY_ID');
+    const secretAccessKey = get('SECRET_ACCESS_KEY');
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      problems.push(`  ${prefix}ACCESS_KEY_ID and ${prefix}SECRET_ACCESS_KEY must be set together`);
+    }
+    const pathStyle = get('FORCE_PATH_STYLE');
+    return {
+      region: region.id,
+      ...(endpoint ? { endpoint } : {}),
+      ...(bucket ? { bucket } : {}),
+      ...(accessKeyId ? { accessKeyId } : {}),
+      ...(secretAccessKey ? { secretAccessKey } : {}),
+      forcePathStyle: pathStyle === undefined ? endpoint !== undefined : pathStyle === 'true',
+    };
+  });
+  return { storage, problems };
+}
+
+const ControlPlaneEnvSchema = z.object({
+  PORT: envPort(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  DATABASE_URL: envUrl(['postgres', 'postgresql']).refine((v) => v !== undefined, 'is required'),
+  NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']).refine((v) => v !== undefined, 'is required'),
+  CLICKHOUSE_URL: envUrl(['http', 'https']),
+  CLICKHOUSE_CHDB_PATH: z.string().min(1).optional(),
+  ROOT_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/, 'expected a lowercase domain name like deploysphere.app')
+    .default('localhost'),
+  EDGE_URL: envUrl(['http', 'https']),
+  DEPLOYSPHERE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  DASHBOARD_DIR: z.string().optional(),
+  EDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  CLOUDFLARE_ACCOUNT_ID: z.string().min(1).optional(),
+  CLOUDFLARE_KV_NAMESPACE_ID: z.string().min(1).optional(),
+  CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
+  ALLOW_LOCAL_REPOS: envBoolean(false),
+  REGIONS: envRegions,
+  BUILD_CONCURRENCY: envInt(2, 1),
+});
+
+export interface ControlPlaneConfig {
+  host: string;
+  port: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  databaseUrl: string;
+  natsUrl: string;
+  clickhouse: { url: string } | { chdbPath: string };
+  rootDomain: string;
+  /** Base URL of the edge; its /healthz on the bare root domain is part of /readyz. */
+  edgeUrl?: string;
+  adminToken: string;
+  /** Bearer token the edge presents when it posts request metrics; unset disables the endpoint. */
+  edgeMetricsToken?: string;
+  dashboardDir?: string;
+  allowLocalRepos: boolean;
+  regions: Region[];
+  storage: StorageTarget[];
+  buildConcurrency: number;
+  /** Workers KV through the REST API (standalone control plane only). */
+  cloudflare?: { accountId: string; namespaceId: string; apiToken: string };
+}
+
+/** The standalone control plane's configuration (`control-plane/src/server.ts`). */
+export function loadControlPlaneConfig(env: Record<string, string | undefined>): ControlPlaneConfig {
+  const parsed = parseConfig(ControlPlaneEnvSchema, env, 'control plane');
+  const { storage, problems } = readRegionStorageEnv(env, parsed.REGIONS);
+  for (const s of storage) {
+    if (!s.bucket) problems.push(`  ${storageEnvPrefix(s.region)}BUCKET: is required for region ${s.region}`);
+  }
+  if (!parsed.CLICKHOUSE_URL && !parsed.CLICKHOUSE_CHDB_PATH) {
+    problems.push('  CLICKHOUSE_URL: is required (or CLICKHOUSE_CHDB_PATH for embedded chDB)');
+  }
+  const cf = [parsed.CLOUDFLARE_ACCOUNT_ID, parsed.CLOUDFLARE_KV_NAMESPACE_ID, parsed.CLOUDFLARE_API_TOKEN];
+  if (cf.some((v) => v === undefined)) {
+    problems.push(
+      '  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN: all are required, ' +
+        'so the control plane can write route records to Workers KV',
+    );
+  }
+  if (problems.length > 0) throw configError('control plane', problems);
+  return {
+    host: parsed.HOST,
+    port: parsed.PORT,
+    logLevel: parsed.LOG_LEVEL,
+    databaseUrl: parsed.DATABASE_URL!,
+    natsUrl: parsed.NATS_URL!,
+    clickhouse: parsed.CLICKHOUSE_URL
+      ? { url: parsed.CLICKHOUSE_URL }
+      : { chdbPath: parsed.CLICKHOUSE_CHDB_PATH! },
+    rootDomain: parsed.ROOT_DOMAIN,
+    ...(parsed.EDGE_URL ? { edgeUrl: parsed.EDGE_URL } : {}),
+    adminToken: parsed.DEPLOYSPHERE_ADMIN_TOKEN,
+    ...(parsed.EDGE_METRICS_TOKEN ? { edgeMetricsToken: parsed.EDGE_METRICS_TOKEN } : {}),
+    cloudflare: {
+      accountId: parsed.CLOUDFLARE_ACCOUNT_ID!,
+      namespaceId: parsed.CLOUDFLARE_KV_NAMESPACE_ID!,
+      apiToken: parsed.CLOUDFLARE_API_TOKEN!,
+    },
+    ...(parsed.DASHBOARD_DIR ? { dashboardDir: parsed.DASHBOARD_DIR } : {}),
+    allowLocalRepos: parsed.ALLOW_LOCAL_REPOS,
+    regions: parsed.REGIONS,
+    storage: storage.map((s) => ({ ...s, bucket: s.bucket! })),
+    buildConcurrency: parsed.BUILD_CONCURRENCY,
+  };
+}

@@ -1,0 +1,18 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Db } from '@deploysphere/db';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
+import type { ControlPlaneConfig } from './config.js';
+import type { RegionStorage } from './infra/storage.js';
+import type { RouteStore } from './routing/route-store.js';
+
+/** Everything the control plane's routes and services share, built once per process. */
+export interface AppContext {
+  config: ControlPlaneConfig;
+  db: Db;
+  nats: NatsConnection;
+  clickhouse: ClickHouseClient;
+  storage: RegionStorage;
+  metrics: Registry;
+  routes: RouteStore;
+}

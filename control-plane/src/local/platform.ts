@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { StorageTarget } from '@deploysphere/contracts';
+import { migrate } from '@deploysphere/db';
+import { startLocalEdge } from '@deploysphere/edge/local';
+import { S3RVER_CREDENTIALS, startEmbeddedPostgres, startNatsServer, startS3rver } from '@deploysphere/stack';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { app, BODY_LIMIT_BYTES } from '../app.js';
+import type { ControlPlaneConfig } from '../config.js';
+import { createContext } from '../create-context.js';
+import { resolveAdminToken } from './admin-token.js';
+import type { LocalPlatformConfig } from './config.js';
+import { assertPortFree } from './ports.js';
+import { redactUrl, StartupError } from './startup-error.js';
+
+export interface PlatformHandle {
+  controlPlaneUrl: string;
+  edgeUrl: string;
+  /** How a project's production URL looks, e.g. http://<slug>.localhost:8787 */
+  siteUrlPattern: string;
+  adminToken: string;
+  config: ControlPlaneConfig;
+  fastify: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+/** One line per component as it comes up: what it is and how long it took. */
+export type Progress = (component: string, detail: string, ms: number) => void;
+
+type Stopper = { name: string; stop: () => Promise<void> };
+
+/**
+ * Brings up the whole platform on one machine. Each dependency is the configured service when
+ * its setting is present, else an embedded one with its data under DATA_DIR on a free port.
+ * On any failure everything already started is stopped again before the error propagates.
+ */
+export async function startPlatform(
+  config: LocalPlatformConfig,
+  progress: Progress = () => {},
+): Promise<PlatformHandle> {
+  const dataDir = config.DATA_DIR;
+  const shown = (p: string) => relative(process.cwd(), p) || '.';
+  const started: Stopper[] = [];
+  const stopAll = async () => {
+    for (const s of started.splice(0).reverse()) {
+      await s.stop().catch(() => undefined);
+    }
+  };
+
+  const step = async <T>(component: string, run: () => Promise<[T, string]>): Promise<T> => {
+    const t0 = performance.now();
+    const [value, detail] = await run();
+    progress(component, detail, performance.now() - t0);
+    return value;
+  };
+
+  try {
+    await mkdir(dataDir, { recursive: true });
+    await assertPortFree('PORT', config.HOST, config.PORT);
+    await assertPortFree('EDGE_PORT', config.HOST, config.EDGE_PORT);
+    const adminToken = await resolveAdminToken(dataDir, config.DEPLOYSPHERE_ADMIN_TOKEN);
+
+    const databaseUrl = step('postgres', async () => {
+      if (config.DATABASE_URL) return [config.DATABASE_URL, `configured ${redactUrl(config.DATABASE_URL)}`];
+      const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres') });
+      started.push({ name: 'postgres', stop: pg.stop });
+      return [pg.url, `embedded on ${new URL(pg.url).host}, data in ${shown(join(dataDir, 'postgres'))}`];
+    });
+
+    const natsUrl = step('nats', async () => {
+      if (config.NATS_URL) return [config.NATS_URL, `configured ${redactUrl(config.NATS_URL)}`];
+      const nats = await startNatsServer({ storeDir: join(dataDir, 'nats') });
+      started.push({ name: 'nats', stop: nats.stop });
+      return [
+        nats.url,
+        `embedded JetStream on ${new URL(nats.url).host}, store in ${shown(join(dataDir, 'nats'))}`,
+      ];
+    });
+
+    const storage = Promise.all(
+      config.storage.map((s) =>
+        step(`s3 ${s.region}`, async (): Promise<[StorageTarget, string]> => {
+          if (s.endpoint) {
+            return [{ ...s, bucket: s.bucket! }, `configured ${s.endpoint} bucket ${s.bucket}`];
+          }
+          if (s.bucket) {
+            return [{ ...s, bucket: s.bucket }, `AWS S3 bucket ${s.bucket}`];
+          }
+          const bucket = `deploysphere-${s.region}`;
+          const directory = join(dataDir, 's3', s.region);
+          const server = await startS3rver({ directory, buckets: [bucket], host: config.HOST });
+          started.push({ name: `s3 ${s.region}`, stop: server.stop });
+          return [
+            {
+              region: s.region,
+              endpoint: server.endpoint,
+              bucket,
+              forcePathStyle: true,
+              ...S3RVER_CREDENTIALS,
+            },
+            `embedded s3rver on ${new URL(server.endpoint).host}, bucket ${bucket}`,
+          ];
+        }),
+      ),
+    );
+
+    // Settled together so one failure does not leave the others' children unrecorded.
+    const [dbResult, natsResult, storageResult] = await Promise.allSettled([databaseUrl, natsUrl, storage]);
+    for (const r of [dbResult, natsResult, storageResult]) if (r.status === 'rejected') throw r.reason;
+    const resolvedDb = (dbResult as PromiseFulfilledResult<string>).value;
+    const resolvedNats = (natsResult as PromiseFulfilledResult<string>).value;
+    const targets = (storageResult as PromiseFulfilledResult<StorageTarget[]>).value;
+
+    await step('migrations', async () => {
+      try {
+        const { applied } = await migrate(resolvedDb);
+        return [undefined, applied.length ? `applied ${applied.join(', ')}` : 'up to date'];
+      } catch (err) {
+        if (!config.DATABASE_URL) throw err;
+        throw new StartupError(
+          'DATABASE_URL',
+          `DATABASE_URL=${redactUrl(config.DATABASE_URL)} could not be used: ${(err as Error).message || String(err)}. ` +
+            'Check the host, port, credentials and database name, or unset DATABASE_URL to use the embedded PostgreSQL.',
+          { cause: err },
+        );
+      }
+    });
+
+    const controlPlaneUrl = `http://${displayHost(config.HOST)}:${config.PORT}`;
+    // The edge proves itself to the control plane with a token derived from the admin token,
+    // so the admin token itself never sits in the worker's environment.
+    const edgeMetricsToken = createHash('sha256').update(`edge-metrics:${adminToken}`).digest('hex');
+
+    const edge = await step('edge', async () => {
+      const regions = config.REGIONS.map((r) => {
+        const t = targets.find((x) => x.region === r.id)!;
+        return { ...r, endpoint: t.endpoint ?? `https://s3.${r.id}.amazonaws.com`, bucket: t.bucket };
+      });
+      const first = targets[0]!;
+      const handle = await startLocalEdge({
+        host: config.HOST,
+        port: config.EDGE_PORT,
+        kvPersistDir: join(dataDir, 'edge-kv'),
+        rootDomain: config.ROOT_DOMAIN,
+        regions,
+        devMode: true,
+        metricsUrl: controlPlaneUrl,
+        metricsToken: edgeMetricsToken,
+        s3Credentials: {
+          accessKeyId: first.accessKeyId ?? '',
+          secretAccessKey: first.secretAccessKey ?? '',
+        },
+      });
+      started.push({ name: 'edge', stop: handle.stop });
+      return [
+        handle,
+        `workerd via Miniflare on ${new URL(handle.url).host}, KV in ${shown(join(dataDir, 'edge-kv'))}`,
+      ];
+    });
+
+    const cpConfig: ControlPlaneConfig = {
+      host: config.HOST,
+      port: config.PORT,
+      logLevel: config.LOG_LEVEL,
+      databaseUrl: resolvedDb,
+      natsUrl: resolvedNats,
+      clickhouse: config.CLICKHOUSE_URL
+        ? { url: config.CLICKHOUSE_URL }
+        : { chdbPath: join(dataDir, 'clickhouse') },
+      rootDomain: config.ROOT_DOMAIN,
+      edgeUrl: edge.url,
+      edgeMetricsToken,
+      adminToken,
+      allowLocalRepos: config.ALLOW_LOCAL_REPOS,
+      regions: config.REGIONS,
+      storage: targets,
+      buildConcurrency: config.BUILD_CONCURRENCY,
+    };
+
+    const fastify = await step('control plane', async () => {
+      const ctx = await createContext(cpConfig, edge.routes);
+      const instance = Fastify({
+        logger: { level: config.LOG_LEVEL },
+        bodyLimit: BODY_LIMIT_BYTES,
+        forceCloseConnections: true,
+      });
+      instance.addHook('onClose', () => ctx.close());
+      started.push({ name: 'control plane', stop: () => instance.close() });
+      await instance.register(app, ctx);
+      try {
+        await instance.listen({ host: config.HOST, port: config.PORT });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new StartupError(
+            'PORT',
+            `PORT=${config.PORT} is already in use on ${config.HOST}. Stop whatever listens there, or set PORT to a free port.`,
+          );
+        }
+        throw err;
+      }
+      const ch =
+        'url' in cpConfig.clickhouse
+          ? `ClickHouse ${cpConfig.clickhouse.url}`
+          : `chDB in ${shown(cpConfig.clickhouse.chdbPath)}`;
+      return [instance, `Fastify on ${controlPlaneUrl}, ${ch}`];
+    });
+
+    const edgePort = new URL(edge.url).port;
+    return {
+      controlPlaneUrl,
+      edgeUrl: edge.url,
+      siteUrlPattern: `http://<slug>.${config.ROOT_DOMAIN}${edgePort ? `:${edgePort}` : ''}`,
+      adminToken,
+      config: cpConfig,
+      fastify,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+}

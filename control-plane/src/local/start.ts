@@ -1,0 +1,81 @@
+// `npm start`: the whole platform on this machine. Only wiring and terminal output live here.
+import { ConfigError } from '@deploysphere/contracts';
+import { loadLocalPlatformConfig } from './config.js';
+import { startPlatform, type PlatformHandle } from './platform.js';
+import { StartupError } from './startup-error.js';
+
+const STOP_DEADLINE_MS = 9_500;
+const tty = process.stdout.isTTY;
+const green = (s: string) => (tty ? `\x1b[32m${s}\x1b[0m` : s);
+const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`\n${message}\n`);
+  process.exit(exitCode);
+}
+
+let config;
+try {
+  config = loadLocalPlatformConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) fail(err.message, 2);
+  throw err;
+}
+
+process.stdout.write(`${bold('DeploySphere')} starting on this machine (data in ${config.DATA_DIR})\n`);
+let platform: PlatformHandle | undefined;
+let stopping = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) {
+    process.stderr.write(`${signal} again: exiting now\n`);
+    process.exit(130);
+  }
+  stopping = true;
+  process.stdout.write(`\n${signal} received, stopping...\n`);
+  // Children were started by us and are stopped by platform.stop(); the deadline only guards
+  // against a dependency that ignores its stop signal.
+  setTimeout(() => {
+    process.stderr.write('some components did not stop in time; exiting anyway\n');
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
+  // Mid-start, the start-up path below sees `stopping` and stops what it brought up.
+  if (!platform) return;
+  await platform.stop();
+  process.stdout.write('stopped.\n');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  platform = await startPlatform(config, (component, detail, ms) => {
+    process.stdout.write(
+      `  ${green('✓')} ${component.padEnd(18)} ${detail} ${`(${(ms / 1000).toFixed(1)} s)`}\n`,
+    );
+  });
+} catch (err) {
+  if (err instanceof StartupError) fail(`DeploySphere could not start: ${err.message}`, 1);
+  if (err instanceof ConfigError) fail(err.message, 2);
+  const message = err instanceof Error ? err.message : String(err);
+  fail(`DeploySphere could not start: ${message}`, 1);
+}
+
+if (stopping) {
+  await platform.stop();
+  process.stdout.write('stopped.\n');
+  process.exit(0);
+} else {
+  process.stdout.write(
+    [
+      '',
+      `  Dashboard   ${bold(platform.controlPlaneUrl)}`,
+      `  API         ${platform.controlPlaneUrl}/api/v1  (Authorization: Bearer <token>)`,
+      `  Sites       ${bold(platform.siteUrlPattern)}`,
+      `  API token   ${platform.adminToken}`,
+      '',
+      'Ready. Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}

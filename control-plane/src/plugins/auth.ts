@@ -1,0 +1,25 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppError } from '@deploysphere/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/** Compares digests, so neither the token's length nor its bytes leak through timing. */
+export function tokenMatches(presented: string, expected: string): boolean {
+  const a = createHash('sha256').update(presented).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** Every route registered in this encapsulated context requires `Authorization: Bearer <token>`. */
+export function requireAdminToken(app: FastifyInstance, token: string): void {
+  app.addHook('onRequest', async (request) => {
+    const presented = bearerToken(request);
+    if (!presented || !tokenMatches(presented, token)) throw AppError.unauthorized();
+  });
+}
