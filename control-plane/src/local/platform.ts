@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import type { StorageTarget } from '@deploysphere/contracts';
 import { migrate } from '@deploysphere/db';
 import { startLocalEdge } from '@deploysphere/edge/local';
-import { S3RVER_CREDENTIALS, startEmbeddedPostgres, startNatsServer, startS3rver } from '@deploysphere/stack';
+import { freePort, S3RVER_CREDENTIALS, startEmbeddedPostgres, startNatsServer, startS3rver } from '@deploysphere/stack';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../app.js';
 import type { ControlPlaneConfig } from '../config.js';
@@ -59,6 +59,10 @@ export async function startPlatform(
     await mkdir(dataDir, { recursive: true });
     await assertPortFree('PORT', config.HOST, config.PORT);
     await assertPortFree('EDGE_PORT', config.HOST, config.EDGE_PORT);
+    // Port 0 means "any free port" (tests, side-by-side runs); resolve it now, because the edge
+    // and the control plane must know each other's URL before either listens.
+    const port = config.PORT || (await freePort(config.HOST));
+    const edgePort = config.EDGE_PORT || (await freePort(config.HOST));
     const adminToken = await resolveAdminToken(dataDir, config.DEPLOYSPHERE_ADMIN_TOKEN);
 
     const databaseUrl = step('postgres', async () => {
@@ -127,7 +131,7 @@ export async function startPlatform(
       }
     });
 
-    const controlPlaneUrl = `http://${displayHost(config.HOST)}:${config.PORT}`;
+    const controlPlaneUrl = `http://${displayHost(config.HOST)}:${port}`;
     // The edge proves itself to the control plane with a token derived from the admin token,
     // so the admin token itself never sits in the worker's environment.
     const edgeMetricsToken = createHash('sha256').update(`edge-metrics:${adminToken}`).digest('hex');
@@ -140,7 +144,7 @@ export async function startPlatform(
       const first = targets[0]!;
       const handle = await startLocalEdge({
         host: config.HOST,
-        port: config.EDGE_PORT,
+        port: edgePort,
         kvPersistDir: join(dataDir, 'edge-kv'),
         rootDomain: config.ROOT_DOMAIN,
         regions,
@@ -161,7 +165,7 @@ export async function startPlatform(
 
     const cpConfig: ControlPlaneConfig = {
       host: config.HOST,
-      port: config.PORT,
+      port,
       logLevel: config.LOG_LEVEL,
       databaseUrl: resolvedDb,
       natsUrl: resolvedNats,
@@ -189,7 +193,7 @@ export async function startPlatform(
       started.push({ name: 'control plane', stop: () => instance.close() });
       await instance.register(app, ctx);
       try {
-        await instance.listen({ host: config.HOST, port: config.PORT });
+        await instance.listen({ host: config.HOST, port });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
           throw new StartupError(
@@ -206,11 +210,10 @@ export async function startPlatform(
       return [instance, `Fastify on ${controlPlaneUrl}, ${ch}`];
     });
 
-    const edgePort = new URL(edge.url).port;
     return {
       controlPlaneUrl,
       edgeUrl: edge.url,
-      siteUrlPattern: `http://<slug>.${config.ROOT_DOMAIN}${edgePort ? `:${edgePort}` : ''}`,
+      siteUrlPattern: `http://<slug>.${config.ROOT_DOMAIN}:${edgePort}`,
       adminToken,
       config: cpConfig,
       fastify,

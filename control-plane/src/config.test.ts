@@ -1,0 +1,98 @@
+import { ConfigError, DEFAULT_REGIONS } from '@deploysphere/contracts';
+import { describe, expect, it } from 'vitest';
+import { loadControlPlaneConfig } from './config.js';
+import { loadLocalPlatformConfig } from './local/config.js';
+
+const valid = {
+  DATABASE_URL: 'postgresql://u:p@db:5432/deploysphere',
+  NATS_URL: 'nats://nats:4222',
+  CLICKHOUSE_URL: 'http://clickhouse:8123',
+  DEPLOYSPHERE_ADMIN_TOKEN: 'a-long-enough-admin-token',
+  CLOUDFLARE_ACCOUNT_ID: 'acc',
+  CLOUDFLARE_KV_NAMESPACE_ID: 'ns',
+  CLOUDFLARE_API_TOKEN: 'cf',
+  S3_US_EAST_1_BUCKET: 'ds-use1',
+  S3_EU_WEST_1_BUCKET: 'ds-euw1',
+  S3_AP_SOUTHEAST_1_BUCKET: 'ds-apse1',
+};
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('control plane configuration', () => {
+  it('parses a complete environment with defaults', () => {
+    const config = loadControlPlaneConfig(valid);
+    expect(config).toMatchObject({
+      port: 3000,
+      rootDomain: 'localhost',
+      allowLocalRepos: false,
+      clickhouse: { url: 'http://clickhouse:8123' },
+      regions: DEFAULT_REGIONS,
+    });
+    expect(config.storage.map((s) => s.bucket)).toEqual(['ds-use1', 'ds-euw1', 'ds-apse1']);
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//],
+    [{ DATABASE_URL: undefined }, /DATABASE_URL: is required/],
+    [{ PORT: 'eighty' }, /PORT: expected a port number \(got "eighty"\)/],
+    [{ PORT: '70000' }, /PORT: expected a port between 0 and 65535/],
+    [{ DEPLOYSPHERE_ADMIN_TOKEN: 'short' }, /DEPLOYSPHERE_ADMIN_TOKEN: must be at least 16 characters/],
+    [{ ALLOW_LOCAL_REPOS: 'maybe' }, /ALLOW_LOCAL_REPOS: expected true or false/],
+    [{ REGIONS: '[{"id":"Bad Id"}]' }, /REGIONS: 0\.id: expected a region id/],
+    [{ REGIONS: 'not json' }, /REGIONS: expected a JSON array/],
+    [{ S3_EU_WEST_1_BUCKET: undefined }, /S3_EU_WEST_1_BUCKET: is required for region eu-west-1/],
+    [{ S3_US_EAST_1_ENDPOINT: 'ftp://x' }, /S3_US_EAST_1_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],
+    [{ CLOUDFLARE_API_TOKEN: undefined }, /CLOUDFLARE_API_TOKEN: all are required/],
+  ])('names the variable when %o is wrong', (override, expected) => {
+    expect(messageOf(() => loadControlPlaneConfig({ ...valid, ...override }))).toMatch(expected);
+  });
+
+  it('reports every problem at once, one line per variable', () => {
+    const message = messageOf(() => loadControlPlaneConfig({ ...valid, PORT: 'x', NATS_URL: 'http://nats' }));
+    expect(message.split('\n')).toEqual([
+      'Invalid control plane configuration:',
+      expect.stringMatching(/^ {2}PORT: /),
+      expect.stringMatching(/^ {2}NATS_URL: /),
+    ]);
+  });
+});
+
+describe('local platform configuration', () => {
+  it('needs nothing: every service is embedded by default', () => {
+    const config = loadLocalPlatformConfig({});
+    expect(config).toMatchObject({ PORT: 3000, EDGE_PORT: 8787, ROOT_DOMAIN: 'localhost', ALLOW_LOCAL_REPOS: true });
+    expect(config.DATA_DIR).toMatch(/\.data$/);
+    expect(config.storage.every((s) => s.endpoint === undefined)).toBe(true);
+  });
+
+  it('uses a configured S3 endpoint per region and names the missing bucket', () => {
+    expect(
+      messageOf(() => loadLocalPlatformConfig({ S3_EU_WEST_1_ENDPOINT: 'http://minio:9000' })),
+    ).toMatch(/S3 for eu-west-1: the endpoint is set, so its _BUCKET must be set too/);
+    const config = loadLocalPlatformConfig({
+      S3_EU_WEST_1_ENDPOINT: 'http://minio:9000',
+      S3_EU_WEST_1_BUCKET: 'sites',
+    });
+    expect(config.storage.find((s) => s.region === 'eu-west-1')).toMatchObject({
+      endpoint: 'http://minio:9000',
+      bucket: 'sites',
+      forcePathStyle: true,
+    });
+  });
+
+  it.each([
+    [{ DATABASE_URL: 'not a url' }, /DATABASE_URL: expected a URL/],
+    [{ EDGE_PORT: '-1' }, /EDGE_PORT: expected a port between 0 and 65535/],
+    [{ ROOT_DOMAIN: 'Has Spaces' }, /ROOT_DOMAIN: expected a lowercase domain name/],
+  ])('names the variable when %o is wrong', (override, expected) => {
+    expect(messageOf(() => loadLocalPlatformConfig(override))).toMatch(expected);
+  });
+});
