@@ -1,0 +1,252 @@
+import { accessSync, constants, existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { delimiter, dirname, join, posix } from 'node:path';
+import { BuildError } from './build-error.js';
+import type { LogSink } from './log-sink.js';
+import { runProcess } from './run-process.js';
+
+export interface SandboxLimits {
+  /** Wall-clock limit for this command. */
+  timeoutMs: number;
+  /** Address-space limit (RLIMIT_AS) per process. */
+  memoryMb: number;
+  /** CPU-time limit (RLIMIT_CPU) per process. */
+  cpuSeconds: number;
+}
+
+export interface SandboxCommand {
+  /** The user's command, run as `sh -c <command>`. */
+  command: string;
+  /** Host directory of the checkout: the only writable tree the command sees besides its home. */
+  checkoutDir: string;
+  /** Host directory used as the command's $HOME (npm cache and the like). Private to this build. */
+  homeDir: string;
+  /** Where to run, relative to the checkout ('' or a relative path without '..'). */
+  workdir: string;
+  /** The project's env. Nothing of the worker's own environment is passed. */
+  env: Record<string, string>;
+  limits: SandboxLimits;
+  logs: LogSink;
+  signal?: AbortSignal;
+  /**
+   * 'bwrap' runs inside bubblewrap (path from findBwrap). 'none' runs directly with a clean env
+   * and the same rlimits: only when the operator allowed unsandboxed builds.
+   */
+  mode: { kind: 'bwrap'; bwrapPath: string } | { kind: 'none' };
+  /** For error messages: 'install' or 'build'. */
+  label: 'install' | 'build';
+}
+
+/** Where the checkout and home appear inside the sandbox. */
+export const SANDBOX_WORKSPACE = '/workspace';
+export const SANDBOX_HOME = '/home/builder';
+const SANDBOX_UID = 1000;
+
+/** The first executable bwrap on PATH (or the given path), or null when bubblewrap is missing. */
+export function findBwrap(explicit?: string): string | null {
+  const candidates = explicit
+    ? [explicit]
+    : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin'].map((d) =>
+        join(d, 'bwrap'),
+      );
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** The Node toolchain's prefix (e.g. /usr or ~/.nvm/versions/node/v20): made visible read-only. */
+export function nodeToolchainDir(): string {
+  return dirname(dirname(process.execPath));
+}
+
+function prlimitPath(): string {
+  for (const p of ['/usr/bin/prlimit', '/bin/prlimit']) if (existsSync(p)) return p;
+  throw new BuildError(
+    'sandbox_unavailable',
+    'prlimit (util-linux) is required to apply build resource limits',
+  );
+}
+
+/** The environment a build command sees: the project's env over a small fixed base. */
+export function sandboxEnv(
+  projectEnv: Record<string, string>,
+  home: string,
+  toolchainBin: string,
+): Record<string, string> {
+  const base: Record<string, string> = {
+    PATH: [toolchainBin, '/usr/local/bin', '/usr/bin', '/bin']
+      .filter((v, i, a) => a.indexOf(v) === i)
+      .join(':'),
+    HOME: home,
+    CI: '1',
+    LANG: 'C.UTF-8',
+    TMPDIR: '/tmp',
+    npm_config_cache: posix.join(home, '.npm'),
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
+  };
+  const env = { ...base, ...projectEnv };
+  // RLIMIT_AS and WebAssembly's guard-region reservations do not mix; without the trap handler
+  // V8 bounds-checks instead and wasm-based build tools keep working under the memory limit.
+  const nodeOptions = ['--disable-wasm-trap-handler', projectEnv.NODE_OPTIONS].filter(Boolean).join(' ');
+  env.NODE_OPTIONS = nodeOptions;
+  return env;
+}
+
+/** The bubblewrap arguments for one command: the whole policy of what a build can see. */
+export function bwrapArgs(cmd: SandboxCommand, env: Record<string, string>, etcDir: string): string[] {
+  const args: string[] = [
+    '--unshare-all',
+    '--share-net',
+    '--unshare-user',
+    '--uid',
+    String(SANDBOX_UID),
+    '--gid',
+    String(SANDBOX_UID),
+    '--hostname',
+    'deploysphere-build',
+    '--die-with-parent',
+    '--new-session',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+  ];
+  // On merged-/usr systems /bin, /lib, ... are symlinks into /usr; elsewhere they are bound.
+  for (const top of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    let stat;
+    try {
+      stat = lstatSync(top);
+    } catch {
+      continue;
+    }
+    if (stat.isSymbolicLink()) {
+      args.push('--symlink', readlinkSync(top), top);
+    } else if (stat.isDirectory()) {
+      args.push('--ro-bind', top, top);
+    }
+  }
+  for (const path of [
+    '/etc/ssl',
+    '/etc/ca-certificates',
+    '/etc/resolv.conf',
+    '/etc/hosts',
+    '/etc/nsswitch.conf',
+    '/etc/alternatives',
+    '/etc/localtime',
+  ]) {
+    args.push('--ro-bind-try', path, path);
+  }
+  args.push(
+    '--ro-bind',
+    join(etcDir, 'passwd'),
+    '/etc/passwd',
+    '--ro-bind',
+    join(etcDir, 'group'),
+    '/etc/group',
+  );
+  const toolchain = nodeToolchainDir();
+  if (toolchain !== '/usr' && !toolchain.startsWith('/usr/')) args.push('--ro-bind', toolchain, toolchain);
+  args.push(
+    '--tmpfs',
+    '/tmp',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--bind',
+    cmd.checkoutDir,
+    SANDBOX_WORKSPACE,
+    '--bind',
+    cmd.homeDir,
+    SANDBOX_HOME,
+    '--chdir',
+    cmd.workdir ? posix.join(SANDBOX_WORKSPACE, cmd.workdir) : SANDBOX_WORKSPACE,
+    '--clearenv',
+  );
+  for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
+  return args;
+}
+
+function limitArgs(limits: SandboxLimits): string[] {
+  return [`--as=${limits.memoryMb * 1024 * 1024}`, `--cpu=${limits.cpuSeconds}`, '--core=0', '--'];
+}
+
+/**
+ * Runs one user command with `sh -c` under the sandbox and the configured limits, streaming its
+ * output to the log sink. Resolves on exit code 0; otherwise throws a BuildError that names the
+ * exit code (or the limit that was hit) and carries the last lines of output.
+ */
+export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
+  const prlimit = prlimitPath();
+  const onLine = (stream: 'stdout' | 'stderr', line: string) => cmd.logs.write(stream, line);
+  let result;
+  if (cmd.mode.kind === 'bwrap') {
+    const etcDir = join(dirname(cmd.homeDir), 'sandbox-etc');
+    await mkdir(etcDir, { recursive: true });
+    await writeFile(
+      join(etcDir, 'passwd'),
+      `root:x:0:0:root:/root:/bin/sh\nbuilder:x:${SANDBOX_UID}:${SANDBOX_UID}:builder:${SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    );
+    await writeFile(join(etcDir, 'group'), `root:x:0:\nbuilder:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`);
+    const env = sandboxEnv(cmd.env, SANDBOX_HOME, join(nodeToolchainDir(), 'bin'));
+    const args = [
+      ...bwrapArgs(cmd, env, etcDir),
+      '--',
+      prlimit,
+      ...limitArgs(cmd.limits),
+      'sh',
+      '-c',
+      cmd.command,
+    ];
+    // bwrap itself gets an empty environment: it is PID 1 of the sandbox, and /proc/1/environ is
+    // readable from inside.
+    result = await runProcess(cmd.mode.bwrapPath, args, {
+      env: {},
+      signal: cmd.signal,
+      timeoutMs: cmd.limits.timeoutMs,
+      onLine,
+    });
+  } else {
+    const env = sandboxEnv(cmd.env, cmd.homeDir, join(nodeToolchainDir(), 'bin'));
+    result = await runProcess(prlimit, [...limitArgs(cmd.limits), 'sh', '-c', cmd.command], {
+      cwd: cmd.workdir ? join(cmd.checkoutDir, cmd.workdir) : cmd.checkoutDir,
+      env,
+      signal: cmd.signal,
+      timeoutMs: cmd.limits.timeoutMs,
+      onLine,
+    });
+  }
+
+  const last = result.tail.length > 0 ? `\nLast lines:\n${result.tail.join('\n')}` : '';
+  if (result.aborted) throw new BuildError('cancelled', 'Build cancelled', { phase: cmd.label });
+  if (result.timedOut) {
+    throw new BuildError(
+      'timeout',
+      `The ${cmd.label} command timed out: the build exceeded its time limit (BUILD_TIMEOUT_MS) and was stopped.${last}`,
+      { phase: cmd.label },
+    );
+  }
+  if (result.code === 0) return;
+  // A signal death shows up as 128+N from bwrap and sh, or as a signal when unsandboxed.
+  const code = result.code ?? 128;
+  const signalled = result.signal !== null || code > 128;
+  const hint = signalled
+    ? ` (killed by a signal: the CPU limit of ${cmd.limits.cpuSeconds}s (BUILD_CPU_SECONDS) or the memory limit of ${cmd.limits.memoryMb} MB (BUILD_MEMORY_MB) may have been hit)`
+    : '';
+  throw new BuildError(
+    'command_failed',
+    `The ${cmd.label} command "${truncate(cmd.command)}" failed with exit code ${code}${hint}.${last}`,
+    { phase: cmd.label, exitCode: code },
+  );
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}
