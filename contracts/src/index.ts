@@ -6,3 +6,5 @@ export * from './regions.js';
 export * from './route-record.js';
 export * from './build.js';
 export * from './subjects.js';
+export * from './edge-config.js';
+export * from './edge-metrics.js';
