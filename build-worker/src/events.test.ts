@@ -1,0 +1,109 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { BuildEventSchema, STREAMS, subjects, type BuildEvent } from '@deploysphere/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentId, startNats, waitFor, type TestNats } from '../test/helpers.js';
+import {
+  BuildReporter,
+  JetStreamEventSink,
+  listenForCancel,
+  MemoryEventSink,
+  type EventSink,
+} from './events.js';
+import { CollectingLogSink } from './log-sink.js';
+
+let nats: TestNats;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  nats = await startNats();
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: STREAMS.buildEvents, subjects: [subjects.buildEventsAll] });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+async function storedEvents(id: string): Promise<Array<{ event: BuildEvent; msgId: string | undefined }>> {
+  const info = await jsm.streams.info(STREAMS.buildEvents);
+  const out: Array<{ event: BuildEvent; msgId: string | undefined }> = [];
+  const stream = await jetstream(nc).streams.get(STREAMS.buildEvents);
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const msg = await stream.getMessage({ seq });
+    if (!msg || msg.subject !== subjects.buildEvent(id)) continue;
+    out.push({ event: BuildEventSchema.parse(msg.json()), msgId: msg.header?.get('Nats-Msg-Id') });
+  }
+  return out;
+}
+
+describe('JetStreamEventSink with BuildReporter', () => {
+  it('publishes validated events with a gapless seq and Nats-Msg-Id <deploymentId>:<seq>', async () => {
+    const id = deploymentId();
+    const reporter = new BuildReporter(id, new JetStreamEventSink(nc), new CollectingLogSink());
+    await reporter.emit({ type: 'started' });
+    await reporter.emit({ type: 'phase', phase: 'clone' });
+    await reporter.emit({ type: 'commit', commitSha: 'a'.repeat(40) });
+    reporter.startHeartbeat(100);
+    await waitFor(async () => (await storedEvents(id)).some((e) => e.event.type === 'heartbeat'));
+    reporter.stopHeartbeat();
+    await reporter.emit({ type: 'failed', error: 'nope' });
+    await reporter.close();
+
+    const stored = await storedEvents(id);
+    expect(stored.map((s) => s.event.seq)).toEqual(stored.map((_, i) => i + 1));
+    expect(stored.map((s) => s.msgId)).toEqual(stored.map((s) => `${id}:${s.event.seq}`));
+    expect(stored[0]?.event.type).toBe('started');
+    expect(stored.at(-1)?.event).toMatchObject({ type: 'failed', error: 'nope', deploymentId: id });
+  });
+
+  it('stores a retried publish once', async () => {
+    const id = deploymentId();
+    const sink = new JetStreamEventSink(nc);
+    const event: BuildEvent = { type: 'started', deploymentId: id, seq: 1, at: new Date().toISOString() };
+    await sink.publish(event);
+    await sink.publish(event);
+    expect(await storedEvents(id)).toHaveLength(1);
+  });
+
+  it('calls back on a cancel request', async () => {
+    const id = deploymentId();
+    let cancelled = 0;
+    const stop = listenForCancel(nc, id, () => cancelled++);
+    await nc.flush();
+    nc.publish(subjects.buildCancel(deploymentId()), '');
+    nc.publish(subjects.buildCancel(id), '');
+    await waitFor(() => cancelled === 1);
+    stop();
+  });
+});
+
+describe('BuildReporter', () => {
+  it('retries a failed publish with the same seq before anything after it', async () => {
+    const memory = new MemoryEventSink();
+    let failures = 2;
+    const flaky: EventSink = {
+      async publish(event) {
+        if (event.seq === 2 && failures-- > 0) throw new Error('no responders');
+        await memory.publish(event);
+      },
+    };
+    const logs = new CollectingLogSink();
+    const reporter = new BuildReporter(deploymentId(), flaky, logs, { baseDelayMs: 10, maxDelayMs: 20 });
+    const pending = [
+      reporter.emit({ type: 'started' }),
+      reporter.emit({ type: 'phase', phase: 'clone' }),
+      reporter.emit({ type: 'phase', phase: 'install' }),
+    ];
+    await Promise.all(pending);
+    expect(memory.events.map((e) => [e.seq, e.type])).toEqual([
+      [1, 'started'],
+      [2, 'phase'],
+      [3, 'phase'],
+    ]);
+    expect(logs.text()).toContain('Publishing phase event #2 failed');
+  });
+});
