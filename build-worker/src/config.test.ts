@@ -1,0 +1,69 @@
+import { ConfigError } from '@deploysphere/contracts';
+import { describe, expect, it } from 'vitest';
+import { loadWorkerConfig } from './config.js';
+
+const spec = {
+  v: 1,
+  deploymentId: 'a'.repeat(24),
+  projectSlug: 'my-site',
+  repoUrl: 'https://example.com/repo.git',
+  gitRef: null,
+  installCommand: 'npm install',
+  buildCommand: 'npm run build',
+  outputDir: null,
+  rootDir: null,
+  env: { API_TOKEN: 'super-secret-token' },
+  storage: [{ region: 'eu-west', bucket: 'sites', accessKeyId: 'AKIA', secretAccessKey: 'very-secret-key' }],
+};
+
+function error(env: Record<string, string>): string {
+  try {
+    loadWorkerConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadWorkerConfig', () => {
+  it('parses the spec and applies defaults', () => {
+    const config = loadWorkerConfig({
+      DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec),
+      BUILD_TIMEOUT_MS: '60000',
+    });
+    expect(config.spec.deploymentId).toBe('a'.repeat(24));
+    expect(config.spec.storage[0]?.forcePathStyle).toBe(true);
+    expect(config.natsUrl).toBeUndefined();
+    expect(config.settings).toMatchObject({ timeoutMs: 60_000, memoryMb: 4096, allowUnsandboxed: false });
+  });
+
+  it('names every bad variable in one message', () => {
+    const message = error({
+      BUILD_TIMEOUT_MS: 'soon',
+      BUILD_MEMORY_MB: '64',
+      ALLOW_UNSANDBOXED_BUILDS: 'maybe',
+      NATS_URL: 'http://x',
+    });
+    expect(message).toMatch(/^Invalid build worker configuration:/);
+    for (const name of [
+      'DEPLOYSPHERE_BUILD_SPEC',
+      'BUILD_TIMEOUT_MS',
+      'BUILD_MEMORY_MB',
+      'ALLOW_UNSANDBOXED_BUILDS',
+      'NATS_URL',
+    ]) {
+      expect(message).toContain(`  ${name}:`);
+    }
+  });
+
+  it('reports a bad spec by field without echoing its secrets', () => {
+    expect(error({ DEPLOYSPHERE_BUILD_SPEC: '{not json' })).toContain(
+      'DEPLOYSPHERE_BUILD_SPEC: expected JSON',
+    );
+    const message = error({ DEPLOYSPHERE_BUILD_SPEC: JSON.stringify({ ...spec, deploymentId: 'NOPE' }) });
+    expect(message).toContain('DEPLOYSPHERE_BUILD_SPEC: deploymentId:');
+    expect(message).not.toContain('super-secret-token');
+    expect(message).not.toContain('very-secret-key');
+  });
+});

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * The build worker's command line: what a LocalRunner spawns and what an ECS task would run.
+ * Reads everything from the environment (see docs/build-worker.md). Exit codes: 0 uploaded,
+ * 1 build failed, 2 bad configuration, 3 cancelled, 4 the events could not be delivered.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ConfigError } from '@deploysphere/contracts';
+import { runBuild } from './build.js';
+import { loadWorkerConfig, type WorkerConfig } from './config.js';
+import { JetStreamEventSink, listenForCancel, NdjsonEventSink, type EventSink } from './events.js';
+import { ConsoleLogSink } from './log-sink.js';
+
+async function main(): Promise<number> {
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  // The spec (with the project's secrets) is parsed: drop it from our own environment too.
+  delete process.env.DEPLOYSPHERE_BUILD_SPEC;
+
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+  }
+
+  let nc: NatsConnection | undefined;
+  let events: EventSink;
+  let stopCancel = () => {};
+  if (config.natsUrl) {
+    nc = await connect({ servers: config.natsUrl, name: `build-worker-${config.spec.deploymentId}` });
+    events = new JetStreamEventSink(nc);
+    stopCancel = listenForCancel(nc, config.spec.deploymentId, () =>
+      controller.abort(new Error('cancel requested')),
+    );
+  } else {
+    events = new NdjsonEventSink(process.stdout);
+  }
+
+  try {
+    const result = await runBuild(config.spec, {
+      settings: config.settings,
+      events,
+      logs: new ConsoleLogSink(process.stderr),
+      signal: controller.signal,
+    });
+    return result.status === 'uploaded' ? 0 : result.status === 'cancelled' ? 3 : 1;
+  } finally {
+    stopCancel();
+    if (nc) await nc.drain().catch(() => undefined);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(
+      `build worker crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(4);
+  },
+);
