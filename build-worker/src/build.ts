@@ -1,5 +1,5 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import type { BuildSpec, BuildStats, DeploymentPhase } from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
 import type { BuildSettings } from './config.js';
@@ -123,6 +123,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
           .replace(/\/+$/, '')
       : '';
     const projectDir = workdir ? join(checkoutDir, workdir) : checkoutDir;
+    await assertProjectDir(checkoutDir, projectDir, workdir);
     for (const [phase, command] of [
       ['install', spec.installCommand],
       ['build', spec.buildCommand],
@@ -221,6 +222,24 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     await reporter.close();
     if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** rootDir must be a directory of the checkout (a symlink out of it is refused). */
+async function assertProjectDir(checkoutDir: string, projectDir: string, workdir: string): Promise<void> {
+  if (!workdir) return;
+  const problem = () =>
+    new BuildError('invalid_input', `rootDir "${workdir}" is not a directory in the repository`, {
+      phase: 'install',
+    });
+  let real: string;
+  try {
+    real = await realpath(projectDir);
+    if (!(await stat(real)).isDirectory()) throw problem();
+  } catch (err) {
+    throw err instanceof BuildError ? err : problem();
+  }
+  const rel = relative(await realpath(checkoutDir), real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw problem();
 }
 
 async function readOptional(path: string): Promise<string> {

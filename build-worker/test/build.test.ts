@@ -18,6 +18,13 @@ import { CollectingLogSink } from '../src/log-sink.js';
 import { createS3Client } from '../src/s3-client.js';
 import { createRepo, deploymentId, processesWithMarker, tempDir, waitFor, type TestRepo } from './helpers.js';
 
+/** The npm registry is reachable on the project's machines; elsewhere the registry test is skipped. */
+const registryReachable = await fetch('https://registry.npmjs.org/is-number', {
+  signal: AbortSignal.timeout(5000),
+})
+  .then((r) => r.ok)
+  .catch(() => false);
+
 let root: string;
 let servers: EmbeddedS3[] = [];
 let targets: StorageTarget[];
@@ -200,6 +207,37 @@ describe('runBuild end to end (git, bubblewrap, s3rver in two regions)', () => {
     expect(manifest.files['assets/app.js']?.contentType).toBe('text/javascript; charset=utf-8');
   });
 
+  it.skipIf(!registryReachable)(
+    'runs a real npm install from the registry inside the sandbox',
+    async () => {
+      const repo = await createRepo({
+        'package.json': JSON.stringify({
+          name: 'with-deps',
+          private: true,
+          dependencies: { 'is-number': '7.0.0' },
+          scripts: { build: 'node build.cjs' },
+        }),
+        'build.cjs': [
+          "const fs = require('node:fs');",
+          "const isNumber = require('is-number');",
+          "fs.mkdirSync('dist', { recursive: true });",
+          "fs.writeFileSync('dist/index.html', `<p>${isNumber(42)}</p>`);",
+        ].join('\n'),
+      });
+      const s = spec(repo, {
+        installCommand: 'npm install --no-audit --no-fund',
+        buildCommand: 'npm run build',
+      });
+      const { result, logs } = await build(s);
+      expect(result.status, logs.text()).toBe('uploaded');
+      const manifest = await manifestIn(targets[0]!, s.deploymentId);
+      expect((await readObject(targets[0]!, blobKey(manifest.files['index.html']!.hash))).toString()).toBe(
+        '<p>true</p>',
+      );
+    },
+    120_000,
+  );
+
   it('fails a build that exits 1 with the exit code and the last lines', async () => {
     const repo = await createRepo({ 'index.html': 'x' });
     const { result, events } = await build(
@@ -297,6 +335,28 @@ describe('runBuild end to end (git, bubblewrap, s3rver in two regions)', () => {
     const manifest = await manifestIn(targets[0]!, s.deploymentId);
     expect(Object.keys(manifest.files).sort()).toEqual(['index.html', 'readme.txt']);
     expect(logs.text()).toContain('Skipping passwd: symlink points outside the repository');
+  });
+
+  it('builds in rootDir, and refuses a rootDir that is missing or links out of the repository', async () => {
+    const repo = await createRepo({
+      'apps/web/package.json': JSON.stringify({
+        name: 'web',
+        private: true,
+        scripts: { build: 'mkdir -p dist && pwd > dist/index.html' },
+      }),
+      'apps/escape': { symlink: '/etc' },
+    });
+    const s = spec(repo, { rootDir: 'apps/web', buildCommand: 'npm run build' });
+    const ok = await build(s);
+    expect(ok.result).toMatchObject({ status: 'uploaded', outputDir: 'dist' });
+    const manifest = await manifestIn(targets[0]!, s.deploymentId);
+    expect((await readObject(targets[0]!, blobKey(manifest.files['index.html']!.hash))).toString()).toBe(
+      '/workspace/apps/web\n',
+    );
+    for (const rootDir of ['apps/missing', 'apps/escape', '../x']) {
+      const bad = await build(spec(repo, { rootDir, buildCommand: 'true' }));
+      expect(bad.result, rootDir).toMatchObject({ status: 'failed', kind: 'invalid_input' });
+    }
   });
 
   it('rejects a bad git ref before cloning', async () => {
