@@ -1,0 +1,50 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppError, EDGE_METRICS_PATH, EdgeMetricsBatchSchema, fromZodError } from '@deploysphere/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import { createEdgeMetrics } from './edge-metrics-collectors.js';
+
+export interface EdgeMetricsRoutesOptions {
+  /** The bearer token the edge sends (METRICS_TOKEN on the worker). */
+  token: string;
+  /** Where the `edge_*` series are registered; the app's /metrics renders this registry. */
+  registry: Registry;
+  maxHosts?: number;
+}
+
+/** A batch holds at most a few thousand label sets; anything larger is not from our edge. */
+const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+/**
+ * `POST /internal/edge-metrics`: edge isolates ship their request counts here. Encapsulated on
+ * purpose (no fastify-plugin): the bearer check applies to this route only. Errors are AppErrors,
+ * answered by the app's error handler.
+ */
+export async function edgeMetricsRoutes(
+  app: FastifyInstance,
+  options: EdgeMetricsRoutesOptions,
+): Promise<void> {
+  if (options.token.length < 16) throw new Error('edgeMetricsRoutes needs a token of at least 16 characters');
+  const expected = digest(options.token);
+  const metrics = createEdgeMetrics(options.registry, { maxHosts: options.maxHosts });
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const header = request.headers.authorization ?? '';
+    const presented = /^Bearer (.+)$/i.exec(header)?.[1];
+    // Comparing digests keeps the comparison constant-time whatever the presented length.
+    if (!presented || !timingSafeEqual(digest(presented), expected)) {
+      throw AppError.unauthorized('A valid edge metrics token is required');
+    }
+  });
+
+  app.post(EDGE_METRICS_PATH, { bodyLimit: BODY_LIMIT_BYTES }, async (request, reply) => {
+    const parsed = EdgeMetricsBatchSchema.safeParse(request.body);
+    if (!parsed.success) throw fromZodError(parsed.error);
+    metrics.ingest(parsed.data);
+    return reply.status(204).send();
+  });
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
