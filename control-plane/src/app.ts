@@ -24,7 +24,11 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   await fastify.register(httpMetrics, { registry: ctx.metrics });
   await fastify.register(websocket);
 
-  const readiness = new ReadinessService({ ...ctx, edgeUrl: ctx.config.edgeUrl });
+  const readiness = new ReadinessService({
+    ...ctx,
+    edgeUrl: ctx.config.edgeUrl,
+    rootDomain: ctx.config.rootDomain,
+  });
   await fastify.register(healthRoutes, { readiness });
 
   await fastify.register(

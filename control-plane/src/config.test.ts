@@ -40,7 +40,10 @@ describe('control plane configuration', () => {
   });
 
   it.each([
-    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//],
+    [
+      { DATABASE_URL: 'mysql://x' },
+      /DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//,
+    ],
     [{ DATABASE_URL: undefined }, /DATABASE_URL: is required/],
     [{ PORT: 'eighty' }, /PORT: expected a port number \(got "eighty"\)/],
     [{ PORT: '70000' }, /PORT: expected a port between 0 and 65535/],
@@ -68,15 +71,20 @@ describe('control plane configuration', () => {
 describe('local platform configuration', () => {
   it('needs nothing: every service is embedded by default', () => {
     const config = loadLocalPlatformConfig({});
-    expect(config).toMatchObject({ PORT: 3000, EDGE_PORT: 8787, ROOT_DOMAIN: 'localhost', ALLOW_LOCAL_REPOS: true });
+    expect(config).toMatchObject({
+      PORT: 3000,
+      EDGE_PORT: 8787,
+      ROOT_DOMAIN: 'localhost',
+      ALLOW_LOCAL_REPOS: true,
+    });
     expect(config.DATA_DIR).toMatch(/\.data$/);
     expect(config.storage.every((s) => s.endpoint === undefined)).toBe(true);
   });
 
   it('uses a configured S3 endpoint per region and names the missing bucket', () => {
-    expect(
-      messageOf(() => loadLocalPlatformConfig({ S3_EU_WEST_1_ENDPOINT: 'http://minio:9000' })),
-    ).toMatch(/S3 for eu-west-1: the endpoint is set, so its _BUCKET must be set too/);
+    expect(messageOf(() => loadLocalPlatformConfig({ S3_EU_WEST_1_ENDPOINT: 'http://minio:9000' }))).toMatch(
+      /S3 for eu-west-1: the endpoint is set, so its _BUCKET must be set too/,
+    );
     const config = loadLocalPlatformConfig({
       S3_EU_WEST_1_ENDPOINT: 'http://minio:9000',
       S3_EU_WEST_1_BUCKET: 'sites',

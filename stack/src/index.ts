@@ -3,3 +3,4 @@ export * from './embedded/nats.js';
 export * from './embedded/postgres.js';
 export * from './embedded/s3rver.js';
 export * from './ports.js';
+export * from './system-packages.js';

