@@ -37,7 +37,8 @@ const PROGRESS_INTERVAL_MS = 500;
  * One deployment's build: clone → install → build → upload, reported as events with a gapless
  * seq. Ends with an `uploaded` event (the control plane then switches routes) or a `failed` one
  * with a reason fit for the user. A cancelled build reports `failed` with "Build cancelled".
- * Never throws for build problems: the outcome is the returned result and the last event.
+ * Never throws for build problems: the outcome is the returned result and the last event. It
+ * throws only when its events could not be delivered (the sink kept failing for two minutes).
  */
 export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<BuildResult> {
   const { settings, logs } = opts;
@@ -221,6 +222,9 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
   } finally {
     await reporter.close();
     if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
+    // The outcome never reached the control plane: say so loudly rather than return quietly.
+    // eslint-disable-next-line no-unsafe-finally
+    if (reporter.undeliverable) throw reporter.undeliverable;
   }
 }
 

@@ -92,7 +92,11 @@ describe('BuildReporter', () => {
       },
     };
     const logs = new CollectingLogSink();
-    const reporter = new BuildReporter(deploymentId(), flaky, logs, { baseDelayMs: 10, maxDelayMs: 20 });
+    const reporter = new BuildReporter(deploymentId(), flaky, logs, {
+      baseDelayMs: 10,
+      maxDelayMs: 20,
+      giveUpAfterMs: 10_000,
+    });
     const pending = [
       reporter.emit({ type: 'started' }),
       reporter.emit({ type: 'phase', phase: 'clone' }),
@@ -105,5 +109,27 @@ describe('BuildReporter', () => {
       [3, 'phase'],
     ]);
     expect(logs.text()).toContain('Publishing phase event #2 failed');
+  });
+
+  it('gives up after its retry window and then publishes nothing more, so no gap can appear', async () => {
+    const memory = new MemoryEventSink();
+    const sink: EventSink = {
+      async publish(event) {
+        if (event.seq >= 2) throw new Error('no responders');
+        await memory.publish(event);
+      },
+    };
+    const reporter = new BuildReporter(deploymentId(), sink, new CollectingLogSink(), {
+      baseDelayMs: 10,
+      maxDelayMs: 20,
+      giveUpAfterMs: 100,
+    });
+    await reporter.emit({ type: 'started' });
+    await expect(reporter.emit({ type: 'phase', phase: 'clone' })).rejects.toThrow(
+      /#2 \(phase\) could not be published/,
+    );
+    await expect(reporter.emit({ type: 'heartbeat' })).rejects.toThrow(/#2/);
+    expect(reporter.undeliverable).toBeInstanceOf(Error);
+    expect(memory.events.map((e) => e.seq)).toEqual([1]);
   });
 });

@@ -66,12 +66,14 @@ export class BuildReporter {
   private pending = 0;
   private closed = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Set once an event could not be published in time: later events would leave a gap, so none go out. */
+  undeliverable: Error | undefined;
 
   constructor(
     readonly deploymentId: string,
     private readonly sink: EventSink,
     private readonly logs: LogSink,
-    private readonly retry = { baseDelayMs: 200, maxDelayMs: 5000 },
+    private readonly retry = { baseDelayMs: 200, maxDelayMs: 5000, giveUpAfterMs: 120_000 },
   ) {}
 
   /** Resolves when the event is published. */
@@ -93,13 +95,20 @@ export class BuildReporter {
   }
 
   private async publishUntilStored(event: BuildEvent): Promise<void> {
+    if (this.undeliverable) throw this.undeliverable;
     let delay = this.retry.baseDelayMs;
+    const giveUpAt = Date.now() + this.retry.giveUpAfterMs;
     for (;;) {
       try {
         await this.sink.publish(event);
         return;
       } catch (err) {
-        if (this.closed) throw err;
+        if (this.closed || Date.now() >= giveUpAt) {
+          this.undeliverable = new Error(
+            `Build event #${event.seq} (${event.type}) could not be published: ${String(err)}`,
+          );
+          throw this.undeliverable;
+        }
         this.logs.write(
           'system',
           `Publishing ${event.type} event #${event.seq} failed (${String(err)}); retrying`,
@@ -128,9 +137,17 @@ export class BuildReporter {
   async close(timeoutMs = 30_000): Promise<void> {
     this.stopHeartbeat();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.chain, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    const drained = await Promise.race([
+      this.chain.then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
     if (timer) clearTimeout(timer);
     this.closed = true;
+    if (!drained && !this.undeliverable) {
+      this.undeliverable = new Error(
+        `${this.pending} build event(s) were still unpublished ${timeoutMs} ms after the build ended`,
+      );
+    }
   }
 }
 
