@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { edgeMetricsRoutes } from './edge-metrics/index.js';
 import { requireAdminToken } from './plugins/auth.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
@@ -30,6 +31,10 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     rootDomain: ctx.config.rootDomain,
   });
   await fastify.register(healthRoutes, { readiness });
+
+  if (ctx.config.edgeMetricsToken) {
+    await fastify.register(edgeMetricsRoutes, { token: ctx.config.edgeMetricsToken, registry: ctx.metrics });
+  }
 
   await fastify.register(
     async (api) => {
