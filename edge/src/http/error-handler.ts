@@ -36,5 +36,9 @@ export function handleError(err: Error, c: Context): Response {
 
 function describe(cause: unknown): string {
   if (cause instanceof Error) return cause.stack ?? `${cause.name}: ${cause.message}`;
-  return String(cause);
+  try {
+    return JSON.stringify(cause);
+  } catch {
+    return String(cause);
+  }
 }

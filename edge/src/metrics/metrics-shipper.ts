@@ -22,6 +22,8 @@ export interface MetricsShipperOptions {
 export class MetricsShipper {
   private readonly buffer = new MetricsBuffer();
   private readonly source = `isolate-${Math.random().toString(36).slice(2, 10)}`;
+  private lastWarningAt = Number.NEGATIVE_INFINITY;
+  private droppedSinceWarning = 0;
 
   constructor(private readonly options: MetricsShipperOptions) {}
 
@@ -59,11 +61,22 @@ export class MetricsShipper {
         }),
       );
       await response.body?.cancel().catch(() => undefined);
-      if (!response.ok)
-        console.warn('edge metrics post rejected', { status: response.status, series: series.length });
+      if (!response.ok) this.warn(`rejected with status ${response.status}`, series.length);
     } catch (error) {
-      console.warn('edge metrics post failed', { error: String(error), series: series.length });
+      this.warn(String(error), series.length);
     }
+  }
+
+  /** At most one warning a minute per isolate: a control-plane outage must not flood the logs. */
+  private warn(reason: string, series: number): void {
+    this.droppedSinceWarning += series;
+    if (this.now() - this.lastWarningAt < 60_000) return;
+    console.warn('edge metrics post failed; series dropped since the last warning', {
+      reason,
+      dropped: this.droppedSinceWarning,
+    });
+    this.lastWarningAt = this.now();
+    this.droppedSinceWarning = 0;
   }
 
   private now(): number {

@@ -9,7 +9,7 @@ export const CACHE_NONE = 'no-store';
 const IMMUTABLE_DIRS = ['_next/static/', '_astro/', '_nuxt/', '_app/immutable/'];
 
 /**
- * A fingerprint is a dot- or dash-separated token right before the extension that is either
+ * A fingerprint is a dot- or dash-separated token after the base name that is either
  * 8+ hex characters with a digit (webpack, CRA: main.1a2b3c4d.js) or an 8–12 character
  * base64url token with a digit or an inner capital (Vite, Rollup: index-DiwrgTda.js). Plain words
  * ("stylesheet", "Dropdown") do not qualify: wrongly marking a file immutable would pin it in
@@ -18,11 +18,14 @@ const IMMUTABLE_DIRS = ['_next/static/', '_astro/', '_nuxt/', '_app/immutable/']
 export function isFingerprinted(path: string): boolean {
   if (IMMUTABLE_DIRS.some((dir) => path.startsWith(dir))) return true;
   const name = path.slice(path.lastIndexOf('/') + 1);
-  const match = /[.-]([A-Za-z0-9_-]{8,64})\.[A-Za-z0-9]+$/.exec(name);
-  const token = match?.[1];
-  if (!token) return false;
+  // Tokens between the base name and the extension: "main.8f3e2a1b.chunk.js" → 8f3e2a1b, chunk.
+  const tokens = name.split(/[.-]/).slice(1, -1);
+  return tokens.some(isHashToken);
+}
+
+function isHashToken(token: string): boolean {
   if (/^[0-9a-f]{8,64}$/.test(token) && /\d/.test(token)) return true;
-  return token.length <= 12 && /^[A-Za-z0-9_-]+$/.test(token) && (/\d/.test(token) || /.[A-Z]/.test(token));
+  return /^[A-Za-z0-9_]{8,12}$/.test(token) && (/\d/.test(token) || /.[A-Z]/.test(token));
 }
 
 export function cacheControlFor(path: string, contentType: string): string {

@@ -28,12 +28,21 @@ export function parseRequestPath(rawPathname: string): RequestPath {
   for (const raw of rawSegments) {
     if (raw === '') continue;
     const segment = decodeSegment(raw);
-    if (segment === '.' || segment === '..' || /[/\\\u0000-\u001f\u007f]/.test(segment)) {
+    if (segment === '.' || segment === '..' || hasForbiddenCharacter(segment)) {
       throw AppError.badRequest('The request path is not allowed');
     }
     segments.push(segment);
   }
   return { segments, trailingSlash: segments.length > 0 && rawPathname.endsWith('/') };
+}
+
+/** Slashes would add path levels; control characters (NUL, CR, LF…) have no place in a file name. */
+function hasForbiddenCharacter(segment: string): boolean {
+  for (let i = 0; i < segment.length; i++) {
+    const code = segment.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x2f || code === 0x5c) return true;
+  }
+  return false;
 }
 
 function decodeSegment(raw: string): string {
