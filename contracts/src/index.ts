@@ -8,3 +8,5 @@ export * from './build.js';
 export * from './subjects.js';
 export * from './edge-config.js';
 export * from './edge-metrics.js';
+export * from './api.js';
+export * from './git-ref.js';

@@ -19,3 +19,6 @@ export const subjects = {
   /** Core NATS (not persisted): asks the runner holding a build to stop it. */
   buildCancel: (deploymentId: string) => `builds.cancel.${deploymentId}`,
 } as const;
+
+/** Core NATS (not persisted): the control plane announces each deployment status change here. */
+export const deploymentStatusSubject = (deploymentId: string) => `deployments.status.${deploymentId}`;

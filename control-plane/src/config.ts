@@ -120,6 +120,7 @@ const ControlPlaneEnvSchema = z.object({
   ALLOW_LOCAL_REPOS: envBoolean(false),
   REGIONS: envRegions,
   BUILD_CONCURRENCY: envInt(2, 1),
+  LOG_RETENTION_DAYS: envInt(30, 1),
 });
 
 export interface ControlPlaneConfig {
@@ -140,6 +141,8 @@ export interface ControlPlaneConfig {
   regions: Region[];
   storage: StorageTarget[];
   buildConcurrency: number;
+  /** Build log lines older than this are dropped by ClickHouse's TTL. */
+  logRetentionDays: number;
   /** Workers KV through the REST API (standalone control plane only). */
   cloudflare?: { accountId: string; namespaceId: string; apiToken: string };
 }
@@ -185,5 +188,6 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined>):
     regions: parsed.REGIONS,
     storage: storage.map((s) => ({ ...s, bucket: s.bucket! })),
     buildConcurrency: parsed.BUILD_CONCURRENCY,
+    logRetentionDays: parsed.LOG_RETENTION_DAYS,
   };
 }

@@ -20,6 +20,7 @@ const LocalEnvSchema = z.object({
   ALLOW_LOCAL_REPOS: envBoolean(true),
   REGIONS: envRegions,
   BUILD_CONCURRENCY: envInt(2, 1),
+  LOG_RETENTION_DAYS: envInt(30, 1),
 });
 
 export type LocalPlatformConfig = Omit<z.output<typeof LocalEnvSchema>, 'DATA_DIR'> & {

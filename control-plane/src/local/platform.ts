@@ -190,6 +190,7 @@ export async function startPlatform(
       regions: config.REGIONS,
       storage: targets,
       buildConcurrency: config.BUILD_CONCURRENCY,
+      logRetentionDays: config.LOG_RETENTION_DAYS,
     };
 
     const fastify = await step('control plane', async () => {

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { BuildStatsSchema, DeploymentPhaseSchema, DeploymentStatusSchema } from './build.js';
+import { GitRefSchema } from './git-ref.js';
+import { DeploymentIdSchema, SlugSchema } from './ids.js';
+import { RegionIdSchema } from './regions.js';
+
+/** Every `/api/v1` body and response, shared by the control plane and the dashboard. */
+
+export const COMMAND_MAX_BYTES = 1024;
+export const ENV_VALUE_MAX_BYTES = 8 * 1024;
+export const ENV_MAX_KEYS = 100;
+export const MAX_REGIONS = 10;
+
+const byteLength = (s: string) => new TextEncoder().encode(s).length;
+
+export const CommandSchema = z
+  .string({ error: 'expected a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((s) => byteLength(s) <= COMMAND_MAX_BYTES, `must be at most ${COMMAND_MAX_BYTES} bytes`)
+  .refine((s) => !s.includes('\0'), 'must not contain NUL')
+  .refine((s) => !/[\r\n]/.test(s), 'must be a single line (chain commands with &&)');
+
+/** A directory inside the repository: relative, no `..`, no backslashes. */
+export const RelativeDirSchema = z
+  .string({ error: 'expected a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters')
+  .refine((p) => !p.startsWith('/') && !/^[a-zA-Z]:/.test(p), 'must be a relative path')
+  .refine((p) => !p.includes('\\') && !p.includes('\0'), 'must use forward slashes')
+  .refine((p) => p.split('/').every((s) => s !== '..'), 'must not contain ".."')
+  .transform((p) => p.replace(/^\.\/+/, '').replace(/\/+$/, '') || '.');
+
+/**
+ * `https://host/path` or scp-style `git@host:path`; `file://` is syntactically accepted here and
+ * allowed or refused by policy (ALLOW_LOCAL_REPOS), together with loopback and private hosts.
+ */
+export const RepoUrlSchema = z
+  .string({ error: 'expected a string' })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(2048, 'must be at most 2048 characters')
+  .refine((u) => !/[\s\0]/.test(u), 'must not contain whitespace')
+  .refine((u) => !u.startsWith('-'), 'must not start with "-"')
+  .refine(
+    (u) => parseRepoUrl(u) !== undefined,
+    'expected an https:// URL or git@host:path (file:// only where local repos are allowed)',
+  );
+
+export type RepoUrlKind = 'https' | 'ssh' | 'file';
+
+/** The URL's kind and host, or undefined when it is none of the accepted shapes. */
+export function parseRepoUrl(url: string): { kind: RepoUrlKind; host: string } | undefined {
+  const scp = /^[a-zA-Z0-9._-]+@([a-zA-Z0-9.-]+):(?!\/\/)[^\s]+$/.exec(url);
+  if (scp) return { kind: 'ssh', host: scp[1]!.toLowerCase() };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol === 'https:' && parsed.hostname && parsed.pathname.length > 1) {
+    if (parsed.username || parsed.password) return undefined; // credentials never go in a URL
+    return { kind: 'https', host: parsed.hostname.toLowerCase() };
+  }
+  if (parsed.protocol === 'file:' && parsed.pathname.length > 1 && parsed.host === '') {
+    return { kind: 'file', host: '' };
+  }
+  return undefined;
+}
+
+export const EnvKeySchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env keys must match [A-Za-z_][A-Za-z0-9_]*')
+  .max(128, 'env keys must be at most 128 characters');
+
+export const EnvValueSchema = z
+  .string({ error: 'env values must be strings' })
+  .refine(
+    (v) => byteLength(v) <= ENV_VALUE_MAX_BYTES,
+    `env values must be at most ${ENV_VALUE_MAX_BYTES} bytes`,
+  )
+  .refine((v) => !v.includes('\0'), 'env values must not contain NUL');
+
+const envRecord = <V extends z.ZodType>(value: V) =>
+  z
+    .record(EnvKeySchema, value)
+    .refine((env) => Object.keys(env).length <= ENV_MAX_KEYS, `at most ${ENV_MAX_KEYS} variables`);
+
+export const RegionListSchema = z
+  .array(RegionIdSchema, { error: 'expected a list of region ids, primary first' })
+  .min(1, 'pick at least one region')
+  .max(MAX_REGIONS, `at most ${MAX_REGIONS} regions`)
+  .refine((r) => new Set(r).size === r.length, 'regions must not repeat');
+
+export const CreateProjectBodySchema = z.strictObject({
+  slug: SlugSchema,
+  repoUrl: RepoUrlSchema,
+  gitRef: GitRefSchema.optional(),
+  installCommand: CommandSchema.optional(),
+  buildCommand: CommandSchema.optional(),
+  outputDir: RelativeDirSchema.optional(),
+  rootDir: RelativeDirSchema.optional(),
+  regions: RegionListSchema,
+  env: envRecord(EnvValueSchema).optional(),
+});
+export type CreateProjectBody = z.infer<typeof CreateProjectBodySchema>;
+
+/** `null` resets a field to its default; in `env`, `null` removes that variable. */
+export const UpdateProjectBodySchema = z.strictObject({
+  repoUrl: RepoUrlSchema.optional(),
+  gitRef: GitRefSchema.nullable().optional(),
+  installCommand: CommandSchema.optional(),
+  buildCommand: CommandSchema.optional(),
+  outputDir: RelativeDirSchema.nullable().optional(),
+  rootDir: RelativeDirSchema.nullable().optional(),
+  regions: RegionListSchema.optional(),
+  env: envRecord(EnvValueSchema.nullable()).optional(),
+});
+export type UpdateProjectBody = z.infer<typeof UpdateProjectBodySchema>;
+
+export const CreateDeploymentBodySchema = z.strictObject({ gitRef: GitRefSchema.optional() });
+export type CreateDeploymentBody = z.infer<typeof CreateDeploymentBodySchema>;
+
+/** The one-form deploy: creates the project when it is new, then deploys it. */
+export const QuickDeployBodySchema = z.strictObject({
+  repoUrl: RepoUrlSchema,
+  installCommand: CommandSchema,
+  buildCommand: CommandSchema,
+  slug: SlugSchema,
+  /** One region, or several with the primary first. */
+  region: z.union([RegionIdSchema, RegionListSchema], { error: 'expected a region id or a list of them' }),
+  outputDir: RelativeDirSchema.optional(),
+  gitRef: GitRefSchema.optional(),
+});
+export type QuickDeployBody = z.infer<typeof QuickDeployBodySchema>;
+
+export const PromoteBodySchema = z.strictObject({ deploymentId: DeploymentIdSchema });
+export type PromoteBody = z.infer<typeof PromoteBodySchema>;
+
+export const ProjectViewSchema = z.object({
+  id: z.string(),
+  slug: SlugSchema,
+  repoUrl: z.string(),
+  gitRef: z.string().nullable(),
+  installCommand: z.string(),
+  buildCommand: z.string(),
+  outputDir: z.string().nullable(),
+  rootDir: z.string().nullable(),
+  regions: z.array(RegionIdSchema),
+  /** Names only: values are write-only. */
+  envKeys: z.array(z.string()),
+  productionDeploymentId: z.string().nullable(),
+  url: z.string(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type ProjectView = z.infer<typeof ProjectViewSchema>;
+
+export const DeploymentViewSchema = z.object({
+  id: DeploymentIdSchema,
+  projectSlug: SlugSchema,
+  status: DeploymentStatusSchema,
+  phase: DeploymentPhaseSchema.nullable(),
+  gitRef: z.string().nullable(),
+  regions: z.array(RegionIdSchema),
+  commitSha: z.string().nullable(),
+  /** The project's production URL. */
+  url: z.string(),
+  /** This deployment's permanent URL. */
+  deploymentUrl: z.string(),
+  isProduction: z.boolean(),
+  error: z.string().nullable(),
+  stats: BuildStatsSchema.extend({ totalBytes: z.number().int().nonnegative().optional() }),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
+
+/** Published on core NATS after every status or phase change, for live views. */
+export const DeploymentStatusEventSchema = z.object({
+  deploymentId: DeploymentIdSchema,
+  status: DeploymentStatusSchema,
+  phase: DeploymentPhaseSchema.nullable(),
+  error: z.string().nullable(),
+  at: z.iso.datetime(),
+});
+export type DeploymentStatusEvent = z.infer<typeof DeploymentStatusEventSchema>;
