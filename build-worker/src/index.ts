@@ -29,3 +29,11 @@ export { OUTPUT_DIR_CANDIDATES } from './output-dir.js';
 export { findBwrap } from './sandbox.js';
 export { parseHeaders, parseRedirects } from './site-rules.js';
 export { createS3Client } from './s3-client.js';
+export {
+  jetStreamLogTransport,
+  LogPublisher,
+  type LogBatchTransport,
+  type LogPublisherOptions,
+  type LogPublisherResult,
+} from './log-publisher.js';
+export { MaskingLogSink, SecretMasker, secretsFromEnv, SECRET_MASK } from './secret-masker.js';

@@ -9,7 +9,9 @@ import { ConfigError } from '@deploysphere/contracts';
 import { runBuild } from './build.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 import { JetStreamEventSink, listenForCancel, NdjsonEventSink, type EventSink } from './events.js';
-import { ConsoleLogSink } from './log-sink.js';
+import { LogPublisher, jetStreamLogTransport } from './log-publisher.js';
+import { ConsoleLogSink, TeeLogSink, type LogSink } from './log-sink.js';
+import { MaskingLogSink, secretsFromEnv } from './secret-masker.js';
 
 async function main(): Promise<number> {
   let config: WorkerConfig;
@@ -34,7 +36,13 @@ async function main(): Promise<number> {
   let events: EventSink;
   let stopCancel = () => {};
   if (config.natsUrl) {
-    nc = await connect({ servers: config.natsUrl, name: `build-worker-${config.spec.deploymentId}` });
+    // Reconnect for as long as the build runs: a restarted nats-server must not cost its logs.
+    nc = await connect({
+      servers: config.natsUrl,
+      name: `build-worker-${config.spec.deploymentId}`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
     events = new JetStreamEventSink(nc);
     stopCancel = listenForCancel(nc, config.spec.deploymentId, () =>
       controller.abort(new Error('cancel requested')),
@@ -43,15 +51,32 @@ async function main(): Promise<number> {
     events = new NdjsonEventSink(process.stdout);
   }
 
+  const publisher = nc
+    ? new LogPublisher(jetStreamLogTransport(nc), { deploymentId: config.spec.deploymentId })
+    : undefined;
+  const consoleSink: LogSink = new ConsoleLogSink(process.stderr);
+  // One masking pass in front of every sink: the project's env values never leave the worker,
+  // whether they come from the user's commands or from our own system lines.
+  const logs = new MaskingLogSink(
+    secretsFromEnv(config.spec.env),
+    publisher ? new TeeLogSink(consoleSink, publisher) : consoleSink,
+  );
+
   try {
     const result = await runBuild(config.spec, {
       settings: config.settings,
       events,
-      logs: new ConsoleLogSink(process.stderr),
+      logs,
       signal: controller.signal,
     });
     return result.status === 'uploaded' ? 0 : result.status === 'cancelled' ? 3 : 1;
   } finally {
+    logs.flushHeld();
+    // Every line is stored (or given up on) before the process exits.
+    const published = await publisher?.close();
+    if (published && !published.delivered) {
+      process.stderr.write(`build worker: some log lines could not be published (last seq ${published.lastSeq})\n`);
+    }
     stopCancel();
     if (nc) await nc.drain().catch(() => undefined);
   }

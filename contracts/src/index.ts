@@ -10,3 +10,4 @@ export * from './edge-config.js';
 export * from './edge-metrics.js';
 export * from './api.js';
 export * from './git-ref.js';
+export * from './logs.js';
