@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BuildStatsSchema, DeploymentPhaseSchema, DeploymentStatusSchema } from './build.js';
 import { GitRefSchema } from './git-ref.js';
+import { requiredOr } from './errors.js';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
 import { RegionIdSchema } from './regions.js';
 
@@ -14,7 +15,7 @@ export const MAX_REGIONS = 10;
 const byteLength = (s: string) => new TextEncoder().encode(s).length;
 
 export const CommandSchema = z
-  .string({ error: 'expected a string' })
+  .string({ error: requiredOr('expected a string') })
   .trim()
   .min(1, 'must not be empty')
   .refine((s) => byteLength(s) <= COMMAND_MAX_BYTES, `must be at most ${COMMAND_MAX_BYTES} bytes`)
@@ -23,7 +24,7 @@ export const CommandSchema = z
 
 /** A directory inside the repository: relative, no `..`, no backslashes. */
 export const RelativeDirSchema = z
-  .string({ error: 'expected a string' })
+  .string({ error: requiredOr('expected a string') })
   .trim()
   .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
@@ -37,7 +38,7 @@ export const RelativeDirSchema = z
  * allowed or refused by policy (ALLOW_LOCAL_REPOS), together with loopback and private hosts.
  */
 export const RepoUrlSchema = z
-  .string({ error: 'expected a string' })
+  .string({ error: requiredOr('expected a string') })
   .trim()
   .min(1, 'must not be empty')
   .max(2048, 'must be at most 2048 characters')
@@ -89,7 +90,7 @@ const envRecord = <V extends z.ZodType>(value: V) =>
     .refine((env) => Object.keys(env).length <= ENV_MAX_KEYS, `at most ${ENV_MAX_KEYS} variables`);
 
 export const RegionListSchema = z
-  .array(RegionIdSchema, { error: 'expected a list of region ids, primary first' })
+  .array(RegionIdSchema, { error: requiredOr('expected a list of region ids, primary first') })
   .min(1, 'pick at least one region')
   .max(MAX_REGIONS, `at most ${MAX_REGIONS} regions`)
   .refine((r) => new Set(r).size === r.length, 'regions must not repeat');
@@ -130,7 +131,9 @@ export const QuickDeployBodySchema = z.strictObject({
   buildCommand: CommandSchema,
   slug: SlugSchema,
   /** One region, or several with the primary first. */
-  region: z.union([RegionIdSchema, RegionListSchema], { error: 'expected a region id or a list of them' }),
+  region: z.union([RegionIdSchema, RegionListSchema], {
+    error: requiredOr('expected a region id or a list of them'),
+  }),
   outputDir: RelativeDirSchema.optional(),
   gitRef: GitRefSchema.optional(),
 });
@@ -153,6 +156,10 @@ export const ProjectViewSchema = z.object({
   envKeys: z.array(z.string()),
   productionDeploymentId: z.string().nullable(),
   url: z.string(),
+  /** The newest deployment, for list views. */
+  latestDeployment: z
+    .object({ id: DeploymentIdSchema, status: DeploymentStatusSchema, createdAt: z.iso.datetime() })
+    .nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

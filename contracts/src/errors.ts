@@ -53,6 +53,12 @@ export class AppError extends Error {
   }
 }
 
+/** A zod error message that tells a missing value apart from a wrong one. */
+export const requiredOr =
+  (expected: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? 'is required' : expected;
+
 export const ErrorBodySchema = z.object({
   error: z.object({
     code: z.string(),
@@ -71,9 +77,22 @@ export function errorBody(err: AppError): ErrorBody {
 }
 
 /** Turns the first zod issue into a 4xx that names the offending field by its dotted path. */
-export function fromZodError(error: z.ZodError, status = 400): AppError {
+export function fromZodError(error: z.ZodError, status = 400, rootField = 'body'): AppError {
   const issue = error.issues[0];
-  const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
-  const message = issue ? (field ? `${field}: ${issue.message}` : issue.message) : 'Invalid input';
-  return new AppError(status, status === 400 ? 'bad_request' : 'validation_failed', message, { field });
+  if (!issue) return new AppError(status, 'bad_request', 'Invalid input', { field: rootField });
+  const path = issue.path.map(String);
+  // An unknown field is named by its own key, not by the object that holds it.
+  if (issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined) {
+    const field = [...path, issue.keys[0]].join('.');
+    return new AppError(status, 'unknown_field', `${field}: is not a known field`, { field });
+  }
+  const field = path.length > 0 ? path.join('.') : rootField;
+  return new AppError(
+    status,
+    status === 400 ? 'bad_request' : 'validation_failed',
+    `${field}: ${issue.message}`,
+    {
+      field,
+    },
+  );
 }

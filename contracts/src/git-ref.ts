@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requiredOr } from './errors.js';
 
 /**
  * A branch, tag or other ref name by `git check-ref-format --allow-onelevel` rules, minus

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requiredOr } from './errors.js';
 
 /** Names a project's production host, so it must be a DNS label that can never collide with ours. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
@@ -25,7 +26,7 @@ export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
 ]);
 
 export const SlugSchema = z
-  .string({ error: 'expected a string' })
+  .string({ error: requiredOr('expected a string') })
   .min(3, 'must be at least 3 characters')
   .max(40, 'must be at most 40 characters')
   .regex(/^[a-z0-9-]+$/, 'may contain only lowercase letters, digits and hyphens')
@@ -34,7 +35,9 @@ export const SlugSchema = z
   .refine((s) => !RESERVED_SLUGS.has(s), 'is reserved');
 
 /** Deployment ids are 24 lowercase base-36 characters, so a prefix of them is a safe DNS label. */
-export const DeploymentIdSchema = z.string().regex(/^[a-z0-9]{24}$/, 'expected a deployment id');
+export const DeploymentIdSchema = z
+  .string({ error: requiredOr('expected a deployment id') })
+  .regex(/^[a-z0-9]{24}$/, 'expected a deployment id');
 export type DeploymentId = z.infer<typeof DeploymentIdSchema>;
 
 export const SHORT_ID_LENGTH = 9;

@@ -62,7 +62,11 @@ export const LogStreamMessageSchema = z.discriminatedUnion('type', [
     at: z.iso.datetime(),
   }),
   /** Every line up to `lastSeq` was sent and the deployment reached a terminal status; the socket closes next. */
-  z.object({ type: z.literal('end'), lastSeq: z.number().int().nonnegative(), status: DeploymentStatusSchema }),
+  z.object({
+    type: z.literal('end'),
+    lastSeq: z.number().int().nonnegative(),
+    status: DeploymentStatusSchema,
+  }),
   /** The server gives up on this client (e.g. `slow_consumer`); the socket closes next. */
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);

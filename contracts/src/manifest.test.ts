@@ -23,14 +23,18 @@ describe('ManifestSchema', () => {
     expect(manifest.redirects).toEqual([]);
     expect(manifest.headers).toEqual([]);
     expect(
-      ManifestSchema.safeParse({ ...manifest, files: { 'index.html': { hash: 'xyz', size: 1, contentType: 'x' } } })
-        .success,
+      ManifestSchema.safeParse({
+        ...manifest,
+        files: { 'index.html': { hash: 'xyz', size: 1, contentType: 'x' } },
+      }).success,
     ).toBe(false);
   });
 
   it('keys blobs by hash and manifests by deployment', () => {
     expect(blobKey(hash)).toBe(`blobs/${hash}`);
-    expect(manifestKey('abcdefghijklmnopqrstuvwx')).toBe('deployments/abcdefghijklmnopqrstuvwx/manifest.json');
+    expect(manifestKey('abcdefghijklmnopqrstuvwx')).toBe(
+      'deployments/abcdefghijklmnopqrstuvwx/manifest.json',
+    );
   });
 });
 

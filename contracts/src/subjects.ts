@@ -9,8 +9,12 @@ export const STREAMS = {
 } as const;
 
 export const subjects = {
-  /** Work queue: one subject per region, consumed by that region's dispatcher. */
-  buildJob: (region: string) => `builds.jobs.${region}`,
+  /**
+   * Work queue: a subject tree per region, consumed by that region's dispatcher. The deployment
+   * id is the last token so the reconciler can ask the stream whether a job is still there.
+   */
+  buildJob: (region: string, deploymentId: string) => `builds.jobs.${region}.${deploymentId}`,
+  buildJobsForRegion: (region: string) => `builds.jobs.${region}.>`,
   buildJobsAll: 'builds.jobs.>',
   buildEvent: (deploymentId: string) => `builds.events.${deploymentId}`,
   buildEventsAll: 'builds.events.>',

@@ -8,7 +8,10 @@ import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { httpMetrics } from './plugins/metrics.js';
 import { healthRoutes } from './routes/health.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { projectRoutes } from './routes/projects.js';
 import { regionRoutes } from './routes/regions.js';
+import { createServices } from './services/index.js';
 import { ReadinessService } from './services/readiness.js';
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
@@ -36,10 +39,16 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await fastify.register(edgeMetricsRoutes, { token: ctx.config.edgeMetricsToken, registry: ctx.metrics });
   }
 
+  const services = createServices(ctx, fastify.log);
+  fastify.addHook('onReady', () => services.pipeline.start());
+  fastify.addHook('onClose', () => services.pipeline.stop());
+
   await fastify.register(
     async (api) => {
       requireAdminToken(api, ctx.config.adminToken);
       await api.register(regionRoutes, { config: ctx.config });
+      await api.register(projectRoutes, services);
+      await api.register(deploymentRoutes, services);
     },
     { prefix: '/api/v1' },
   );

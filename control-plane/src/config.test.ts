@@ -14,6 +14,7 @@ const valid = {
   S3_US_EAST_1_BUCKET: 'ds-use1',
   S3_EU_WEST_1_BUCKET: 'ds-euw1',
   S3_AP_SOUTHEAST_1_BUCKET: 'ds-apse1',
+  ENV_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 function messageOf(fn: () => unknown): string {
@@ -54,6 +55,9 @@ describe('control plane configuration', () => {
     [{ S3_EU_WEST_1_BUCKET: undefined }, /S3_EU_WEST_1_BUCKET: is required for region eu-west-1/],
     [{ S3_US_EAST_1_ENDPOINT: 'ftp://x' }, /S3_US_EAST_1_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],
     [{ CLOUDFLARE_API_TOKEN: undefined }, /CLOUDFLARE_API_TOKEN: all are required/],
+    [{ ENV_ENCRYPTION_KEY: 'c2hvcnQ=' }, /ENV_ENCRYPTION_KEY: expected 32 bytes, base64-encoded/],
+    [{ BUILD_MEMORY_MB: '512' }, /BUILD_MEMORY_MB: expected at least 1024/],
+    [{ SITES_PROTOCOL: 'ftp' }, /SITES_PROTOCOL: expected http or https/],
   ])('names the variable when %o is wrong', (override, expected) => {
     expect(messageOf(() => loadControlPlaneConfig({ ...valid, ...override }))).toMatch(expected);
   });

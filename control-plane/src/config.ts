@@ -98,7 +98,63 @@ export function readRegionStorageEnv(
   return { storage, problems };
 }
 
+/** 32 random bytes, base64: the AES-256-GCM key for project env values at rest. */
+export const envEncryptionKey = z
+  .string()
+  .refine(
+    (v) => Buffer.from(v, 'base64').length === 32,
+    'expected 32 bytes, base64-encoded (openssl rand -base64 32)',
+  )
+  .transform((v) => Buffer.from(v, 'base64'));
+
+/** Settings every control plane shares, standalone or under `npm start`. */
+export const sharedEnvShape = {
+  ROOT_DOMAIN: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/, 'expected a lowercase domain name like deploysphere.app')
+    .default('localhost'),
+  REGIONS: envRegions,
+  BUILD_CONCURRENCY: envInt(2, 1),
+  LOG_RETENTION_DAYS: envInt(30, 1),
+  BUILD_TIMEOUT_MS: envInt(15 * 60_000, 1000),
+  BUILD_MEMORY_MB: envInt(4096, 1024),
+  BUILD_CPU_SECONDS: envInt(30 * 60, 1),
+  MAX_OUTPUT_BYTES: envInt(1024 * 1024 * 1024, 1),
+  MAX_OUTPUT_FILES: envInt(50_000, 1),
+  ALLOW_UNSANDBOXED_BUILDS: envBoolean(false),
+  HEARTBEAT_TIMEOUT_MS: envInt(30_000, 1000),
+};
+
+export type SharedEnv = z.output<z.ZodObject<typeof sharedEnvShape>>;
+
+export interface BuildLimits {
+  /** Per-build scratch space; each build gets `<workDir>/<deploymentId>`. */
+  workDir: string;
+  timeoutMs: number;
+  memoryMb: number;
+  cpuSeconds: number;
+  maxOutputBytes: number;
+  maxOutputFiles: number;
+  allowUnsandboxed: boolean;
+  /** A build silent for this long is failed: its worker is gone. */
+  heartbeatTimeoutMs: number;
+}
+
+export function buildLimitsFrom(env: SharedEnv, workDir: string): BuildLimits {
+  return {
+    workDir,
+    timeoutMs: env.BUILD_TIMEOUT_MS,
+    memoryMb: env.BUILD_MEMORY_MB,
+    cpuSeconds: env.BUILD_CPU_SECONDS,
+    maxOutputBytes: env.MAX_OUTPUT_BYTES,
+    maxOutputFiles: env.MAX_OUTPUT_FILES,
+    allowUnsandboxed: env.ALLOW_UNSANDBOXED_BUILDS,
+    heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_MS,
+  };
+}
+
 const ControlPlaneEnvSchema = z.object({
+  ...sharedEnvShape,
   PORT: envPort(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -106,11 +162,11 @@ const ControlPlaneEnvSchema = z.object({
   NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']).refine((v) => v !== undefined, 'is required'),
   CLICKHOUSE_URL: envUrl(['http', 'https']),
   CLICKHOUSE_CHDB_PATH: z.string().min(1).optional(),
-  ROOT_DOMAIN: z
-    .string()
-    .regex(/^[a-z0-9.-]+$/, 'expected a lowercase domain name like deploysphere.app')
-    .default('localhost'),
   EDGE_URL: envUrl(['http', 'https']),
+  SITES_PROTOCOL: z.enum(['http', 'https'], { error: 'expected http or https' }).default('https'),
+  SITES_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
+  ENV_ENCRYPTION_KEY: envEncryptionKey,
+  BUILD_WORK_DIR: z.string().min(1).default('/tmp/deploysphere-builds'),
   DEPLOYSPHERE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   DASHBOARD_DIR: z.string().optional(),
   EDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -118,9 +174,6 @@ const ControlPlaneEnvSchema = z.object({
   CLOUDFLARE_KV_NAMESPACE_ID: z.string().min(1).optional(),
   CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
   ALLOW_LOCAL_REPOS: envBoolean(false),
-  REGIONS: envRegions,
-  BUILD_CONCURRENCY: envInt(2, 1),
-  LOG_RETENTION_DAYS: envInt(30, 1),
 });
 
 export interface ControlPlaneConfig {
@@ -131,6 +184,11 @@ export interface ControlPlaneConfig {
   natsUrl: string;
   clickhouse: { url: string } | { chdbPath: string };
   rootDomain: string;
+  /** How sites' URLs are printed: `<protocol>://<host>[:<port>]`. */
+  sites: { protocol: 'http' | 'https'; port?: number };
+  /** AES-256-GCM key for project env values at rest. */
+  envEncryptionKey: Buffer;
+  build: BuildLimits;
   /** Base URL of the edge; its /healthz on the bare root domain is part of /readyz. */
   edgeUrl?: string;
   adminToken: string;
@@ -175,6 +233,9 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined>):
       ? { url: parsed.CLICKHOUSE_URL }
       : { chdbPath: parsed.CLICKHOUSE_CHDB_PATH! },
     rootDomain: parsed.ROOT_DOMAIN,
+    sites: { protocol: parsed.SITES_PROTOCOL, ...(parsed.SITES_PORT ? { port: parsed.SITES_PORT } : {}) },
+    envEncryptionKey: parsed.ENV_ENCRYPTION_KEY,
+    build: buildLimitsFrom(parsed, parsed.BUILD_WORK_DIR),
     ...(parsed.EDGE_URL ? { edgeUrl: parsed.EDGE_URL } : {}),
     adminToken: parsed.DEPLOYSPHERE_ADMIN_TOKEN,
     ...(parsed.EDGE_METRICS_TOKEN ? { edgeMetricsToken: parsed.EDGE_METRICS_TOKEN } : {}),

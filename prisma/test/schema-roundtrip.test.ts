@@ -76,11 +76,13 @@ describe('schema.prisma and the migrated database agree', () => {
       files: 12,
       bytes: 12_345_678_901n,
       uploadedBytes: 42n,
+      totalBytes: 4242n,
       phaseDurationsMs: { clone: 1, install: 2 },
       createdAt: now,
       startedAt: now,
       finishedAt: now,
       lastHeartbeatAt: now,
+      lastEventSeq: 7,
     };
     const domain = { hostname: 'www.example.com', projectId: project.id, createdAt: now };
 

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
-import { configError, envBoolean, envInt, envPort, envUrl, parseConfig } from '@deploysphere/contracts';
+import { configError, envBoolean, envPort, envUrl, parseConfig } from '@deploysphere/contracts';
 import { z } from 'zod';
-import { envRegions, LOG_LEVELS, readRegionStorageEnv, type RegionStorageEnv } from '../config.js';
+import {
+  envEncryptionKey,
+  LOG_LEVELS,
+  readRegionStorageEnv,
+  sharedEnvShape,
+  type RegionStorageEnv,
+} from '../config.js';
 
 const LocalEnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
@@ -12,15 +18,10 @@ const LocalEnvSchema = z.object({
   DATABASE_URL: envUrl(['postgres', 'postgresql']),
   NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
   CLICKHOUSE_URL: envUrl(['http', 'https']),
-  ROOT_DOMAIN: z
-    .string()
-    .regex(/^[a-z0-9.-]+$/, 'expected a lowercase domain name like localhost')
-    .default('localhost'),
+  ...sharedEnvShape,
+  ENV_ENCRYPTION_KEY: envEncryptionKey.optional(),
   DEPLOYSPHERE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOW_LOCAL_REPOS: envBoolean(true),
-  REGIONS: envRegions,
-  BUILD_CONCURRENCY: envInt(2, 1),
-  LOG_RETENTION_DAYS: envInt(30, 1),
 });
 
 export type LocalPlatformConfig = Omit<z.output<typeof LocalEnvSchema>, 'DATA_DIR'> & {

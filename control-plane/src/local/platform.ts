@@ -13,9 +13,9 @@ import {
 } from '@deploysphere/stack';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../app.js';
-import type { ControlPlaneConfig } from '../config.js';
+import { buildLimitsFrom, type ControlPlaneConfig } from '../config.js';
 import { createContext } from '../create-context.js';
-import { resolveAdminToken } from './admin-token.js';
+import { generateAdminToken, generateEncryptionKey, persistedSecret } from './persisted-secret.js';
 import type { LocalPlatformConfig } from './config.js';
 import { assertPortFree } from './ports.js';
 import { redactUrl, StartupError } from './startup-error.js';
@@ -73,7 +73,11 @@ export async function startPlatform(
     // and the control plane must know each other's URL before either listens.
     const port = config.PORT || (await freePort(config.HOST));
     const edgePort = config.EDGE_PORT || (await freePort(config.HOST));
-    const adminToken = await resolveAdminToken(dataDir, config.DEPLOYSPHERE_ADMIN_TOKEN);
+    const adminToken =
+      config.DEPLOYSPHERE_ADMIN_TOKEN ?? (await persistedSecret(dataDir, 'admin-token', generateAdminToken));
+    const envEncryptionKey =
+      config.ENV_ENCRYPTION_KEY ??
+      Buffer.from(await persistedSecret(dataDir, 'env-encryption-key', generateEncryptionKey), 'base64');
 
     const databaseUrl = step('postgres', async () => {
       if (config.DATABASE_URL) return [config.DATABASE_URL, `configured ${redactUrl(config.DATABASE_URL)}`];
@@ -183,6 +187,9 @@ export async function startPlatform(
         ? { url: config.CLICKHOUSE_URL }
         : { chdbPath: join(dataDir, 'clickhouse') },
       rootDomain: config.ROOT_DOMAIN,
+      sites: { protocol: 'http', port: edgePort },
+      envEncryptionKey,
+      build: buildLimitsFrom(config, join(dataDir, 'builds')),
       edgeUrl: edge.url,
       edgeMetricsToken,
       adminToken,

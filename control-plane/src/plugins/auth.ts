@@ -9,11 +9,17 @@ export function tokenMatches(presented: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * The presented token: `Authorization: Bearer <token>`, or `?token=` for websockets, which
+ * browsers cannot open with custom headers.
+ */
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  if (header) return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  // Query-string tokens end up in access logs; accept them only where there is no alternative.
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  const query = request.query as Record<string, unknown> | undefined;
+  return typeof query?.token === 'string' && query.token !== '' ? query.token : undefined;
 }
 
 /** Every route registered in this encapsulated context requires `Authorization: Bearer <token>`. */

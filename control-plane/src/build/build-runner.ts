@@ -1,0 +1,24 @@
+import type { BuildSpec } from '@deploysphere/contracts';
+
+export interface BuildExit {
+  code: number | null;
+  signal: string | null;
+}
+
+/** One build started by a runner. */
+export interface BuildHandle {
+  readonly deploymentId: string;
+  /** Settles when the build's process (or task) has ended. */
+  readonly exited: Promise<BuildExit>;
+  /** Stops the build and everything it started; resolves once it has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Where builds run: `LocalRunner` starts the build worker as a local process; an ECS runner will
+ * start the same worker as an ECS task. The dispatcher only knows this interface.
+ */
+export interface BuildRunner {
+  readonly name: string;
+  start(spec: BuildSpec): Promise<BuildHandle>;
+}

@@ -1,0 +1,160 @@
+import { AppError, subjects, TERMINAL_STATUSES, type BuildSpec } from '@deploysphere/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../context.js';
+import type { BuildQueue } from '../queue/build-queue.js';
+import { ensureStreams } from '../queue/streams.js';
+import type { DeploymentService } from '../services/deployment-service.js';
+import type { ProjectService } from '../services/project-service.js';
+import type { RouteWriter } from '../services/route-writer.js';
+import type { StatusPublisher } from '../services/status-publisher.js';
+import type { BuildRunner } from './build-runner.js';
+import { RegionDispatcher } from './dispatcher.js';
+import { BuildEventConsumer } from './event-consumer.js';
+import { LocalRunner } from './local-runner.js';
+import { Watchdog } from './watchdog.js';
+
+/** How long a finished worker's last events may take to be applied before its exit decides. */
+const SETTLE_AFTER_EXIT_MS = 10_000;
+
+export interface PipelineDeps {
+  ctx: AppContext;
+  queue: BuildQueue;
+  projects: ProjectService;
+  deployments: () => DeploymentService;
+  routes: RouteWriter;
+  status: StatusPublisher;
+  log: FastifyBaseLogger;
+  runner?: BuildRunner;
+}
+
+/**
+ * The build pipeline of one control plane: a dispatcher per region, the build-event consumer and
+ * the watchdog. Everything it starts, stop() ends; builds still running are stopped and marked
+ * as failed with the reason, so nothing is left `building` by a clean shutdown.
+ */
+export class BuildPipeline {
+  private readonly dispatchers: RegionDispatcher[];
+  private readonly events: BuildEventConsumer;
+  private readonly watchdog: Watchdog;
+
+  constructor(private readonly deps: PipelineDeps) {
+    const { ctx } = deps;
+    const runner = deps.runner ?? new LocalRunner({ natsUrl: ctx.config.natsUrl, limits: ctx.config.build });
+    this.dispatchers = ctx.config.regions.map(
+      (r) =>
+        new RegionDispatcher(r.id, ctx.config.buildConcurrency, {
+          nats: ctx.nats,
+          db: ctx.db,
+          runner,
+          status: deps.status,
+          log: deps.log,
+          specFor: (id) => this.specFor(id),
+          onExit: (id, exit) => this.settleAfterExit(id, exit),
+        }),
+    );
+    this.events = new BuildEventConsumer({
+      nats: ctx.nats,
+      db: ctx.db,
+      routes: deps.routes,
+      status: deps.status,
+      log: deps.log,
+    });
+    this.watchdog = new Watchdog({
+      db: ctx.db,
+      queue: deps.queue,
+      status: deps.status,
+      log: deps.log,
+      heartbeatTimeoutMs: ctx.config.build.heartbeatTimeoutMs,
+      requeueAfterMs: 10_000,
+      stopBuild: (id) => this.stopBuild(id),
+      requeue: async (id) => {
+        const d = await ctx.db.deployment.findUnique({ where: { id }, include: { project: true } });
+        if (d?.status === 'queued') await this.deps.deployments().enqueue(d, d.project.slug);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await ensureStreams(await jetstreamManager(this.deps.ctx.nats));
+    await this.events.start();
+    for (const d of this.dispatchers) await d.start();
+    this.watchdog.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.watchdog.stop();
+    // Stop taking jobs first; the slots still wait on their builds, which are stopped next.
+    const slots = Promise.all(this.dispatchers.map((d) => d.stop().catch(() => undefined)));
+    const running = this.dispatchers.flatMap((d) => [...d.running.keys()]);
+    await Promise.all(
+      running.map(async (id) => {
+        const error = 'the control plane stopped during the build';
+        const { count } = await this.deps.ctx.db.deployment.updateMany({
+          where: { id, status: 'building' },
+          data: { status: 'error', error, finishedAt: new Date() },
+        });
+        if (count) this.deps.status.publish({ id, status: 'error', phase: null, error });
+        await this.stopBuild(id);
+      }),
+    );
+    await slots;
+    await this.events.stop().catch(() => undefined);
+  }
+
+  /**
+   * Tells the build to stop wherever it runs (the worker listens on its cancel subject), and
+   * stops the local process tree outright when this control plane started it.
+   */
+  async stopBuild(id: string): Promise<void> {
+    if (!this.deps.ctx.nats.isClosed()) this.deps.ctx.nats.publish(subjects.buildCancel(id), '');
+    const handle = this.dispatchers.map((d) => d.running.get(id)).find((h) => h !== undefined);
+    await handle?.stop();
+  }
+
+  private async specFor(id: string): Promise<BuildSpec> {
+    const { ctx } = this.deps;
+    const d = await ctx.db.deployment.findUniqueOrThrow({ where: { id }, include: { project: true } });
+    const storage = d.regions.map((region) => {
+      const target = ctx.storage.target(region);
+      if (!target) throw AppError.internal(`region ${region} has no storage configured`);
+      return target;
+    });
+    return {
+      v: 1,
+      deploymentId: d.id,
+      projectSlug: d.project.slug,
+      repoUrl: d.project.repoUrl,
+      gitRef: d.gitRef,
+      installCommand: d.project.installCommand,
+      buildCommand: d.project.buildCommand,
+      outputDir: d.project.outputDir,
+      rootDir: d.project.rootDir,
+      env: await this.deps.projects.envFor(d.projectId),
+      storage,
+    };
+  }
+
+  /**
+   * A worker that exits has normally reported `uploaded` or `failed` already; give the consumer
+   * time to apply it. One that died without a word fails the deployment with its exit status.
+   */
+  private async settleAfterExit(
+    id: string,
+    exit: { code: number | null; signal: string | null },
+  ): Promise<void> {
+    const deadline = Date.now() + SETTLE_AFTER_EXIT_MS;
+    while (Date.now() < deadline) {
+      const d = await this.deps.ctx.db.deployment.findUnique({ where: { id }, select: { status: true } });
+      if (!d || TERMINAL_STATUSES.has(d.status)) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const error = `the build worker ${how} without reporting a result`;
+    const { count } = await this.deps.ctx.db.deployment.updateMany({
+      where: { id, status: 'building' },
+      data: { status: 'error', error, finishedAt: new Date() },
+    });
+    if (count) this.deps.status.publish({ id, status: 'error', phase: null, error });
+  }
+}

@@ -1,0 +1,73 @@
+import type { Db } from '@deploysphere/db';
+import type { FastifyBaseLogger } from 'fastify';
+import type { BuildQueue } from '../queue/build-queue.js';
+import type { StatusPublisher } from '../services/status-publisher.js';
+
+export interface WatchdogDeps {
+  db: Db;
+  queue: BuildQueue;
+  status: StatusPublisher;
+  log: FastifyBaseLogger;
+  heartbeatTimeoutMs: number;
+  /** How long a queued deployment may wait before its job is checked for. */
+  requeueAfterMs: number;
+  stopBuild(deploymentId: string): Promise<void>;
+  requeue(deploymentId: string): Promise<void>;
+}
+
+/**
+ * Makes sure nothing hangs silently:
+ * - a building deployment whose worker stopped sending heartbeats is failed, with the reason;
+ * - a queued deployment whose job is missing from the queue (lost between the database write and
+ *   the publish, say) is queued again.
+ */
+export class Watchdog {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(private readonly deps: WatchdogDeps) {}
+
+  start(intervalMs = 2_000): void {
+    this.timer = setInterval(() => {
+      this.sweeping ??= this.sweep()
+        .catch((err) => this.deps.log.warn({ err }, 'watchdog sweep failed'))
+        .finally(() => (this.sweeping = undefined));
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  async sweep(): Promise<void> {
+    const now = Date.now();
+    const silent = await this.deps.db.deployment.findMany({
+      where: { status: 'building', lastHeartbeatAt: { lt: new Date(now - this.deps.heartbeatTimeoutMs) } },
+      select: { id: true, lastHeartbeatAt: true },
+    });
+    for (const d of silent) {
+      const error = `the build worker stopped sending heartbeats (last one at ${d.lastHeartbeatAt?.toISOString()})`;
+      const { count } = await this.deps.db.deployment.updateMany({
+        where: { id: d.id, status: 'building', lastHeartbeatAt: d.lastHeartbeatAt },
+        data: { status: 'error', error, finishedAt: new Date() },
+      });
+      if (count === 1) {
+        this.deps.log.warn({ deploymentId: d.id }, error);
+        this.deps.status.publish({ id: d.id, status: 'error', phase: null, error });
+        await this.deps.stopBuild(d.id).catch(() => undefined);
+      }
+    }
+
+    const waiting = await this.deps.db.deployment.findMany({
+      where: { status: 'queued', createdAt: { lt: new Date(now - this.deps.requeueAfterMs) } },
+      select: { id: true, regions: true },
+    });
+    for (const d of waiting) {
+      if (!(await this.deps.queue.has(d.regions[0]!, d.id))) {
+        this.deps.log.warn({ deploymentId: d.id }, 'queued deployment had no job; queueing it again');
+        await this.deps.requeue(d.id);
+      }
+    }
+  }
+}

@@ -1,0 +1,10 @@
+export {
+  migrateClickHouse,
+  CLICKHOUSE_MIGRATIONS,
+  type ClickHouseMigration,
+} from './clickhouse-migrations.js';
+export { startLogIngester, type LogIngesterOptions } from './log-ingester.js';
+export { LogHub, type LogHubOptions } from './log-hub.js';
+export { logRoutes, type LogRoutesOptions } from './log-routes.js';
+export { LogStore } from './log-store.js';
+export { ensureLogStream, LOG_STREAM_CONFIG } from './log-stream.js';

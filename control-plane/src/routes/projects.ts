@@ -1,0 +1,69 @@
+import {
+  CreateDeploymentBodySchema,
+  CreateProjectBodySchema,
+  PromoteBodySchema,
+  SlugSchema,
+  UpdateProjectBodySchema,
+} from '@deploysphere/contracts';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { DeploymentService } from '../services/deployment-service.js';
+import type { ProjectService } from '../services/project-service.js';
+import { parse, pathParam } from './parse.js';
+
+const SlugParams = z.object({ slug: z.string() });
+const ListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: z
+    .string()
+    .regex(/^[a-z0-9]{24}$/, 'expected a deployment id')
+    .optional(),
+});
+
+export async function projectRoutes(
+  app: FastifyInstance,
+  opts: { projects: ProjectService; deployments: DeploymentService },
+) {
+  const { projects, deployments } = opts;
+  const slugOf = (params: unknown) => {
+    const { slug } = parse(SlugParams, params, 'params');
+    return pathParam(SlugSchema, slug, `Project ${slug}`, 'slug');
+  };
+
+  app.get('/projects', async () => projects.list());
+
+  app.post('/projects', async (request, reply) => {
+    const body = parse(CreateProjectBodySchema, request.body);
+    return reply.status(201).send(await projects.create(body));
+  });
+
+  app.get('/projects/:slug', async (request) => projects.get(slugOf(request.params)));
+
+  app.patch('/projects/:slug', async (request) => {
+    const slug = slugOf(request.params);
+    return projects.update(slug, parse(UpdateProjectBodySchema, request.body));
+  });
+
+  app.delete('/projects/:slug', async (request, reply) => {
+    await projects.delete(slugOf(request.params));
+    return reply.status(204).send();
+  });
+
+  app.post('/projects/:slug/deployments', async (request, reply) => {
+    const slug = slugOf(request.params);
+    const body = parse(CreateDeploymentBodySchema, request.body ?? {});
+    return reply.status(202).send(await deployments.create(slug, body));
+  });
+
+  app.get('/projects/:slug/deployments', async (request) => {
+    const slug = slugOf(request.params);
+    const query = parse(ListQuery, request.query, 'query');
+    return deployments.listForProject(slug, query);
+  });
+
+  app.post('/projects/:slug/promote', async (request) => {
+    const slug = slugOf(request.params);
+    const { deploymentId } = parse(PromoteBodySchema, request.body);
+    return deployments.promote(slug, deploymentId);
+  });
+}

@@ -1,0 +1,181 @@
+import {
+  AppError,
+  TERMINAL_STATUSES,
+  type CreateDeploymentBody,
+  type DeploymentView,
+  type QuickDeployBody,
+} from '@deploysphere/contracts';
+import type { Db, Deployment } from '@deploysphere/db';
+import { newId } from '../ids.js';
+import type { BuildQueue } from '../queue/build-queue.js';
+import type { ProjectService } from './project-service.js';
+import type { RouteWriter } from './route-writer.js';
+import type { SiteUrls } from './site-urls.js';
+import type { StatusPublisher } from './status-publisher.js';
+import { toDeploymentView } from './views.js';
+
+export interface DeploymentServiceDeps {
+  db: Db;
+  queue: BuildQueue;
+  projects: ProjectService;
+  routes: RouteWriter;
+  urls: SiteUrls;
+  status: StatusPublisher;
+  /** Stops a running build wherever it runs. */
+  stopBuild(deploymentId: string): Promise<void>;
+}
+
+const withProject = { project: { select: { slug: true, productionDeploymentId: true } } } as const;
+
+/** Deployments: queueing, reading, cancelling and promoting them. */
+export class DeploymentService {
+  constructor(private readonly deps: DeploymentServiceDeps) {}
+
+  /**
+   * Writes the deployment as queued and supersedes the project's older queued ones in one
+   * transaction, then queues the job. If the publish fails the row stays queued and the
+   * reconciler publishes it again; it never disappears.
+   */
+  async create(slug: string, body: CreateDeploymentBody): Promise<DeploymentView> {
+    const project = await this.deps.db.project.findUnique({ where: { slug } });
+    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
+    const id = newId();
+    const superseded = await this.deps.db.$transaction(async (tx) => {
+      const older = await tx.deployment.findMany({
+        where: { projectId: project.id, status: 'queued' },
+        select: { id: true },
+      });
+      await tx.deployment.updateMany({
+        where: { id: { in: older.map((d) => d.id) }, status: 'queued' },
+        data: { status: 'cancelled', error: `superseded by ${id}`, finishedAt: new Date() },
+      });
+      await tx.deployment.create({
+        data: {
+          id,
+          projectId: project.id,
+          status: 'queued',
+          gitRef: body.gitRef ?? project.gitRef,
+          regions: project.regions,
+        },
+      });
+      return older.map((d) => d.id);
+    });
+    for (const olderId of superseded) {
+      this.deps.status.publish({
+        id: olderId,
+        status: 'cancelled',
+        phase: null,
+        error: `superseded by ${id}`,
+      });
+    }
+    await this.enqueue({ id, regions: project.regions }, slug);
+    return this.get(id);
+  }
+
+  /** Re-sends the job of a queued deployment; safe to repeat (see BuildQueue.enqueue). */
+  async enqueue(d: Pick<Deployment, 'id' | 'regions'>, slug: string): Promise<void> {
+    try {
+      await this.deps.queue.enqueue({
+        v: 1,
+        deploymentId: d.id,
+        projectSlug: slug,
+        region: d.regions[0]!,
+        queuedAt: new Date().toISOString(),
+      });
+    } catch {
+      // The reconciler republishes queued deployments whose job went missing.
+    }
+  }
+
+  async quickDeploy(body: QuickDeployBody): Promise<DeploymentView> {
+    const single = typeof body.region === 'string';
+    const regions = typeof body.region === 'string' ? [body.region] : body.region;
+    this.deps.projects.assertRegions(regions, 'region', single);
+    const existing = await this.deps.db.project.findUnique({ where: { slug: body.slug } });
+    if (existing && existing.repoUrl !== body.repoUrl) {
+      throw AppError.conflict(`slug: "${body.slug}" belongs to another repository`, 'slug');
+    }
+    if (existing) {
+      await this.deps.projects.update(body.slug, {
+        installCommand: body.installCommand,
+        buildCommand: body.buildCommand,
+        regions,
+        ...(body.outputDir ? { outputDir: body.outputDir } : {}),
+      });
+    } else {
+      await this.deps.projects.create({
+        slug: body.slug,
+        repoUrl: body.repoUrl,
+        installCommand: body.installCommand,
+        buildCommand: body.buildCommand,
+        regions,
+        ...(body.outputDir ? { outputDir: body.outputDir } : {}),
+        ...(body.gitRef ? { gitRef: body.gitRef } : {}),
+      });
+    }
+    return this.create(body.slug, body.gitRef ? { gitRef: body.gitRef } : {});
+  }
+
+  async get(id: string): Promise<DeploymentView> {
+    const d = await this.deps.db.deployment.findUnique({ where: { id }, include: withProject });
+    if (!d) throw AppError.notFound(`Deployment ${id}`, 'id');
+    return toDeploymentView(d, this.deps.urls);
+  }
+
+  async listForProject(slug: string, opts: { limit: number; before?: string }): Promise<DeploymentView[]> {
+    const project = await this.deps.db.project.findUnique({ where: { slug }, select: { id: true } });
+    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
+    const rows = await this.deps.db.deployment.findMany({
+      where: { projectId: project.id },
+      include: withProject,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: opts.limit,
+      ...(opts.before ? { cursor: { id: opts.before }, skip: 1 } : {}),
+    });
+    return rows.map((d) => toDeploymentView(d, this.deps.urls));
+  }
+
+  /** A queued or building deployment becomes cancelled at once; its build is told to stop. */
+  async cancel(id: string, reason = 'cancelled by user'): Promise<DeploymentView> {
+    const d = await this.deps.db.deployment.findUnique({ where: { id } });
+    if (!d) throw AppError.notFound(`Deployment ${id}`, 'id');
+    if (TERMINAL_STATUSES.has(d.status)) {
+      throw AppError.conflict(`Deployment ${id} is already ${d.status}`, 'id');
+    }
+    const { count } = await this.deps.db.deployment.updateMany({
+      where: { id, status: { in: ['queued', 'building'] } },
+      data: { status: 'cancelled', error: reason, finishedAt: new Date() },
+    });
+    if (count === 0) return this.cancel(id, reason); // it finished meanwhile: report that
+    this.deps.status.publish({ id, status: 'cancelled', phase: null, error: reason });
+    if (d.status === 'building') await this.deps.stopBuild(id);
+    return this.get(id);
+  }
+
+  async cancelActive(projectId: string, reason: string): Promise<void> {
+    const active = await this.deps.db.deployment.findMany({
+      where: { projectId, status: { in: ['queued', 'building'] } },
+      select: { id: true },
+    });
+    for (const d of active) await this.cancel(d.id, reason).catch(() => undefined);
+  }
+
+  /** Instant rollback (or roll forward): points production at any ready deployment, no rebuild. */
+  async promote(slug: string, deploymentId: string): Promise<DeploymentView> {
+    const project = await this.deps.db.project.findUnique({ where: { slug }, include: { domains: true } });
+    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
+    const d = await this.deps.db.deployment.findUnique({ where: { id: deploymentId } });
+    if (!d || d.projectId !== project.id) {
+      throw AppError.notFound(`Deployment ${deploymentId} of project ${slug}`, 'deploymentId');
+    }
+    if (d.status !== 'ready') {
+      throw AppError.conflict(
+        `deploymentId: only a ready deployment can be promoted (this one is ${d.status})`,
+        'deploymentId',
+      );
+    }
+    await this.deps.routes.publishProduction(project, d);
+    await this.deps.db.project.update({ where: { id: project.id }, data: { productionDeploymentId: d.id } });
+    return this.get(d.id);
+  }
+}

@@ -1,0 +1,56 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { BuildPipeline } from '../build/pipeline.js';
+import type { BuildRunner } from '../build/build-runner.js';
+import type { AppContext } from '../context.js';
+import { BuildQueue } from '../queue/build-queue.js';
+import { EnvCipher } from '../secrets/env-cipher.js';
+import { DeploymentService } from './deployment-service.js';
+import { ProjectService } from './project-service.js';
+import { RouteWriter } from './route-writer.js';
+import { SiteUrls } from './site-urls.js';
+import { StatusPublisher } from './status-publisher.js';
+
+export interface Services {
+  projects: ProjectService;
+  deployments: DeploymentService;
+  pipeline: BuildPipeline;
+  urls: SiteUrls;
+}
+
+/** Wires the services of one control plane together; the routes only see these. */
+export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?: BuildRunner): Services {
+  const urls = new SiteUrls(ctx.config);
+  const routes = new RouteWriter(ctx.routes, ctx.config.rootDomain);
+  const status = new StatusPublisher(ctx.nats);
+  const queue = new BuildQueue(ctx.nats);
+  // Projects, deployments and the pipeline refer to each other only through closures that run
+  // after all three exist (deleting a project cancels its builds; a cancel stops the build).
+  const projects = new ProjectService({
+    db: ctx.db,
+    config: ctx.config,
+    cipher: new EnvCipher(ctx.config.envEncryptionKey),
+    urls,
+    routes,
+    cancelActive: (projectId, reason) => deployments.cancelActive(projectId, reason),
+  });
+  const deployments: DeploymentService = new DeploymentService({
+    db: ctx.db,
+    queue,
+    projects,
+    routes,
+    urls,
+    status,
+    stopBuild: (id) => pipeline.stopBuild(id),
+  });
+  const pipeline = new BuildPipeline({
+    ctx,
+    queue,
+    projects,
+    deployments: () => deployments,
+    routes,
+    status,
+    log,
+    ...(runner ? { runner } : {}),
+  });
+  return { projects, deployments, pipeline, urls };
+}

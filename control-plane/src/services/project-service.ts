@@ -1,0 +1,159 @@
+import {
+  AppError,
+  type CreateProjectBody,
+  type ProjectView,
+  type UpdateProjectBody,
+} from '@deploysphere/contracts';
+import { Prisma, type Db } from '@deploysphere/db';
+import type { ControlPlaneConfig } from '../config.js';
+import { newId } from '../ids.js';
+import type { EnvCipher } from '../secrets/env-cipher.js';
+import { assertRepoUrlAllowed } from './repo-policy.js';
+import type { RouteWriter } from './route-writer.js';
+import type { SiteUrls } from './site-urls.js';
+import { projectViewInclude, toProjectView } from './views.js';
+
+export const DEFAULT_INSTALL_COMMAND = 'npm install';
+export const DEFAULT_BUILD_COMMAND = 'npm run build';
+
+export interface ProjectServiceDeps {
+  db: Db;
+  config: Pick<ControlPlaneConfig, 'regions' | 'allowLocalRepos'>;
+  cipher: EnvCipher;
+  urls: SiteUrls;
+  routes: RouteWriter;
+  /** Stops a project's unfinished deployments before it is deleted. */
+  cancelActive(projectId: string, reason: string): Promise<void>;
+}
+
+/** Projects: their settings, their encrypted env, and deleting them with their routes. */
+export class ProjectService {
+  constructor(private readonly deps: ProjectServiceDeps) {}
+
+  async create(body: CreateProjectBody): Promise<ProjectView> {
+    this.assertRegions(body.regions);
+    assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
+    const id = `prj_${newId()}`;
+    try {
+      const project = await this.deps.db.project.create({
+        data: {
+          id,
+          slug: body.slug,
+          repoUrl: body.repoUrl,
+          gitRef: body.gitRef ?? null,
+          installCommand: body.installCommand ?? DEFAULT_INSTALL_COMMAND,
+          buildCommand: body.buildCommand ?? DEFAULT_BUILD_COMMAND,
+          outputDir: body.outputDir ?? null,
+          rootDir: body.rootDir ?? null,
+          regions: body.regions,
+          envVars: {
+            create: Object.entries(body.env ?? {}).map(([key, value]) => ({
+              key,
+              ciphertext: this.deps.cipher.encrypt(id, key, value),
+            })),
+          },
+        },
+        include: projectViewInclude,
+      });
+      return toProjectView(project, this.deps.urls);
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        throw AppError.conflict(`slug: "${body.slug}" is already taken`, 'slug');
+      }
+      throw err;
+    }
+  }
+
+  async list(): Promise<ProjectView[]> {
+    const projects = await this.deps.db.project.findMany({
+      include: projectViewInclude,
+      orderBy: { createdAt: 'desc' },
+    });
+    return projects.map((p) => toProjectView(p, this.deps.urls));
+  }
+
+  async get(slug: string): Promise<ProjectView> {
+    return toProjectView(await this.find(slug), this.deps.urls);
+  }
+
+  async update(slug: string, body: UpdateProjectBody): Promise<ProjectView> {
+    const project = await this.find(slug);
+    if (body.regions) this.assertRegions(body.regions);
+    if (body.repoUrl) assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
+    const env = Object.entries(body.env ?? {});
+    const updated = await this.deps.db.$transaction(async (tx) => {
+      for (const [key, value] of env) {
+        if (value === null) {
+          await tx.envVar.deleteMany({ where: { projectId: project.id, key } });
+        } else {
+          const ciphertext = this.deps.cipher.encrypt(project.id, key, value);
+          await tx.envVar.upsert({
+            where: { projectId_key: { projectId: project.id, key } },
+            create: { projectId: project.id, key, ciphertext },
+            update: { ciphertext },
+          });
+        }
+      }
+      return tx.project.update({
+        where: { id: project.id },
+        data: {
+          ...(body.repoUrl !== undefined ? { repoUrl: body.repoUrl } : {}),
+          ...(body.gitRef !== undefined ? { gitRef: body.gitRef } : {}),
+          ...(body.installCommand !== undefined ? { installCommand: body.installCommand } : {}),
+          ...(body.buildCommand !== undefined ? { buildCommand: body.buildCommand } : {}),
+          ...(body.outputDir !== undefined ? { outputDir: body.outputDir } : {}),
+          ...(body.rootDir !== undefined ? { rootDir: body.rootDir } : {}),
+          ...(body.regions !== undefined ? { regions: body.regions } : {}),
+        },
+        include: projectViewInclude,
+      });
+    });
+    return toProjectView(updated, this.deps.urls);
+  }
+
+  /**
+   * Routes go first: if KV cannot be reached the project stays, and deleting again retries.
+   * The reverse order could leave hostnames serving a project the API no longer knows.
+   */
+  async delete(slug: string): Promise<void> {
+    const project = await this.deps.db.project.findUnique({
+      where: { slug },
+      include: { domains: true, deployments: { select: { id: true } } },
+    });
+    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
+    await this.deps.cancelActive(project.id, 'the project was deleted');
+    await this.deps.routes.unpublishProject(
+      project,
+      project.deployments.map((d) => d.id),
+    );
+    await this.deps.db.project.delete({ where: { id: project.id } });
+  }
+
+  /** Decrypted env for a build; never returned by the API. */
+  async envFor(projectId: string): Promise<Record<string, string>> {
+    const vars = await this.deps.db.envVar.findMany({ where: { projectId } });
+    return Object.fromEntries(
+      vars.map((v) => [v.key, this.deps.cipher.decrypt(projectId, v.key, v.ciphertext)]),
+    );
+  }
+
+  private async find(slug: string) {
+    const project = await this.deps.db.project.findUnique({ where: { slug }, include: projectViewInclude });
+    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
+    return project;
+  }
+
+  /** `field` names a list (`regions` → `regions.1`), or with `single` one value (`region`). */
+  assertRegions(regions: string[], field = 'regions', single = false): void {
+    const known = new Set(this.deps.config.regions.map((r) => r.id));
+    regions.forEach((region, i) => {
+      if (!known.has(region)) {
+        const name = single ? field : `${field}.${i}`;
+        throw AppError.badRequest(
+          `${name}: "${region}" is not a configured region (${[...known].join(', ')})`,
+          name,
+        );
+      }
+    });
+  }
+}

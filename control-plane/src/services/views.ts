@@ -1,0 +1,70 @@
+import type { DeploymentView, ProjectView } from '@deploysphere/contracts';
+import type { Deployment, Project } from '@deploysphere/db';
+import type { SiteUrls } from './site-urls.js';
+
+export type ProjectWithRelations = Project & {
+  envVars: { key: string }[];
+  deployments: Pick<Deployment, 'id' | 'status' | 'createdAt'>[];
+};
+
+/** Prisma `include` that loads what a ProjectView shows. */
+export const projectViewInclude = {
+  envVars: { select: { key: true } },
+  deployments: {
+    select: { id: true, status: true, createdAt: true },
+    orderBy: { createdAt: 'desc' },
+    take: 1,
+  },
+} as const;
+
+export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): ProjectView {
+  const latest = project.deployments[0];
+  return {
+    id: project.id,
+    slug: project.slug,
+    repoUrl: project.repoUrl,
+    gitRef: project.gitRef,
+    installCommand: project.installCommand,
+    buildCommand: project.buildCommand,
+    outputDir: project.outputDir,
+    rootDir: project.rootDir,
+    regions: project.regions,
+    envKeys: project.envVars.map((e) => e.key).sort(),
+    productionDeploymentId: project.productionDeploymentId,
+    url: urls.production(project.slug),
+    latestDeployment: latest
+      ? { id: latest.id, status: latest.status, createdAt: latest.createdAt.toISOString() }
+      : null,
+    createdAt: project.createdAt.toISOString(),
+    updatedAt: project.updatedAt.toISOString(),
+  };
+}
+
+export function toDeploymentView(
+  d: Deployment & { project: Pick<Project, 'slug' | 'productionDeploymentId'> },
+  urls: SiteUrls,
+): DeploymentView {
+  return {
+    id: d.id,
+    projectSlug: d.project.slug,
+    status: d.status,
+    phase: d.status === 'building' ? d.phase : null,
+    gitRef: d.gitRef,
+    regions: d.regions,
+    commitSha: d.commitSha,
+    url: urls.production(d.project.slug),
+    deploymentUrl: urls.deployment(d.project.slug, d.id),
+    isProduction: d.project.productionDeploymentId === d.id,
+    error: d.error,
+    stats: {
+      files: d.files ?? 0,
+      bytes: Number(d.bytes ?? 0n),
+      uploadedBytes: Number(d.uploadedBytes ?? 0n),
+      ...(d.totalBytes === null ? {} : { totalBytes: Number(d.totalBytes) }),
+      phaseDurationsMs: (d.phaseDurationsMs ?? {}) as DeploymentView['stats']['phaseDurationsMs'],
+    },
+    createdAt: d.createdAt.toISOString(),
+    startedAt: d.startedAt?.toISOString() ?? null,
+    finishedAt: d.finishedAt?.toISOString() ?? null,
+  };
+}

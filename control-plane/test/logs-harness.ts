@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { jetStreamLogTransport, LogPublisher } from '@deploysphere/build-worker';
+import {
+  deploymentStatusSubject,
+  type DeploymentStatus,
+  type LogStreamMessage,
+} from '@deploysphere/contracts';
+import { createDb, migrate, type Db } from '@deploysphere/db';
+import { freePort, startEmbeddedPostgres, startNatsServer, type EmbeddedNats } from '@deploysphere/stack';
+import websocket from '@fastify/websocket';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import WebSocket from 'ws';
+import { runProcess } from '../../build-worker/src/run-process.js';
+import type { AppContext } from '../src/context.js';
+import { createClickHouse } from '../src/infra/clickhouse.js';
+import { ensureLogStream, logRoutes, migrateClickHouse, type LogHubOptions } from '../src/logs/index.js';
+import { errorHandler } from '../src/plugins/error-handler.js';
+
+/** Real parts for the build log tests: nats-server, chDB, embedded PostgreSQL, Fastify. */
+export interface LogsHarness {
+  dir: string;
+  nats: EmbeddedNats;
+  natsPort: number;
+  natsStore: string;
+  nc: NatsConnection;
+  db: Db;
+  clickhouse: ClickHouseClient;
+  ctx: AppContext;
+  app: FastifyInstance;
+  base: string;
+  restartNats(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const connectNats = (url: string) =>
+  connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+
+export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'ds-logs-'));
+  const natsStore = join(dir, 'nats');
+  const natsPort = await freePort();
+  const [nats, pg] = await Promise.all([
+    startNatsServer({ storeDir: natsStore, port: natsPort }),
+    startEmbeddedPostgres({ dataDir: join(dir, 'pg') }),
+  ]);
+  await migrate(pg.url);
+  const db = createDb(pg.url);
+  const nc = await connectNats(nats.url);
+  const clickhouse = createClickHouse({ chdbPath: join(dir, 'clickhouse') });
+  await migrateClickHouse(clickhouse, { logRetentionDays: 30 });
+  await ensureLogStream(nc);
+  const ctx = {
+    config: { logRetentionDays: 30 },
+    db,
+    nats: nc,
+    clickhouse,
+    metrics: new Registry(),
+  } as unknown as AppContext;
+  const app = Fastify();
+  await app.register(websocket);
+  await app.register(errorHandler);
+  await app.register(logRoutes, { prefix: '/api/v1', ctx, hub });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const h: LogsHarness = {
+    dir,
+    nats,
+    natsPort,
+    natsStore,
+    nc,
+    db,
+    clickhouse,
+    ctx,
+    app,
+    base: `127.0.0.1:${port}`,
+    async restartNats() {
+      await h.nats.stop();
+      h.nats = await startNatsServer({ storeDir: natsStore, port: natsPort });
+    },
+    async close() {
+      await app.close();
+      await nc.drain().catch(() => undefined);
+      await clickhouse.close().catch(() => undefined);
+      await db.$disconnect();
+      await h.nats.stop();
+      await pg.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+export function newId(): string {
+  let id = '';
+  while (id.length < 24)
+    id += randomBytes(16)
+      .toString('base64')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+  return id.slice(0, 24);
+}
+
+/** A Project and a Deployment row, as the control plane would have them. */
+export async function createDeployment(db: Db, status: DeploymentStatus = 'building'): Promise<string> {
+  const id = newId();
+  const slug = `p-${id.slice(0, 10)}`;
+  await db.project.create({
+    data: {
+      id: newId(),
+      slug,
+      repoUrl: 'https://example.com/repo.git',
+      installCommand: 'npm ci',
+      buildCommand: 'npm run build',
+      regions: ['us-east-1'],
+      deployments: { create: { id, status, regions: ['us-east-1'] } },
+    },
+  });
+  return id;
+}
+
+/**
+ * The worker's side for real: a child process prints `lines` lines (some with the secret), read
+ * by the build worker's process reader into the real LogPublisher on its own NATS connection.
+ */
+export async function runPrintingBuild(opts: {
+  natsUrl: string;
+  deploymentId: string;
+  lines: number;
+  secret: string;
+  /** Called as lines are published; e.g. to restart nats-server mid-build. */
+  onProgress?: (publisher: LogPublisher) => void;
+}): Promise<{ lastSeq: number; delivered: boolean }> {
+  const nc = await connectNats(opts.natsUrl);
+  const publisher = new LogPublisher(jetStreamLogTransport(nc), {
+    deploymentId: opts.deploymentId,
+    secrets: [opts.secret],
+  });
+  const script = `
+    const n = ${opts.lines};
+    const secret = process.env.API_KEY;
+    let out = '';
+    for (let i = 1; i <= n; i++) {
+      out += i % 10000 === 0 ? 'line ' + i + ' key=' + secret + '\\n' : 'line ' + i + ' \\u001b[32mok\\u001b[0m\\n';
+      if (out.length > 65536) { process.stdout.write(out); out = ''; }
+    }
+    process.stdout.write(out);`;
+  let count = 0;
+  const result = await runProcess(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', API_KEY: opts.secret },
+    onLine: (stream, line) => {
+      publisher.write(stream, line);
+      if (++count % 1000 === 0) opts.onProgress?.(publisher);
+    },
+  });
+  if (result.code !== 0) throw new Error(`printer exited with ${result.code}`);
+  const published = await publisher.close(60_000);
+  await nc.drain();
+  return published;
+}
+
+export async function publishStatus(nc: NatsConnection, deploymentId: string, status: DeploymentStatus) {
+  nc.publish(
+    deploymentStatusSubject(deploymentId),
+    JSON.stringify({ deploymentId, status, phase: null, error: null, at: new Date().toISOString() }),
+  );
+  await nc.flush();
+}
+
+export interface WsClient {
+  socket: WebSocket;
+  messages: LogStreamMessage[];
+  opened: Promise<void>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export function openLogStream(base: string, deploymentId: string, query = ''): WsClient {
+  const socket = new WebSocket(`ws://${base}/api/v1/deployments/${deploymentId}/logs/stream${query}`);
+  const messages: LogStreamMessage[] = [];
+  socket.on('message', (data) => messages.push(JSON.parse(String(data)) as LogStreamMessage));
+  const opened = new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    socket.once('error', reject);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  return { socket, messages, opened, closed };
+}
+
+export async function rowStats(clickhouse: ClickHouseClient, deploymentId: string) {
+  const [row] = await (
+    await clickhouse.query({
+      query: `SELECT count() AS rows, uniqExact(seq) AS distinct, min(seq) AS first, max(seq) AS last
+              FROM build_logs WHERE deployment_id = {id:String}`,
+      query_params: { id: deploymentId },
+      format: 'JSONEachRow',
+    })
+  ).json<Record<string, string | number>>();
+  return {
+    rows: Number(row!.rows),
+    distinct: Number(row!.distinct),
+    first: Number(row!.first),
+    last: Number(row!.last),
+  };
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000, what = 'condition') {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
