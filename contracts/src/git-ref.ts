@@ -23,7 +23,7 @@ export function gitRefProblem(ref: string): string | undefined {
   return undefined;
 }
 
-export const GitRefSchema = z.string({ error: 'expected a string' }).superRefine((ref, ctx) => {
+export const GitRefSchema = z.string({ error: requiredOr('expected a string') }).superRefine((ref, ctx) => {
   const problem = gitRefProblem(ref);
   if (problem) ctx.addIssue({ code: 'custom', message: `is not a valid git ref: ${problem}` });
 });
