@@ -75,7 +75,9 @@ async function main(): Promise<number> {
     // Every line is stored (or given up on) before the process exits.
     const published = await publisher?.close();
     if (published && !published.delivered) {
-      process.stderr.write(`build worker: some log lines could not be published (last seq ${published.lastSeq})\n`);
+      process.stderr.write(
+        `build worker: some log lines could not be published (last seq ${published.lastSeq})\n`,
+      );
     }
     stopCancel();
     if (nc) await nc.drain().catch(() => undefined);

@@ -44,7 +44,9 @@ describe('MaskingLogSink', () => {
     sink.flushHeld();
     expect(out.text()).not.toContain('TOPSEC');
     expect(out.text()).not.toContain('VALUE');
-    expect(out.lines.map((l) => l.line).join('')).toBe('x'.repeat(LOG_LINE_MAX_CHARS - 5) + SECRET_MASK + 'tail');
+    expect(out.lines.map((l) => l.line).join('')).toBe(
+      'x'.repeat(LOG_LINE_MAX_CHARS - 5) + SECRET_MASK + 'tail',
+    );
   });
 
   it('splits long lines and passes other streams through in order', () => {

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { jetStreamLogTransport, LogPublisher } from '@deploysphere/build-worker';
+import { jetStreamLogTransport, LogPublisher, type LogPublisherResult } from '@deploysphere/build-worker';
 import {
   deploymentStatusSubject,
   type DeploymentStatus,
@@ -62,7 +62,7 @@ export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness
     clickhouse,
     metrics: new Registry(),
   } as unknown as AppContext;
-  const app = Fastify();
+  const app = Fastify({ logger: process.env.LOGS_TEST_DEBUG ? { level: 'debug' } : false });
   await app.register(websocket);
   await app.register(errorHandler);
   await app.register(logRoutes, { prefix: '/api/v1', ctx, hub });
@@ -136,7 +136,7 @@ export async function runPrintingBuild(opts: {
   secret: string;
   /** Called as lines are published; e.g. to restart nats-server mid-build. */
   onProgress?: (publisher: LogPublisher) => void;
-}): Promise<{ lastSeq: number; delivered: boolean }> {
+}): Promise<LogPublisherResult> {
   const nc = await connectNats(opts.natsUrl);
   const publisher = new LogPublisher(jetStreamLogTransport(nc), {
     deploymentId: opts.deploymentId,

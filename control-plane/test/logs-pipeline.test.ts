@@ -69,7 +69,7 @@ describe('build logs end to end', () => {
         lines: LINES,
         secret: SECRET,
       });
-      expect(built).toEqual({ lastSeq: LINES, delivered: true });
+      expect(built).toEqual({ lastSeq: LINES, delivered: true, dropped: 0 });
 
       // Many viewers, one upstream: the durable ingester plus a single ordered consumer.
       const jsm = await jetstreamManager(h.nc);

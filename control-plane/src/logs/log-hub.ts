@@ -120,7 +120,8 @@ class Channel {
       },
     });
     const consumer = await jetstream(this.hub.nats).consumers.get(STREAMS.buildLogs, {
-      filter_subjects: [subjects.buildLog(this.deploymentId)],
+      // A single subject (not a list): nats-server 2.9 only knows `filter_subject`.
+      filter_subjects: subjects.buildLog(this.deploymentId),
       deliver_policy: DeliverPolicy.All,
     });
     if (this.closed) return;
