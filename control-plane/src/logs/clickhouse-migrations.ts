@@ -89,7 +89,9 @@ async function syncLogRetention(clickhouse: ClickHouseClient, days: number): Pro
       format: 'JSONEachRow',
     })
   ).json<{ engine_full: string }>();
-  const current = /INTERVAL (\d+) DAY/i.exec(rows[0]?.engine_full ?? '')?.[1];
+  // ClickHouse shows the TTL normalized: `toIntervalDay(30)` (older servers: `INTERVAL 30 DAY`).
+  const match = /toIntervalDay\((\d+)\)|INTERVAL (\d+) DAY/i.exec(rows[0]?.engine_full ?? '');
+  const current = match?.[1] ?? match?.[2];
   if (current === undefined || Number(current) === days) return;
   await clickhouse.command({
     query: `ALTER TABLE build_logs MODIFY TTL toDateTime(ts) + INTERVAL ${retentionDays(days)} DAY DELETE`,
