@@ -5,7 +5,8 @@
  * 1 build failed, 2 bad configuration, 3 cancelled, 4 the events could not be delivered.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ConfigError } from '@deploysphere/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ConfigError, STREAMS } from '@deploysphere/contracts';
 import { runBuild } from './build.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 import { JetStreamEventSink, listenForCancel, NdjsonEventSink, type EventSink } from './events.js';
@@ -51,9 +52,10 @@ async function main(): Promise<number> {
     events = new NdjsonEventSink(process.stdout);
   }
 
-  const publisher = nc
-    ? new LogPublisher(jetStreamLogTransport(nc), { deploymentId: config.spec.deploymentId })
-    : undefined;
+  const publisher =
+    nc && (await logStreamExists(nc))
+      ? new LogPublisher(jetStreamLogTransport(nc), { deploymentId: config.spec.deploymentId })
+      : undefined;
   const consoleSink: LogSink = new ConsoleLogSink(process.stderr);
   // One masking pass in front of every sink: the project's env values never leave the worker,
   // whether they come from the user's commands or from our own system lines.
@@ -81,6 +83,23 @@ async function main(): Promise<number> {
     }
     stopCancel();
     if (nc) await nc.drain().catch(() => undefined);
+  }
+}
+
+/**
+ * The control plane creates BUILD_LOGS. Without it every publish would be retried until the
+ * give-up window passes, so the worker says so once and keeps its logs on stderr only.
+ */
+async function logStreamExists(nc: NatsConnection): Promise<boolean> {
+  try {
+    await (await jetstreamManager(nc)).streams.info(STREAMS.buildLogs);
+    return true;
+  } catch (err) {
+    if (!(err instanceof Error && /not found/i.test(err.message))) return true; // transient: try anyway
+    process.stderr.write(
+      `build worker: stream ${STREAMS.buildLogs} does not exist; build logs go to stderr only\n`,
+    );
+    return false;
   }
 }
 
