@@ -41,6 +41,8 @@ export class LocalRunner implements BuildRunner {
       MAX_OUTPUT_BYTES: String(limits.maxOutputBytes),
       MAX_OUTPUT_FILES: String(limits.maxOutputFiles),
       ALLOW_UNSANDBOXED_BUILDS: String(limits.allowUnsandboxed),
+      // Several heartbeats per timeout window, so one late beat never fails a healthy build.
+      HEARTBEAT_INTERVAL_MS: String(Math.max(250, Math.floor(limits.heartbeatTimeoutMs / 4))),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const child = spawn(process.execPath, ['--import', TSX_LOADER, WORKER_MAIN], {
