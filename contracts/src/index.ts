@@ -11,3 +11,4 @@ export * from './edge-metrics.js';
 export * from './api.js';
 export * from './git-ref.js';
 export * from './logs.js';
+export * from './session.js';
