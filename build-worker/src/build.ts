@@ -6,6 +6,7 @@ import type { BuildSettings } from './config.js';
 import { BuildReporter, type EventSink } from './events.js';
 import { cloneRepo } from './git.js';
 import type { LogSink } from './log-sink.js';
+import { SecretMasker, secretsFromEnv } from './secret-masker.js';
 import { assertRelativePath, collectOutputFiles, detectOutputDir } from './output-dir.js';
 import { findBwrap, runInSandbox, type SandboxCommand } from './sandbox.js';
 import { parseHeaders, parseRedirects } from './site-rules.js';
@@ -214,7 +215,12 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
               },
             );
     const kind = opts.signal?.aborted ? 'cancelled' : buildError.kind;
-    const message = kind === 'cancelled' ? 'Build cancelled' : buildError.message;
+    // The message can quote the command's last output lines: mask the project's secrets, since it
+    // is stored on the deployment and shown in status events.
+    const message =
+      kind === 'cancelled'
+        ? 'Build cancelled'
+        : new SecretMasker(secretsFromEnv(spec.env)).mask(buildError.message);
     logs.write('system', `Build failed: ${message}`);
     await reporter.emit({ type: 'failed', error: truncateError(message) }).catch(() => undefined);
     if (kind === 'cancelled') return { status: 'cancelled', stats };
