@@ -180,6 +180,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       files: hashed,
       manifest,
       concurrency: settings.uploadConcurrency,
+      knownDeployments: spec.previousDeployments,
       logs,
       signal: opts.signal,
       onProgress: (uploadedBytes, totalBytes) => {

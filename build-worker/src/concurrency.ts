@@ -1,25 +1,17 @@
-/** Runs `fn` over `items` with at most `limit` in flight; rejects on the first failure. */
+import pLimit from 'p-limit';
+
+/** Runs `fn` over `items` with at most `limit` in flight; once one fails, no new one starts. */
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,
   fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index] as T, index);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
+  const slot = pLimit(Math.max(1, limit));
+  try {
+    return await Promise.all(items.map((item, i) => slot(() => fn(item, i))));
+  } finally {
+    slot.clearQueue();
+  }
 }
 
 /** Retries `fn` with exponential backoff; `signal` stops retrying at once. */

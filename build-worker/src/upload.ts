@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import mime from 'mime';
+import pLimit from 'p-limit';
 import {
   blobKey,
   manifestKey,
@@ -75,6 +76,8 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Bytes actually sent so far, out of the bytes that need sending (all regions together). */
   onProgress?: (uploadedBytes: number, totalBytes: number) => void;
+  /** Earlier deployments of the project, whose manifests say which blobs each region holds. */
+  knownDeployments?: readonly string[];
   /** Builds the S3 client for a target; createS3Client by default. */
   clientFor?: (target: StorageTarget) => S3Client;
 }
@@ -94,12 +97,46 @@ function isNotFound(err: unknown): boolean {
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
 }
 
+/** HEADs are cheap and latency-bound, so more of them run at once than PUTs. */
+const HEAD_CONCURRENCY_FACTOR = 4;
+
 /**
- * Content-addressed upload to every region in parallel. Per region, one HEAD per distinct blob
- * (bounded concurrency) finds what the bucket already holds: a blob counts as present only with
- * the expected size. Missing blobs are PUT with their content type, then — only after every blob
- * in every region is stored — the manifest is written to every region. A reader that finds the
- * manifest therefore always finds all of its blobs.
+ * The blob hashes a region is known to hold: those of earlier manifests of the same project.
+ * A manifest is written only after all of its blobs are stored, and blobs are immutable and
+ * never deleted, so every hash it lists is present without asking. A manifest that cannot be
+ * read simply contributes nothing.
+ */
+async function knownHashes(
+  client: S3Client,
+  bucket: string,
+  deploymentIds: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<Set<string>> {
+  const known = new Set<string>();
+  await Promise.all(
+    deploymentIds.map(async (id) => {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: manifestKey(id) }), {
+          abortSignal: signal,
+        });
+        const parsed = ManifestSchema.safeParse(JSON.parse((await res.Body?.transformToString()) ?? ''));
+        if (parsed.success) for (const f of Object.values(parsed.data.files)) known.add(f.hash);
+      } catch {
+        // missing or unreadable: those blobs are checked one by one instead
+      }
+    }),
+  );
+  return known;
+}
+
+/**
+ * Content-addressed upload to every region in parallel.
+ *
+ * Per region, blobs listed by the project's earlier manifests are known to be there. Every other
+ * distinct blob is checked with a HEAD (present only with the expected size) and, when missing,
+ * PUT right away with its content type: checks and uploads overlap instead of running as two
+ * passes. Only after every blob in every region is stored is the manifest written to every
+ * region, so a reader that finds the manifest always finds all of its blobs.
  */
 export async function uploadDeployment(opts: UploadOptions): Promise<UploadResult> {
   const clientFor = opts.clientFor ?? createS3Client;
@@ -110,73 +147,80 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
   const sendOpts = { abortSignal: opts.signal };
 
   try {
-    // 1. What does each region miss?
-    const missing = await Promise.all(
-      regions.map(async ({ target, client }) => {
-        const present = await mapLimit(distinct, opts.concurrency, (blob) =>
-          withRetries(
-            async () => {
-              try {
-                const head = await client.send(
-                  new HeadObjectCommand({ Bucket: target.bucket, Key: blobKey(blob.hash) }),
-                  sendOpts,
-                );
-                return head.ContentLength === blob.size;
-              } catch (err) {
-                if (isNotFound(err)) return false;
-                throw err;
-              }
-            },
-            { ...RETRY, signal: opts.signal },
-          ),
-        );
-        return distinct.filter((_, i) => !present[i]);
-      }),
+    const known = await Promise.all(
+      regions.map(({ target, client }) =>
+        knownHashes(client, target.bucket, opts.knownDeployments ?? [], opts.signal),
+      ),
     );
-    const totalBytes = missing.reduce((sum, list) => sum + list.reduce((s, b) => s + b.size, 0), 0);
+    const candidates = regions.map((_, i) => distinct.filter((b) => !known[i]!.has(b.hash)));
+    // An upper bound that shrinks as HEADs find blobs already stored.
+    let totalBytes = candidates.reduce((sum, list) => sum + list.reduce((s, b) => s + b.size, 0), 0);
     let uploadedBytes = 0;
     let uploadedBlobs = 0;
     opts.onProgress?.(0, totalBytes);
-    regions.forEach(({ target }, i) => {
-      const list = missing[i] ?? [];
-      opts.logs.write(
-        'system',
-        `Region ${target.region}: ${distinct.length - list.length} of ${distinct.length} blobs already stored, uploading ${list.length}`,
-      );
-    });
 
-    // 2. Upload what is missing, every region in parallel.
+    const exists = (client: S3Client, bucket: string, blob: HashedFile) =>
+      withRetries(
+        async () => {
+          try {
+            const head = await client.send(
+              new HeadObjectCommand({ Bucket: bucket, Key: blobKey(blob.hash) }),
+              sendOpts,
+            );
+            return head.ContentLength === blob.size;
+          } catch (err) {
+            if (isNotFound(err)) return false;
+            throw err;
+          }
+        },
+        { ...RETRY, signal: opts.signal },
+      );
+
+    const put = (client: S3Client, bucket: string, blob: HashedFile) =>
+      withRetries(
+        async () => {
+          const body =
+            blob.size <= BUFFER_LIMIT
+              ? await readFile(blob.absolutePath)
+              : createReadStream(blob.absolutePath);
+          await client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: blobKey(blob.hash),
+              Body: body,
+              ContentLength: blob.size,
+              ContentType: blob.contentType,
+              CacheControl: 'public, max-age=31536000, immutable',
+            }),
+            sendOpts,
+          );
+        },
+        { ...RETRY, signal: opts.signal },
+      );
+
     await Promise.all(
-      regions.map(({ target, client }, i) =>
-        mapLimit(missing[i] ?? [], opts.concurrency, (blob) =>
-          withRetries(
-            async () => {
-              const body =
-                blob.size <= BUFFER_LIMIT
-                  ? await readFile(blob.absolutePath)
-                  : createReadStream(blob.absolutePath);
-              await client.send(
-                new PutObjectCommand({
-                  Bucket: target.bucket,
-                  Key: blobKey(blob.hash),
-                  Body: body,
-                  ContentLength: blob.size,
-                  ContentType: blob.contentType,
-                  CacheControl: 'public, max-age=31536000, immutable',
-                }),
-                sendOpts,
-              );
-              uploadedBytes += blob.size;
-              uploadedBlobs += 1;
-              opts.onProgress?.(uploadedBytes, totalBytes);
-            },
-            { ...RETRY, signal: opts.signal },
-          ),
-        ),
-      ),
+      regions.map(async ({ target, client }, i) => {
+        const putSlot = pLimit(opts.concurrency);
+        let sent = 0;
+        await mapLimit(candidates[i]!, opts.concurrency * HEAD_CONCURRENCY_FACTOR, async (blob) => {
+          if (await exists(client, target.bucket, blob)) {
+            totalBytes -= blob.size;
+            opts.onProgress?.(uploadedBytes, totalBytes);
+            return;
+          }
+          await putSlot(() => put(client, target.bucket, blob));
+          sent += 1;
+          uploadedBytes += blob.size;
+          uploadedBlobs += 1;
+          opts.onProgress?.(uploadedBytes, totalBytes);
+        });
+        opts.logs.write(
+          'system',
+          `Region ${target.region}: ${distinct.length - sent} of ${distinct.length} blobs already stored, uploaded ${sent}`,
+        );
+      }),
     );
 
-    // 3. The manifest, last, everywhere.
     const manifest = ManifestSchema.parse(opts.manifest);
     const body = JSON.stringify(manifest);
     await Promise.all(

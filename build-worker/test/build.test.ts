@@ -59,6 +59,7 @@ afterAll(async () => {
 function spec(repo: TestRepo, overrides: Partial<BuildSpec> = {}): BuildSpec {
   return {
     v: 1,
+    previousDeployments: [],
     deploymentId: deploymentId(),
     projectSlug: 'my-site',
     repoUrl: repo.url,

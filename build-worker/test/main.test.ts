@@ -56,6 +56,7 @@ afterAll(async () => {
 function specFor(overrides: Partial<BuildSpec> = {}): BuildSpec {
   return {
     v: 1,
+    previousDeployments: [],
     deploymentId: deploymentId(),
     projectSlug: 'cli-site',
     repoUrl: repo.url,

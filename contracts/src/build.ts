@@ -51,6 +51,11 @@ export const BuildSpecSchema = z.object({
   env: z.record(z.string(), z.string()),
   /** Primary first; output goes to every one. */
   storage: z.array(StorageTargetSchema).min(1),
+  /**
+   * Earlier ready deployments of the project, newest first. Their manifests tell the worker
+   * which blobs a region already holds, so an unchanged redeploy checks nothing one by one.
+   */
+  previousDeployments: z.array(DeploymentIdSchema).max(10).default([]),
 });
 export type BuildSpec = z.infer<typeof BuildSpecSchema>;
 

@@ -132,6 +132,14 @@ export class BuildPipeline {
       rootDir: d.project.rootDir,
       env: await this.deps.projects.envFor(d.projectId),
       storage,
+      previousDeployments: (
+        await ctx.db.deployment.findMany({
+          where: { projectId: d.projectId, status: 'ready' },
+          orderBy: { finishedAt: 'desc' },
+          take: 3,
+          select: { id: true },
+        })
+      ).map((p) => p.id),
     };
   }
 
