@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { edgeMetricsRoutes } from './edge-metrics/index.js';
+import { ensureLogStream, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { requireAdminToken } from './plugins/auth.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
@@ -40,8 +41,17 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   }
 
   const services = createServices(ctx, fastify.log);
-  fastify.addHook('onReady', () => services.pipeline.start());
-  fastify.addHook('onClose', () => services.pipeline.stop());
+  let ingester: { stop(): Promise<void> } | undefined;
+  fastify.addHook('onReady', async () => {
+    await ensureLogStream(ctx.nats);
+    await migrateClickHouse(ctx.clickhouse, { logRetentionDays: ctx.config.logRetentionDays });
+    ingester = await startLogIngester(ctx);
+    await services.pipeline.start();
+  });
+  fastify.addHook('onClose', async () => {
+    await services.pipeline.stop();
+    await ingester?.stop();
+  });
 
   await fastify.register(
     async (api) => {
@@ -49,6 +59,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(regionRoutes, { config: ctx.config });
       await api.register(projectRoutes, services);
       await api.register(deploymentRoutes, services);
+      await api.register(logRoutes, { ctx });
     },
     { prefix: '/api/v1' },
   );

@@ -82,6 +82,25 @@ describe('a static site in two regions', () => {
     expect(permanent.body).toContain('version one');
   });
 
+  it("keeps the build's log lines, in order, for the logs API", async () => {
+    const deadline = Date.now() + 10_000;
+    let lines: { seq: number; stream: string; message: string }[] = [];
+    while (Date.now() < deadline) {
+      const res = await t.api<{ lines: typeof lines }>('GET', `/deployments/${first.id}/logs?limit=1000`);
+      lines = res.body.lines;
+      if (lines.some((l) => l.message.includes('Uploaded'))) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+    expect(lines.some((l) => l.stream === 'system' && l.message.includes('Cloning'))).toBe(true);
+    const search = await t.api<{ lines: { message: string }[] }>(
+      'GET',
+      '/logs/search?q=cloning&project=static-site',
+    );
+    expect(search.status).toBe(200);
+    expect(search.body.lines.length).toBeGreaterThan(0);
+  });
+
   it('stores the manifest and every blob in both regions', async () => {
     for (const region of ['eu-west-1', 'ap-southeast-1']) {
       const target = t.platform.config.storage.find((s) => s.region === region)!;
