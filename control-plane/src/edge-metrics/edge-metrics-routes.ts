@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError, EDGE_METRICS_PATH, EdgeMetricsBatchSchema, fromZodError } from '@deploysphere/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
+import { bearerToken, tokenMatches } from '../plugins/auth.js';
 import { createEdgeMetrics } from './edge-metrics-collectors.js';
 
 export interface EdgeMetricsRoutesOptions {
@@ -25,14 +25,11 @@ export async function edgeMetricsRoutes(
   options: EdgeMetricsRoutesOptions,
 ): Promise<void> {
   if (options.token.length < 16) throw new Error('edgeMetricsRoutes needs a token of at least 16 characters');
-  const expected = digest(options.token);
   const metrics = createEdgeMetrics(options.registry, { maxHosts: options.maxHosts });
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const header = request.headers.authorization ?? '';
-    const presented = /^Bearer (.+)$/i.exec(header)?.[1];
-    // Comparing digests keeps the comparison constant-time whatever the presented length.
-    if (!presented || !timingSafeEqual(digest(presented), expected)) {
+    const presented = bearerToken(request);
+    if (!presented || !tokenMatches(presented, options.token)) {
       throw AppError.unauthorized('A valid edge metrics token is required');
     }
   });
@@ -45,6 +42,3 @@ export async function edgeMetricsRoutes(
   });
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
