@@ -1,18 +1,64 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './app.js';
 
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+let signedIn = false;
+beforeEach(() => {
+  signedIn = false;
+  history.replaceState(null, '', '/');
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init?: RequestInit) => {
+      if (url === '/api/v1/session' && (!init?.method || init.method === 'GET')) {
+        return json(200, { signedIn, expiresAt: signedIn ? '2026-11-22T22:00:00.000Z' : null });
+      }
+      if (url === '/api/v1/session' && init?.method === 'POST') {
+        const { token } = JSON.parse(String(init.body)) as { token: string };
+        if (token !== 'dsk_right') {
+          return json(401, {
+            error: { code: 'unauthorized', message: 'That API token is not valid', field: 'token' },
+          });
+        }
+        signedIn = true;
+        return json(200, { signedIn, expiresAt: '2026-11-22T22:00:00.000Z' });
+      }
+      if (url === '/api/v1/projects') return json(200, []);
+      if (url === '/api/v1/regions') return json(200, []);
+      return json(404, { error: { code: 'not_found', message: 'No route' } });
+    }),
+  );
+});
 afterEach(() => {
   cleanup();
-  sessionStorage.clear();
+  vi.unstubAllGlobals();
 });
 
 describe('sign in', () => {
-  it('asks for the API token in a labelled field and enables Sign in only once one is typed', () => {
+  it('asks for the API token in a labelled field and enables Sign in only once one is typed', async () => {
     render(<App />);
-    const button = screen.getByRole('button', { name: 'Sign in' });
+    const button = await screen.findByRole('button', { name: 'Sign in' });
     expect(button).toHaveProperty('disabled', true);
     fireEvent.change(screen.getByLabelText('API token'), { target: { value: 'dsk_token' } });
     expect(button).toHaveProperty('disabled', false);
+  });
+
+  it("shows the API's message for a wrong token", async () => {
+    render(<App />);
+    fireEvent.change(await screen.findByLabelText('API token'), { target: { value: 'dsk_wrong' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('That API token is not valid');
+  });
+
+  it('lands on the empty projects list, which leads to New deployment', async () => {
+    render(<App />);
+    fireEvent.change(await screen.findByLabelText('API token'), { target: { value: 'dsk_right' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('No projects yet')).toBeTruthy();
+    fireEvent.click(screen.getByRole('link', { name: 'Deploy your first project' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'New deployment' })).toBeTruthy();
+    expect(location.pathname).toBe('/new');
   });
 });

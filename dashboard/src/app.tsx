@@ -1,95 +1,80 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import type { Region } from '@deploysphere/contracts';
-import { api, ApiError } from './api.js';
+import { useEffect, useRef, useState } from 'react';
+import { onUnauthorized } from './api/client.js';
+import { api } from './api/endpoints.js';
+import { AppHeader } from './components/app-header.js';
+import { LoadingState } from './components/loading-state.js';
+import { DeploymentPage } from './pages/deployment-page.js';
+import { NewDeploymentPage } from './pages/new-deployment-page.js';
+import { NotFoundPage } from './pages/not-found-page.js';
+import { ProjectPage } from './pages/project-page.js';
+import { ProjectsPage } from './pages/projects-page.js';
+import { SignInPage } from './pages/sign-in-page.js';
+import { matchRoute, navigate, usePathname } from './router/router.js';
 
-const TOKEN_KEY = 'deploysphere.token';
+type Session = { state: 'checking' } | { state: 'signed-out'; notice?: string } | { state: 'signed-in' };
 
-type Load<T> = { state: 'loading' } | { state: 'error'; message: string } | { state: 'ok'; value: T };
+function Route({ pathname }: { pathname: string }) {
+  if (pathname === '/' || pathname === '/projects') return <ProjectsPage />;
+  if (pathname === '/new') return <NewDeploymentPage />;
+  let params = matchRoute('/deployments/:id', pathname);
+  if (params) return <DeploymentPage key={params.id} id={params.id!} />;
+  params = matchRoute('/projects/:slug', pathname);
+  if (params) return <ProjectPage key={params.slug} slug={params.slug!} tab="deployments" />;
+  params = matchRoute('/projects/:slug/settings', pathname);
+  if (params) return <ProjectPage key={params.slug} slug={params.slug!} tab="settings" />;
+  return <NotFoundPage />;
+}
 
 export function App() {
-  const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY) ?? '');
-  if (!token) {
+  const [session, setSession] = useState<Session>({ state: 'checking' });
+  const pathname = usePathname();
+  const main = useRef<HTMLElement>(null);
+  const firstPath = useRef(pathname);
+
+  useEffect(() => {
+    onUnauthorized(() =>
+      setSession({ state: 'signed-out', notice: 'Your session has ended. Sign in again.' }),
+    );
+    api.session().then(
+      (s) => setSession(s.signedIn ? { state: 'signed-in' } : { state: 'signed-out' }),
+      (err: Error) => setSession({ state: 'signed-out', notice: err.message }),
+    );
+  }, []);
+
+  // After an in-app navigation, move focus to the new page's heading, as a full page load would.
+  useEffect(() => {
+    if (pathname === firstPath.current) return;
+    firstPath.current = '';
+    main.current?.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
+    document.documentElement.scrollTop = 0;
+  }, [pathname]);
+
+  if (session.state === 'checking') {
     return (
-      <SignIn
-        onSignIn={(t) => {
-          sessionStorage.setItem(TOKEN_KEY, t);
-          setToken(t);
-        }}
-      />
+      <main id="main" className="sign-in">
+        <LoadingState label="Loading…" />
+      </main>
     );
   }
-  return (
-    <main>
-      <header>
-        <h1>DeploySphere</h1>
-        <button
-          type="button"
-          onClick={() => {
-            sessionStorage.removeItem(TOKEN_KEY);
-            setToken('');
-          }}
-        >
-          Sign out
-        </button>
-      </header>
-      <Regions token={token} />
-    </main>
-  );
-}
+  if (session.state === 'signed-out') {
+    return <SignInPage notice={session.notice} onSignedIn={() => setSession({ state: 'signed-in' })} />;
+  }
 
-function SignIn({ onSignIn }: { onSignIn: (token: string) => void }) {
-  const [value, setValue] = useState('');
-  const [error, setError] = useState('');
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const signOut = async () => {
     try {
-      await api.regions(value.trim());
-      onSignIn(value.trim());
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not reach the control plane');
+      await api.signOut();
+    } finally {
+      setSession({ state: 'signed-out' });
+      navigate('/', { replace: true });
     }
   };
-  return (
-    <main>
-      <h1>DeploySphere</h1>
-      <form onSubmit={submit}>
-        <label htmlFor="token">API token</label>
-        <input
-          id="token"
-          type="password"
-          value={value}
-          onChange={(e) => setValue(e.target.value)}
-          autoComplete="off"
-        />
-        <button type="submit" disabled={value.trim() === ''}>
-          Sign in
-        </button>
-        {error && <p role="alert">{error}</p>}
-      </form>
-    </main>
-  );
-}
 
-function Regions({ token }: { token: string }) {
-  const [regions, setRegions] = useState<Load<Region[]>>({ state: 'loading' });
-  useEffect(() => {
-    api.regions(token).then(
-      (value) => setRegions({ state: 'ok', value }),
-      (err: Error) => setRegions({ state: 'error', message: err.message }),
-    );
-  }, [token]);
-  if (regions.state === 'loading') return <p>Loading regions…</p>;
-  if (regions.state === 'error') return <p role="alert">{regions.message}</p>;
   return (
-    <section>
-      <h2>Regions</h2>
-      <ul>
-        {regions.value.map((r) => (
-          <li key={r.id}>
-            <strong>{r.id}</strong> {r.name}
-          </li>
-        ))}
-      </ul>
-    </section>
+    <>
+      <AppHeader pathname={pathname} onSignOut={() => void signOut()} />
+      <main id="main" ref={main} className="content" tabIndex={-1}>
+        <Route pathname={pathname} />
+      </main>
+    </>
   );
 }

@@ -1,0 +1,54 @@
+import {
+  DeploymentLogsResponseSchema,
+  DeploymentViewSchema,
+  ProjectViewSchema,
+  RegionSchema,
+  SessionViewSchema,
+  type CreateDeploymentBody,
+  type PromoteBody,
+  type QuickDeployBody,
+  type SessionBody,
+  type UpdateProjectBody,
+} from '@deploysphere/contracts';
+import { z } from 'zod';
+import { request } from './client.js';
+
+const enc = encodeURIComponent;
+
+/** Every call the dashboard makes, typed by the contracts' schemas. */
+export const api = {
+  session: () => request('GET', '/session', SessionViewSchema, { ignoreUnauthorized: true }),
+  signIn: (body: SessionBody) =>
+    request('POST', '/session', SessionViewSchema, { body, ignoreUnauthorized: true }),
+  signOut: () => request('DELETE', '/session', undefined, { ignoreUnauthorized: true }),
+
+  regions: (signal?: AbortSignal) => request('GET', '/regions', z.array(RegionSchema), { signal }),
+
+  projects: (signal?: AbortSignal) => request('GET', '/projects', z.array(ProjectViewSchema), { signal }),
+  project: (slug: string, signal?: AbortSignal) =>
+    request('GET', `/projects/${enc(slug)}`, ProjectViewSchema, { signal }),
+  updateProject: (slug: string, body: UpdateProjectBody) =>
+    request('PATCH', `/projects/${enc(slug)}`, ProjectViewSchema, { body }),
+  deleteProject: (slug: string) => request('DELETE', `/projects/${enc(slug)}`, undefined),
+
+  deployments: (slug: string, opts: { limit: number; before?: string | undefined }, signal?: AbortSignal) => {
+    const query = new URLSearchParams({ limit: String(opts.limit) });
+    if (opts.before) query.set('before', opts.before);
+    return request('GET', `/projects/${enc(slug)}/deployments?${query}`, z.array(DeploymentViewSchema), {
+      signal,
+    });
+  },
+  redeploy: (slug: string, body: CreateDeploymentBody = {}) =>
+    request('POST', `/projects/${enc(slug)}/deployments`, DeploymentViewSchema, { body }),
+  promote: (slug: string, body: PromoteBody) =>
+    request('POST', `/projects/${enc(slug)}/promote`, DeploymentViewSchema, { body }),
+
+  quickDeploy: (body: QuickDeployBody) => request('POST', '/deployments', DeploymentViewSchema, { body }),
+  deployment: (id: string, signal?: AbortSignal) =>
+    request('GET', `/deployments/${enc(id)}`, DeploymentViewSchema, { signal }),
+  cancel: (id: string) => request('POST', `/deployments/${enc(id)}/cancel`, DeploymentViewSchema),
+  logs: (id: string, after: number, signal?: AbortSignal) =>
+    request('GET', `/deployments/${enc(id)}/logs?after=${after}&limit=5000`, DeploymentLogsResponseSchema, {
+      signal,
+    }),
+};
