@@ -42,6 +42,9 @@ async function stop(run: CliRun): Promise<void> {
   run.child.kill('SIGTERM');
   const code = await run.exited;
   expect(code).toBe(0);
+  // Children see their parent go a moment after it exits; give them that moment, not more.
+  const deadline = Date.now() + 2_000;
+  while (alive(below).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(alive(below)).toEqual([]);
 }
 

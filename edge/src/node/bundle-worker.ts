@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 export const WORKER_ENTRY = fileURLToPath(new URL('../index.ts', import.meta.url));
 
@@ -22,10 +22,14 @@ export function bundleWorker(): Promise<string> {
     minify: false,
     sourcemap: false,
     logLevel: 'silent',
-  }).then((result) => {
-    const file = result.outputFiles[0];
-    if (!file) throw new Error('esbuild produced no worker bundle');
-    return file.text;
-  });
+  })
+    .then((result) => {
+      const file = result.outputFiles[0];
+      if (!file) throw new Error('esbuild produced no worker bundle');
+      return file.text;
+    })
+    // The bundle is built once per process; esbuild's service child is not needed after it and
+    // would otherwise outlive a stop of the platform by a moment.
+    .finally(() => stop());
   return bundled;
 }
