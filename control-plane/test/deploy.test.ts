@@ -101,6 +101,14 @@ describe('a static site in two regions', () => {
     expect(search.body.lines.length).toBeGreaterThan(0);
   });
 
+  it('counts the build in the Prometheus metrics', async () => {
+    const text = await (await fetch(`${t.platform.controlPlaneUrl}/metrics`)).text();
+    expect(text).toMatch(/^deploysphere_deployments_finished_total\{status="ready"\} [1-9]/m);
+    expect(text).toMatch(/^deploysphere_build_phase_duration_seconds_count\{phase="upload"\} [1-9]/m);
+    expect(text).toMatch(/^deploysphere_build_output_bytes_total\{kind="uploaded"\} [1-9]/m);
+    expect(text).toMatch(/^deploysphere_deployments_active\{status="building"\} 0$/m);
+  });
+
   it('stores the manifest and every blob in both regions', async () => {
     for (const region of ['eu-west-1', 'ap-southeast-1']) {
       const target = t.platform.config.storage.find((s) => s.region === region)!;

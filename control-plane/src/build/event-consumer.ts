@@ -16,6 +16,7 @@ import {
 import type { Db, Prisma } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RouteWriter } from '../services/route-writer.js';
+import type { BuildMetrics } from './build-metrics.js';
 import type { StatusPublisher } from '../services/status-publisher.js';
 import { parseMessage } from './parse-message.js';
 
@@ -42,6 +43,7 @@ export class BuildEventConsumer {
       routes: RouteWriter;
       status: StatusPublisher;
       log: FastifyBaseLogger;
+      metrics?: BuildMetrics;
     },
   ) {}
 
@@ -150,6 +152,10 @@ export class BuildEventConsumer {
           }),
         ]);
         this.deps.status.publish({ id: d.id, status: 'ready', phase: null, error: null });
+        this.deps.metrics?.succeeded({
+          ...event.stats,
+          phaseDurationsMs: { ...event.stats.phaseDurationsMs, activate: activateMs },
+        });
         return;
       }
     }

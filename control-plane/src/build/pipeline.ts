@@ -8,6 +8,7 @@ import type { DeploymentService } from '../services/deployment-service.js';
 import type { ProjectService } from '../services/project-service.js';
 import type { RouteWriter } from '../services/route-writer.js';
 import type { StatusPublisher } from '../services/status-publisher.js';
+import type { BuildMetrics } from './build-metrics.js';
 import type { BuildRunner } from './build-runner.js';
 import { RegionDispatcher } from './dispatcher.js';
 import { BuildEventConsumer } from './event-consumer.js';
@@ -25,6 +26,7 @@ export interface PipelineDeps {
   routes: RouteWriter;
   status: StatusPublisher;
   log: FastifyBaseLogger;
+  metrics: BuildMetrics;
   runner?: BuildRunner;
 }
 
@@ -59,6 +61,7 @@ export class BuildPipeline {
       routes: deps.routes,
       status: deps.status,
       log: deps.log,
+      metrics: deps.metrics,
     });
     this.watchdog = new Watchdog({
       db: ctx.db,

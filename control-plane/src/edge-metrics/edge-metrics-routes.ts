@@ -41,4 +41,3 @@ export async function edgeMetricsRoutes(
     return reply.status(204).send();
   });
 }
-

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { BuildMetrics } from '../build/build-metrics.js';
 import { BuildPipeline } from '../build/pipeline.js';
 import type { BuildRunner } from '../build/build-runner.js';
 import type { AppContext } from '../context.js';
@@ -21,7 +22,8 @@ export interface Services {
 export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?: BuildRunner): Services {
   const urls = new SiteUrls(ctx.config);
   const routes = new RouteWriter(ctx.routes, ctx.config.rootDomain);
-  const status = new StatusPublisher(ctx.nats);
+  const metrics = new BuildMetrics(ctx.metrics, ctx.db);
+  const status = new StatusPublisher(ctx.nats, metrics);
   const queue = new BuildQueue(ctx.nats);
   // Projects, deployments and the pipeline refer to each other only through closures that run
   // after all three exist (deleting a project cancels its builds; a cancel stops the build).
@@ -44,6 +46,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
   });
   const pipeline = new BuildPipeline({
     ctx,
+    metrics,
     queue,
     projects,
     deployments: () => deployments,

@@ -1,12 +1,18 @@
 import { deploymentStatusSubject, DeploymentStatusEventSchema } from '@deploysphere/contracts';
 import type { Deployment } from '@deploysphere/db';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { BuildMetrics } from '../build/build-metrics.js';
 
 /** Announces status and phase changes on core NATS, for live views (log streams, dashboard). */
 export class StatusPublisher {
-  constructor(private readonly nats: NatsConnection) {}
+  constructor(
+    private readonly nats: NatsConnection,
+    private readonly metrics?: BuildMetrics,
+  ) {}
 
+  /** Every status change goes through here, so it is also where finished builds are counted. */
   publish(d: Pick<Deployment, 'id' | 'status' | 'phase' | 'error'>): void {
+    this.metrics?.statusChanged(d.status);
     const event = DeploymentStatusEventSchema.parse({
       deploymentId: d.id,
       status: d.status,
