@@ -29,3 +29,21 @@ export const RegionStorageSchema = z.object({
   forcePathStyle: z.boolean().default(true),
 });
 export type RegionStorage = z.infer<typeof RegionStorageSchema>;
+
+export interface GeoPoint {
+  latitude: number;
+  longitude: number;
+}
+
+const EARTH_RADIUS_KM = 6371;
+
+/** Great-circle distance (haversine), in kilometres: how "nearest region" is measured everywhere. */
+export function greatCircleKm(a: GeoPoint, b: GeoPoint): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.latitude - a.latitude) * rad;
+  const dLon = (b.longitude - a.longitude) * rad;
+  const h =
+    Math.sin(dLat / 2) ** 2 +
+    Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}

@@ -10,6 +10,7 @@ import {
   type Region,
   type StorageTarget,
 } from '@deploysphere/contracts';
+import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '@deploysphere/build-worker/config';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -116,29 +117,32 @@ export const sharedEnvShape = {
   REGIONS: envRegions,
   BUILD_CONCURRENCY: envInt(2, 1),
   LOG_RETENTION_DAYS: envInt(30, 1),
-  BUILD_TIMEOUT_MS: envInt(15 * 60_000, 1000),
-  BUILD_MEMORY_MB: envInt(4096, 1024),
-  BUILD_CPU_SECONDS: envInt(30 * 60, 1),
-  MAX_OUTPUT_BYTES: envInt(1024 * 1024 * 1024, 1),
-  MAX_OUTPUT_FILES: envInt(50_000, 1),
-  ALLOW_UNSANDBOXED_BUILDS: envBoolean(false),
+  // The build worker's own defaults: the control plane passes these through to it.
+  BUILD_TIMEOUT_MS: envInt(DEFAULT_BUILD_SETTINGS.timeoutMs, 1000),
+  BUILD_MEMORY_MB: envInt(DEFAULT_BUILD_SETTINGS.memoryMb, 1024),
+  BUILD_CPU_SECONDS: envInt(DEFAULT_BUILD_SETTINGS.cpuSeconds, 1),
+  MAX_OUTPUT_BYTES: envInt(DEFAULT_BUILD_SETTINGS.maxOutputBytes, 1),
+  MAX_OUTPUT_FILES: envInt(DEFAULT_BUILD_SETTINGS.maxOutputFiles, 1),
+  ALLOW_UNSANDBOXED_BUILDS: envBoolean(DEFAULT_BUILD_SETTINGS.allowUnsandboxed),
   HEARTBEAT_TIMEOUT_MS: envInt(30_000, 1000),
 };
 
 export type SharedEnv = z.output<z.ZodObject<typeof sharedEnvShape>>;
 
-export interface BuildLimits {
-  /** Per-build scratch space; each build gets `<workDir>/<deploymentId>`. */
-  workDir: string;
-  timeoutMs: number;
-  memoryMb: number;
-  cpuSeconds: number;
-  maxOutputBytes: number;
-  maxOutputFiles: number;
-  allowUnsandboxed: boolean;
+/** The worker's limits the control plane sets for every build, plus its own watchdog window. */
+export type BuildLimits = Pick<
+  BuildSettings,
+  | 'workDir'
+  | 'timeoutMs'
+  | 'memoryMb'
+  | 'cpuSeconds'
+  | 'maxOutputBytes'
+  | 'maxOutputFiles'
+  | 'allowUnsandboxed'
+> & {
   /** A build silent for this long is failed: its worker is gone. */
   heartbeatTimeoutMs: number;
-}
+};
 
 export function buildLimitsFrom(env: SharedEnv, workDir: string): BuildLimits {
   return {

@@ -1,20 +1,6 @@
-export interface GeoPoint {
-  latitude: number;
-  longitude: number;
-}
+import type { GeoPoint } from '@deploysphere/contracts';
 
-const EARTH_RADIUS_KM = 6371;
-
-/** Great-circle distance (haversine), in kilometres. */
-export function greatCircleKm(a: GeoPoint, b: GeoPoint): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.latitude - a.latitude) * rad;
-  const dLon = (b.longitude - a.longitude) * rad;
-  const h =
-    Math.sin(dLat / 2) ** 2 +
-    Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+export { greatCircleKm, type GeoPoint } from '@deploysphere/contracts';
 
 /** Parses "lat,lon"; anything else (including out-of-range numbers) is "unknown", never an error. */
 export function parseGeoPoint(value: string | null | undefined): GeoPoint | undefined {
