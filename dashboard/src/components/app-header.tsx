@@ -18,8 +18,13 @@ export function AppHeader({ pathname, onSignOut }: { pathname: string; onSignOut
         <Link to="/" aria-current={current(pathname === '/' || pathname.startsWith('/projects'))}>
           Projects
         </Link>
-        <Link to="/new" className="button primary" aria-current={current(pathname === '/new')}>
-          New deployment
+        <Link
+          to="/new"
+          className="button primary"
+          aria-label="New deployment"
+          aria-current={current(pathname === '/new')}
+        >
+          New<span className="wide-only"> deployment</span>
         </Link>
         <button type="button" className="quiet" onClick={onSignOut}>
           Sign out

@@ -137,3 +137,19 @@ describe('log viewer: 100,000 lines', () => {
     expect([...rows(container)].map((r) => r.getAttribute('data-seq'))).toEqual(['2', '4']);
   });
 });
+
+describe('log viewer: messages with newlines', () => {
+  it('gives each line of a message its own row, numbered once', () => {
+    const { container } = render(
+      view([line(1, 'before'), line(2, 'Build failed: exit 3\nLast lines:\nboom', 'system')]),
+    );
+    const all = [...rows(container)];
+    expect(all.map((r) => r.querySelector('.log-msg')!.textContent)).toEqual([
+      'before',
+      'Build failed: exit 3',
+      'Last lines:',
+      'boom',
+    ]);
+    expect(all.map((r) => r.querySelector('.log-ln')!.textContent)).toEqual(['1', '2', '', '']);
+  });
+});

@@ -29,15 +29,51 @@ interface LogViewerProps {
   notice?: string | undefined;
 }
 
-const LogRow = memo(function LogRow({ line, top }: { line: LogEntry; top: number }) {
+/** One display row: a log line, or one line of a message that holds newlines. */
+interface Row {
+  line: LogEntry;
+  text: string;
+  /** Continuation rows carry no line number. */
+  first: boolean;
+  key: string;
+}
+
+/**
+ * Rows are one line high, so a message with newlines (a failure's summary, say) takes several.
+ * Output is almost always single-line: then no row objects are made at all.
+ */
+function toRows(lines: readonly LogEntry[]): { count: number; at: (i: number) => Row } {
+  if (!lines.some((l) => l.message.includes('\n'))) {
+    return {
+      count: lines.length,
+      at: (i) => {
+        const line = lines[i]!;
+        return { line, text: line.message, first: true, key: String(line.seq) };
+      },
+    };
+  }
+  const rows: Row[] = [];
+  for (const line of lines) {
+    if (!line.message.includes('\n'))
+      rows.push({ line, text: line.message, first: true, key: String(line.seq) });
+    else
+      line.message
+        .split('\n')
+        .forEach((text, i) => rows.push({ line, text, first: i === 0, key: `${line.seq}.${i}` }));
+  }
+  return { count: rows.length, at: (i) => rows[i]! };
+}
+
+const LogRow = memo(function LogRow({ row, top }: { row: Row; top: number }) {
+  const { line } = row;
   return (
-    <div className={`log-row log-${line.stream}`} style={{ top }} data-seq={line.seq}>
+    <div className={`log-row log-${line.stream}`} style={{ top }} data-seq={row.first ? line.seq : undefined}>
       <span className="log-ln" aria-hidden="true">
-        {line.seq}
+        {row.first ? line.seq : ''}
       </span>
-      {line.stream === 'stderr' && <span className="visually-hidden">stderr: </span>}
+      {line.stream === 'stderr' && row.first && <span className="visually-hidden">stderr: </span>}
       <span className="log-msg">
-        <AnsiText text={line.message} />
+        <AnsiText text={row.text} />
       </span>
     </div>
   );
@@ -77,7 +113,8 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
     return () => observer.disconnect();
   }, []);
 
-  const total = shown.length * LOG_ROW_HEIGHT;
+  const display = useMemo(() => toRows(shown), [shown]);
+  const total = display.count * LOG_ROW_HEIGHT;
   useLayoutEffect(() => {
     const el = scroller.current;
     if (follow && el) el.scrollTop = el.scrollHeight;
@@ -97,11 +134,11 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
   // While following, the window is the end of the list, even before the scroll event lands.
   const top = follow ? Math.max(0, total - viewport) : scrollTop;
   const first = Math.max(0, Math.floor(top / LOG_ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(shown.length, Math.ceil((top + viewport) / LOG_ROW_HEIGHT) + OVERSCAN);
+  const last = Math.min(display.count, Math.ceil((top + viewport) / LOG_ROW_HEIGHT) + OVERSCAN);
   const rows = [];
   for (let i = first; i < last; i++) {
-    const line = shown[i]!;
-    rows.push(<LogRow key={line.seq} line={line} top={i * LOG_ROW_HEIGHT} />);
+    const row = display.at(i);
+    rows.push(<LogRow key={row.key} row={row} top={i * LOG_ROW_HEIGHT} />);
   }
 
   const download = () => {

@@ -16,7 +16,7 @@ export function UploadProgress({ stats }: { stats: DeploymentView['stats'] }) {
       <span className="upload-numbers">
         {formatBytes(done)}
         {total ? ` of ${formatBytes(total)}` : ''}
-        {stats.files ? ` · ${stats.files} files` : ''}
+        {stats.files ? ` · ${stats.files} ${stats.files === 1 ? 'file' : 'files'}` : ''}
       </span>
     </div>
   );

@@ -1,4 +1,4 @@
-import type { Region } from '@deploysphere/contracts';
+import { greatCircleKm, type GeoPoint, type Region } from '@deploysphere/contracts';
 
 /**
  * Which configured region is nearest the user, guessed without asking for anything: the IANA time
@@ -26,10 +26,7 @@ const SOUTH_AMERICA =
   /Argentina|Sao_Paulo|Santiago|Lima|Bogota|Caracas|Montevideo|Asuncion|La_Paz|Guayaquil|Cuiaba|Manaus|Recife|Belem|Fortaleza|Bahia|Punta_Arenas/;
 const SOUTH_EAST_ASIA = /Singapore|Jakarta|Kuala_Lumpur|Manila|Bangkok|Ho_Chi_Minh|Makassar|Jayapura/;
 
-export interface Place {
-  latitude: number;
-  longitude: number;
-}
+export type Place = GeoPoint;
 
 /** Where a time zone roughly is; undefined for `UTC` and names we cannot place. */
 export function placeOfTimeZone(timeZone: string, standardOffsetMinutes: number): Place | undefined {
@@ -41,20 +38,9 @@ export function placeOfTimeZone(timeZone: string, standardOffsetMinutes: number)
   return { latitude, longitude: Math.max(-180, Math.min(180, (standardOffsetMinutes / 60) * 15)) };
 }
 
-/** Great-circle distance in kilometres. */
-export function distanceKm(a: Place, b: Place): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.latitude - a.latitude) * rad;
-  const dLon = (b.longitude - a.longitude) * rad;
-  const h =
-    Math.sin(dLat / 2) ** 2 +
-    Math.cos(a.latitude * rad) * Math.cos(b.latitude * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
 export function nearestRegion(regions: readonly Region[], place: Place | undefined): Region | undefined {
   if (!place || regions.length === 0) return undefined;
-  return regions.reduce((best, r) => (distanceKm(place, r) < distanceKm(place, best) ? r : best));
+  return regions.reduce((best, r) => (greatCircleKm(place, r) < greatCircleKm(place, best) ? r : best));
 }
 
 /** The browser's own place: its time zone and its offset in January and July, whichever is smaller (no DST). */

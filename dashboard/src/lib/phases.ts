@@ -31,7 +31,12 @@ export function deploymentSteps(d: DeploymentView, now: number): Step[] {
   if (d.status === 'ready') at = STEP_NAMES.length;
   else if (d.phase === 'activate') at = 5;
   else if (d.phase) at = STEP_NAMES.indexOf(d.phase);
-  else at = started === undefined ? 0 : 1;
+  else if (started === undefined) at = 0;
+  else {
+    // No phase (e.g. after a failure): the first build phase without a measured duration.
+    const unmeasured = BUILD_PHASES.findIndex((p) => durations[p] === undefined);
+    at = unmeasured === -1 ? 5 : unmeasured + 1;
+  }
 
   let spentBefore = 0;
   return STEP_NAMES.map((name, i): Step => {
