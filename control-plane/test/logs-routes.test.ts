@@ -46,7 +46,9 @@ const json = async (path: string): Promise<Body> => (await (await get(path)).jso
 
 beforeAll(async () => {
   // A tiny buffer limit, so the slow-client test needs little traffic.
-  h = await startHarness({ maxBufferedBytes: 256 * 1024, endGraceMs: 300 });
+  // The limit leaves a reader in this same (possibly busy) process ample room to keep up, while a
+  // paused reader still passes it several times over (30 MB sent, kernel buffers hold a few).
+  h = await startHarness({ maxBufferedBytes: 6 * 1024 * 1024, endGraceMs: 300 });
   ingester = await startLogIngester(h.ctx, { flushIntervalMs: 50 });
   id = await createDeployment(h.db, 'ready');
   slug = (await h.db.deployment.findUniqueOrThrow({ where: { id }, include: { project: true } })).project

@@ -29,7 +29,7 @@ export interface LogIngesterOptions {
    * Awaited after an insert succeeded and before its messages are acked. Tests use it to crash
    * the ingester exactly there.
    */
-  afterInsert?: (rows: number) => Promise<void> | void;
+  afterInsert?: (lines: readonly LogLine[]) => Promise<void> | void;
   onError?: (message: string, err: unknown) => void;
 }
 
@@ -162,7 +162,7 @@ export async function startLogIngester(
         delay = Math.min(delay * 2, retry.maxDelayMs);
       }
     }
-    await opts.afterInsert?.(lines.length);
+    await opts.afterInsert?.(lines);
     for (const p of batch) p.msg.ack();
   };
   const flushSerially = () => {
