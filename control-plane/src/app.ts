@@ -5,6 +5,7 @@ import type { AppContext } from './context.js';
 import { edgeMetricsRoutes } from './edge-metrics/index.js';
 import { ensureLogStream, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { requireAdminToken } from './plugins/auth.js';
+import { session } from './plugins/session.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { httpMetrics } from './plugins/metrics.js';
@@ -12,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { projectRoutes } from './routes/projects.js';
 import { regionRoutes } from './routes/regions.js';
+import { sessionRoutes } from './routes/session.js';
 import { createServices } from './services/index.js';
 import { ReadinessService } from './services/readiness.js';
 
@@ -28,6 +30,8 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   await fastify.register(errorHandler);
   await fastify.register(httpMetrics, { registry: ctx.metrics });
   await fastify.register(websocket);
+  await fastify.register(session, { adminToken: ctx.config.adminToken });
+  await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: ctx.config.adminToken });
 
   const readiness = new ReadinessService({
     ...ctx,
