@@ -195,3 +195,35 @@ export const DeploymentStatusEventSchema = z.object({
   at: z.iso.datetime(),
 });
 export type DeploymentStatusEvent = z.infer<typeof DeploymentStatusEventSchema>;
+
+/** How far back the traffic chart looks; each window has a fixed bucket size. */
+export const TRAFFIC_WINDOWS = { '1h': 60, '6h': 300, '24h': 900, '7d': 3600 } as const;
+export type TrafficWindow = keyof typeof TRAFFIC_WINDOWS;
+
+export const TrafficQuerySchema = z.strictObject({
+  window: z
+    .enum(Object.keys(TRAFFIC_WINDOWS) as [TrafficWindow, ...TrafficWindow[]], {
+      error: `expected one of ${Object.keys(TRAFFIC_WINDOWS).join(', ')}`,
+    })
+    .default('6h'),
+});
+
+/** A project's edge traffic per region and bucket, from the edge's metric batches. */
+export const TrafficViewSchema = z.object({
+  window: z.enum(Object.keys(TRAFFIC_WINDOWS) as [TrafficWindow, ...TrafficWindow[]]),
+  stepSeconds: z.number().int().positive(),
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
+  regions: z.array(z.string()),
+  points: z.array(
+    z.object({
+      t: z.iso.datetime(),
+      region: z.string(),
+      requests: z.number().int().nonnegative(),
+      clientErrors: z.number().int().nonnegative(),
+      serverErrors: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type TrafficView = z.infer<typeof TrafficViewSchema>;

@@ -14,7 +14,9 @@ import { deploymentRoutes } from './routes/deployments.js';
 import { projectRoutes } from './routes/projects.js';
 import { regionRoutes } from './routes/regions.js';
 import { sessionRoutes } from './routes/session.js';
+import { trafficRoutes } from './routes/traffic.js';
 import { createServices } from './services/index.js';
+import { TrafficStore } from './traffic/traffic-store.js';
 import { ReadinessService } from './services/readiness.js';
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
@@ -40,8 +42,13 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   });
   await fastify.register(healthRoutes, { readiness });
 
+  const traffic = new TrafficStore(ctx.clickhouse, ctx.config.rootDomain);
   if (ctx.config.edgeMetricsToken) {
-    await fastify.register(edgeMetricsRoutes, { token: ctx.config.edgeMetricsToken, registry: ctx.metrics });
+    await fastify.register(edgeMetricsRoutes, {
+      token: ctx.config.edgeMetricsToken,
+      registry: ctx.metrics,
+      onBatch: (batch) => traffic.record(batch),
+    });
   }
 
   const services = createServices(ctx, fastify.log);
@@ -64,6 +71,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(projectRoutes, services);
       await api.register(deploymentRoutes, services);
       await api.register(logRoutes, { ctx });
+      await api.register(trafficRoutes, { db: ctx.db, traffic });
     },
     { prefix: '/api/v1' },
   );

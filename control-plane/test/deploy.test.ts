@@ -1,5 +1,11 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { blobKey, manifestKey, ManifestSchema, type DeploymentView } from '@deploysphere/contracts';
+import {
+  blobKey,
+  manifestKey,
+  ManifestSchema,
+  type DeploymentView,
+  type TrafficView,
+} from '@deploysphere/contracts';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, descendants } from './cli-process.js';
@@ -107,6 +113,27 @@ describe('a static site in two regions', () => {
     expect(text).toMatch(/^deploysphere_build_phase_duration_seconds_count\{phase="upload"\} [1-9]/m);
     expect(text).toMatch(/^deploysphere_build_output_bytes_total\{kind="uploaded"\} [1-9]/m);
     expect(text).toMatch(/^deploysphere_deployments_active\{status="building"\} 0$/m);
+  });
+
+  it("records the project's edge traffic per region for the dashboard", async () => {
+    for (let i = 0; i < 5; i++) await t.visit(host('static-site'), '/');
+    await t.visit(host('static-site'), '/missing.js'); // a 404
+    const deadline = Date.now() + 20_000;
+    let view: TrafficView | undefined;
+    while (Date.now() < deadline) {
+      // The edge ships a batch on a request once its flush interval (2 s locally) has passed.
+      await new Promise((r) => setTimeout(r, 500));
+      await t.visit('localhost', '/healthz');
+      await t.visit(host('static-site'), '/');
+      view = (await t.api<TrafficView>('GET', '/projects/static-site/traffic?window=1h')).body;
+      const requests = view.points.reduce((sum, p) => sum + p.requests, 0);
+      if (requests >= 6 && view.points.some((p) => p.clientErrors > 0)) break;
+    }
+    expect(view?.stepSeconds).toBe(60);
+    expect(view?.regions).toContain('eu-west-1');
+    expect(view!.points.reduce((sum, p) => sum + p.requests, 0)).toBeGreaterThanOrEqual(6);
+    expect(view!.points.reduce((sum, p) => sum + p.clientErrors, 0)).toBeGreaterThanOrEqual(1);
+    expect((await t.api('GET', '/projects/static-site/traffic?window=2y')).status).toBe(400);
   });
 
   it('stores the manifest and every blob in both regions', async () => {

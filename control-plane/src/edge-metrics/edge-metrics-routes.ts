@@ -1,4 +1,10 @@
-import { AppError, EDGE_METRICS_PATH, EdgeMetricsBatchSchema, fromZodError } from '@deploysphere/contracts';
+import {
+  AppError,
+  EDGE_METRICS_PATH,
+  EdgeMetricsBatchSchema,
+  fromZodError,
+  type EdgeMetricsBatch,
+} from '@deploysphere/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { bearerToken, tokenMatches } from '../plugins/auth.js';
@@ -10,6 +16,8 @@ export interface EdgeMetricsRoutesOptions {
   /** Where the `edge_*` series are registered; the app's /metrics renders this registry. */
   registry: Registry;
   maxHosts?: number;
+  /** Also hands each accepted batch on (per-project traffic history); its failure is logged, not returned. */
+  onBatch?: (batch: EdgeMetricsBatch) => Promise<void>;
 }
 
 /** A batch holds at most a few thousand label sets; anything larger is not from our edge. */
@@ -38,6 +46,10 @@ export async function edgeMetricsRoutes(
     const parsed = EdgeMetricsBatchSchema.safeParse(request.body);
     if (!parsed.success) throw fromZodError(parsed.error);
     metrics.ingest(parsed.data);
+    // The edge has nothing useful to do with a failure here, and Prometheus already has the counts.
+    await options
+      .onBatch?.(parsed.data)
+      .catch((err: unknown) => request.log.warn({ err }, 'storing edge traffic failed'));
     return reply.status(204).send();
   });
 }

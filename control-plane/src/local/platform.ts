@@ -165,6 +165,8 @@ export async function startPlatform(
         devMode: true,
         metricsUrl: controlPlaneUrl,
         metricsToken: edgeMetricsToken,
+        // Locally the traffic chart should move while you watch; production batches every 10 s.
+        metricsFlushIntervalMs: 2_000,
         s3Credentials: {
           accessKeyId: first.accessKeyId ?? '',
           secretAccessKey: first.secretAccessKey ?? '',

@@ -2,7 +2,7 @@ export {
   migrateClickHouse,
   CLICKHOUSE_MIGRATIONS,
   type ClickHouseMigration,
-} from './clickhouse-migrations.js';
+} from '../infra/clickhouse-migrations.js';
 export { startLogIngester, type LogIngesterOptions } from './log-ingester.js';
 export { LogHub, type LogHubOptions } from './log-hub.js';
 export { logRoutes, type LogRoutesOptions } from './log-routes.js';

@@ -39,6 +39,27 @@ export const CLICKHOUSE_MIGRATIONS: ClickHouseMigration[] = [
        SETTINGS non_replicated_deduplication_window = 1000`,
     ],
   },
+  {
+    version: 2,
+    name: 'edge_traffic',
+    statements: () => [
+      // Per-minute request counts from the edge's metric batches, for the dashboard's traffic
+      // chart. SummingMergeTree folds the many batches of a minute into one row per key.
+      `CREATE TABLE IF NOT EXISTS edge_traffic
+       (
+         minute DateTime('UTC'),
+         host LowCardinality(String),
+         region LowCardinality(String),
+         status_class LowCardinality(String),
+         requests UInt64,
+         bytes UInt64
+       )
+       ENGINE = SummingMergeTree((requests, bytes))
+       PARTITION BY toYYYYMMDD(minute)
+       ORDER BY (host, minute, region, status_class)
+       TTL minute + INTERVAL 30 DAY DELETE`,
+    ],
+  },
 ];
 
 function retentionDays(days: number): number {
