@@ -196,8 +196,13 @@ export const DeploymentStatusEventSchema = z.object({
 });
 export type DeploymentStatusEvent = z.infer<typeof DeploymentStatusEventSchema>;
 
-/** How far back the traffic chart looks; each window has a fixed bucket size. */
-export const TRAFFIC_WINDOWS = { '1h': 60, '6h': 300, '24h': 900, '7d': 3600 } as const;
+/** How far back the traffic chart looks, and the bucket size it uses for each window. */
+export const TRAFFIC_WINDOWS = {
+  '1h': { seconds: 3_600, stepSeconds: 60 },
+  '6h': { seconds: 21_600, stepSeconds: 300 },
+  '24h': { seconds: 86_400, stepSeconds: 900 },
+  '7d': { seconds: 604_800, stepSeconds: 3_600 },
+} as const;
 export type TrafficWindow = keyof typeof TRAFFIC_WINDOWS;
 
 export const TrafficQuerySchema = z.strictObject({

@@ -22,6 +22,8 @@ function Route({ pathname }: { pathname: string }) {
   if (params) return <ProjectPage key={params.slug} slug={params.slug!} tab="deployments" />;
   params = matchRoute('/projects/:slug/settings', pathname);
   if (params) return <ProjectPage key={params.slug} slug={params.slug!} tab="settings" />;
+  params = matchRoute('/projects/:slug/traffic', pathname);
+  if (params) return <ProjectPage key={params.slug} slug={params.slug!} tab="traffic" />;
   return <NotFoundPage />;
 }
 

@@ -196,6 +196,25 @@ describe('the dashboard in a real browser', () => {
     await site.close();
   });
 
+  it("charts the site's traffic per region", async () => {
+    // The edge ships its counts with a request once its flush interval (2 s locally) has passed.
+    const site = await context.newPage();
+    await site.goto(productionUrl);
+    await new Promise((r) => setTimeout(r, 2_500));
+    await site.goto(productionUrl);
+    await site.close();
+    await tab.goto(`${t.platform.controlPlaneUrl}/projects/e2e-site/traffic`);
+    const chart = tab.getByRole('img', { name: /Requests per/ });
+    for (let i = 0; i < 20 && !(await chart.isVisible()); i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      await tab.reload();
+      await tab.getByRole('heading', { name: 'Traffic' }).waitFor();
+    }
+    await chart.waitFor();
+    await tab.getByText(/eu-west-1: [1-9]/).waitFor();
+    await screenshot('project-traffic');
+  });
+
   it('keeps env var values write-only in the settings', async () => {
     // A deep link: the control plane answers client routes with index.html.
     await tab.goto(`${t.platform.controlPlaneUrl}/projects/e2e-site/settings`);

@@ -62,8 +62,7 @@ export class TrafficStore {
     window: TrafficWindow,
     now = new Date(),
   ): Promise<TrafficView> {
-    const stepSeconds = TRAFFIC_WINDOWS[window];
-    const spanSeconds = stepSeconds * 60;
+    const { seconds: spanSeconds, stepSeconds } = TRAFFIC_WINDOWS[window];
     const from = new Date(
       Math.floor((now.getTime() / 1000 - spanSeconds) / stepSeconds) * stepSeconds * 1000,
     );

@@ -4,10 +4,12 @@ import {
   ProjectViewSchema,
   RegionSchema,
   SessionViewSchema,
+  TrafficViewSchema,
   type CreateDeploymentBody,
   type PromoteBody,
   type QuickDeployBody,
   type SessionBody,
+  type TrafficWindow,
   type UpdateProjectBody,
 } from '@deploysphere/contracts';
 import { z } from 'zod';
@@ -42,6 +44,9 @@ export const api = {
     request('POST', `/projects/${enc(slug)}/deployments`, DeploymentViewSchema, { body }),
   promote: (slug: string, body: PromoteBody) =>
     request('POST', `/projects/${enc(slug)}/promote`, DeploymentViewSchema, { body }),
+
+  traffic: (slug: string, window: TrafficWindow, signal?: AbortSignal) =>
+    request('GET', `/projects/${enc(slug)}/traffic?window=${window}`, TrafficViewSchema, { signal }),
 
   quickDeploy: (body: QuickDeployBody) => request('POST', '/deployments', DeploymentViewSchema, { body }),
   deployment: (id: string, signal?: AbortSignal) =>

@@ -11,8 +11,9 @@ import { Link } from '../router/link.js';
 import { navigate } from '../router/router.js';
 import { DeploymentHistory } from './deployment-history.js';
 import { ProjectSettings } from './project-settings.js';
+import { ProjectTraffic } from './project-traffic.js';
 
-export function ProjectPage({ slug, tab }: { slug: string; tab: 'deployments' | 'settings' }) {
+export function ProjectPage({ slug, tab }: { slug: string; tab: 'deployments' | 'traffic' | 'settings' }) {
   useDocumentTitle(slug);
   const [project, reload, setProject] = useAsync((signal) => api.project(slug, signal), [slug]);
   const [regions] = useAsync((signal) => api.regions(signal), []);
@@ -87,12 +88,17 @@ export function ProjectPage({ slug, tab }: { slug: string; tab: 'deployments' | 
             <Link to={`/projects/${slug}`} aria-current={tab === 'deployments' ? 'page' : undefined}>
               Deployments
             </Link>
+            <Link to={`/projects/${slug}/traffic`} aria-current={tab === 'traffic' ? 'page' : undefined}>
+              Traffic
+            </Link>
             <Link to={`/projects/${slug}/settings`} aria-current={tab === 'settings' ? 'page' : undefined}>
               Settings
             </Link>
           </nav>
           {tab === 'deployments' ? (
             <DeploymentHistory project={project.value} onChanged={reload} />
+          ) : tab === 'traffic' ? (
+            <ProjectTraffic slug={slug} />
           ) : (
             <ProjectSettings
               project={project.value}
