@@ -25,12 +25,21 @@ try {
 process.stdout.write(`${bold('DeploySphere')} starting on this machine (data in ${config.DATA_DIR})\n`);
 let platform: PlatformHandle | undefined;
 let stopping = false;
+let firstSignalAt = 0;
+/**
+ * Ctrl-C reaches us more than once: the terminal signals the whole process group, and npm
+ * forwards the signal to its child as well. Repeats within this window are that echo; a second
+ * Ctrl-C after it means "stop waiting".
+ */
+const SIGNAL_ECHO_MS = 1_500;
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) {
+    if (Date.now() - firstSignalAt < SIGNAL_ECHO_MS) return;
     process.stderr.write(`${signal} again: exiting now\n`);
     process.exit(130);
   }
+  firstSignalAt = Date.now();
   stopping = true;
   process.stdout.write(`\n${signal} received, stopping...\n`);
   // Children were started by us and are stopped by platform.stop(); the deadline only guards

@@ -25,7 +25,7 @@ export async function startEmbeddedPostgres(opts: {
   const isRoot = process.getuid?.() === 0;
   await mkdir(dirname(opts.dataDir), { recursive: true });
   if (isRoot) await grantTraverse(dirname(opts.dataDir));
-  await stopStaleServer(opts.dataDir);
+  await stopPostmaster(opts.dataDir);
 
   const log = new TailBuffer();
   const pg = new EmbeddedPostgres({
@@ -64,15 +64,18 @@ export async function startEmbeddedPostgres(opts: {
 
   return {
     url: `postgresql://${USER}:${USER}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => pg.stop(),
+    // Not pg.stop(): it waits for an exit event that never comes when PostgreSQL has already
+    // exited (a terminal's Ctrl-C signals the whole process group, PostgreSQL included).
+    stop: () => stopPostmaster(opts.dataDir),
   };
 }
 
 /**
- * A previous run killed with SIGKILL can leave its postmaster running on our data directory.
- * It is ours (same directory), so stop it rather than fail with "lock file already exists".
+ * Stops the postmaster running on `dataDir`, if any, and waits until it is gone. At start this
+ * clears one a run killed with SIGKILL left behind (it is ours: same directory), instead of
+ * failing with "lock file already exists".
  */
-async function stopStaleServer(dataDir: string): Promise<void> {
+async function stopPostmaster(dataDir: string): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   let pid: number;
   try {
