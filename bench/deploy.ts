@@ -31,6 +31,10 @@ const GIT_ENV = {
 };
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const phases = (d: DeploymentView) =>
+  Object.entries(d.stats.phaseDurationsMs)
+    .map(([k, v]) => `${k} ${seconds(v)}`)
+    .join(', ');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -154,6 +158,7 @@ async function main() {
         'unchanged redeploy',
         `${seconds(redeployMs)} (${(redeployMs / deployMs).toFixed(2)}× the first deploy)`,
       ],
+      ['unchanged redeploy: phases', phases(again)],
       ['unchanged redeploy uploaded', `${again.stats.uploadedBytes} bytes (target 0)`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));

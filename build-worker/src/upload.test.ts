@@ -55,7 +55,11 @@ const distinctBytes = () => {
   return [...seen.values()].reduce((a, b) => a + b, 0);
 };
 
-async function upload(id: string, progress: Array<[number, number]> = []) {
+async function upload(
+  id: string,
+  progress: Array<[number, number]> = [],
+  listing?: { pageSize: number; pagesPer100Blobs: number },
+) {
   const manifest = buildManifest({
     deploymentId: id,
     createdAt: new Date().toISOString(),
@@ -70,6 +74,7 @@ async function upload(id: string, progress: Array<[number, number]> = []) {
     concurrency: 4,
     logs: new CollectingLogSink(),
     onProgress: (u, t) => progress.push([u, t]),
+    ...(listing ? { listing } : {}),
   });
 }
 
@@ -145,6 +150,28 @@ describe('uploadDeployment', () => {
     );
     expect(head.ContentLength).toBe(html.size);
     client.destroy();
+  });
+
+  it('answers from a listing cut short for the hashes it covered, and HEADs the rest', async () => {
+    // One key per page and one page: the listing covers only the lowest hash in each bucket.
+    const tiny = { pageSize: 1, pagesPer100Blobs: 1 };
+    expect(await upload(deploymentId(), [], tiny)).toEqual({ uploadedBytes: 0, uploadedBlobs: 0 });
+
+    const byHash = [...new Map(files.map((f) => [f.hash, f])).values()].sort((a, b) =>
+      a.hash < b.hash ? -1 : 1,
+    );
+    const lowest = byHash[0]!; // inside the listing's range
+    const highest = byHash.at(-1)!; // beyond it: decided by a HEAD
+    const client = createS3Client(targets[0]!);
+    for (const blob of [lowest, highest]) {
+      await client.send(
+        new PutObjectCommand({ Bucket: targets[0]!.bucket, Key: blobKey(blob.hash), Body: 'x' }),
+      );
+    }
+    client.destroy();
+    const result = await upload(deploymentId(), [], tiny);
+    expect(result).toEqual({ uploadedBytes: lowest.size + highest.size, uploadedBlobs: 2 });
+    expect(await upload(deploymentId(), [], tiny)).toEqual({ uploadedBytes: 0, uploadedBlobs: 0 });
   });
 
   it('fails with a clear error when a region is unreachable, and writes no manifest there', async () => {

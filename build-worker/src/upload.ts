@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import mime from 'mime';
 import pLimit from 'p-limit';
 import {
@@ -78,6 +84,8 @@ export interface UploadOptions {
   onProgress?: (uploadedBytes: number, totalBytes: number) => void;
   /** Earlier deployments of the project, whose manifests say which blobs each region holds. */
   knownDeployments?: readonly string[];
+  /** How much of `blobs/` may be listed instead of HEADing blob by blob. */
+  listing?: ListingOptions;
   /** Builds the S3 client for a target; createS3Client by default. */
   clientFor?: (target: StorageTarget) => S3Client;
 }
@@ -99,6 +107,63 @@ function isNotFound(err: unknown): boolean {
 
 /** HEADs are cheap and latency-bound, so more of them run at once than PUTs. */
 const HEAD_CONCURRENCY_FACTOR = 4;
+
+/**
+ * What a listing of `blobs/` says about a region. Keys come back in hash order, so a listing cut
+ * short still answers exactly for every hash up to the last key it reached: such a blob is present
+ * iff it was listed (with the right size). Hashes beyond are unknown and get a HEAD.
+ */
+interface Listing {
+  sizes: Map<string, number>;
+  /** Every hash <= this was covered; undefined: none (HEAD everything); ALL: the whole prefix. */
+  coveredUpTo: string | undefined;
+}
+
+export interface ListingOptions {
+  pageSize: number;
+  /** Pages read at most per 100 candidate blobs; listing is for buckets not much larger than the site. */
+  pagesPer100Blobs: number;
+}
+
+const DEFAULT_LISTING: ListingOptions = { pageSize: 1000, pagesPer100Blobs: 2 };
+const ALL = '\uffff';
+
+async function listBlobs(
+  client: S3Client,
+  bucket: string,
+  candidates: number,
+  opts: ListingOptions,
+  signal: AbortSignal | undefined,
+): Promise<Listing> {
+  const sizes = new Map<string, number>();
+  const budget = Math.max(1, Math.ceil((candidates / 100) * opts.pagesPer100Blobs));
+  let token: string | undefined;
+  let last: string | undefined;
+  try {
+    for (let page = 0; page < budget; page++) {
+      const res = await client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: 'blobs/',
+          MaxKeys: opts.pageSize,
+          ContinuationToken: token,
+        }),
+        { abortSignal: signal },
+      );
+      for (const o of res.Contents ?? []) {
+        if (!o.Key) continue;
+        last = o.Key.slice('blobs/'.length);
+        sizes.set(last, o.Size ?? -1);
+      }
+      if (!res.IsTruncated || !res.NextContinuationToken) return { sizes, coveredUpTo: ALL };
+      token = res.NextContinuationToken;
+    }
+    return { sizes, coveredUpTo: last };
+  } catch {
+    // No list permission, or an S3 that cannot list: every blob is checked with a HEAD instead.
+    return { sizes: new Map(), coveredUpTo: undefined };
+  }
+}
 
 /**
  * The blob hashes a region is known to hold: those of earlier manifests of the same project.
@@ -132,10 +197,11 @@ async function knownHashes(
 /**
  * Content-addressed upload to every region in parallel.
  *
- * Per region, blobs listed by the project's earlier manifests are known to be there. Every other
- * distinct blob is checked with a HEAD (present only with the expected size) and, when missing,
- * PUT right away with its content type: checks and uploads overlap instead of running as two
- * passes. Only after every blob in every region is stored is the manifest written to every
+ * Per region, blobs listed by the project's earlier manifests are known to be there. The rest
+ * are looked up in a bounded listing of `blobs/` (one request per 1,000 blobs, in hash order);
+ * what the listing did not reach is checked with a HEAD. A blob counts as present only with the
+ * expected size. Missing blobs are PUT with their content type as soon as they are known to be
+ * missing, so checks and uploads overlap instead of running as two passes. Only after every blob in every region is stored is the manifest written to every
  * region, so a reader that finds the manifest always finds all of its blobs.
  */
 export async function uploadDeployment(opts: UploadOptions): Promise<UploadResult> {
@@ -153,6 +219,11 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
       ),
     );
     const candidates = regions.map((_, i) => distinct.filter((b) => !known[i]!.has(b.hash)));
+    const listings = await Promise.all(
+      regions.map(({ target, client }, i) =>
+        listBlobs(client, target.bucket, candidates[i]!.length, opts.listing ?? DEFAULT_LISTING, opts.signal),
+      ),
+    );
     // An upper bound that shrinks as HEADs find blobs already stored.
     let totalBytes = candidates.reduce((sum, list) => sum + list.reduce((s, b) => s + b.size, 0), 0);
     let uploadedBytes = 0;
@@ -202,8 +273,13 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
       regions.map(async ({ target, client }, i) => {
         const putSlot = pLimit(opts.concurrency);
         let sent = 0;
+        const listing = listings[i]!;
+        const isStored = async (blob: HashedFile) =>
+          listing.coveredUpTo !== undefined && blob.hash <= listing.coveredUpTo
+            ? listing.sizes.get(blob.hash) === blob.size
+            : exists(client, target.bucket, blob);
         await mapLimit(candidates[i]!, opts.concurrency * HEAD_CONCURRENCY_FACTOR, async (blob) => {
-          if (await exists(client, target.bucket, blob)) {
+          if (await isStored(blob)) {
             totalBytes -= blob.size;
             opts.onProgress?.(uploadedBytes, totalBytes);
             return;
