@@ -243,6 +243,9 @@ describe('projects API', () => {
 
     const list = await t.api<{ slug: string }[]>('GET', '/projects');
     expect(list.body.map((p) => p.slug)).toContain('crud-site');
+    // The availability check: 200 with [] for a free slug, never a 404.
+    expect((await t.api<unknown[]>('GET', '/projects?slug=crud-site')).body).toHaveLength(1);
+    expect(await t.api('GET', '/projects?slug=still-free')).toEqual({ status: 200, body: [] });
     expect((await t.api('DELETE', '/projects/crud-site')).status).toBe(204);
     expect((await t.api('GET', '/projects/crud-site')).status).toBe(404);
     expect(await t.db.envVar.count({ where: { key: 'OTHER' } })).toBe(0);

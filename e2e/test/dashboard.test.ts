@@ -33,12 +33,11 @@ async function screenshot(name: string, target: Page = tab) {
   await target.screenshot({ path: `${SHOTS}${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
 }
 
-/** Console errors, except the 404s the slug availability check gets by design (404 = free). */
+/** Every console error and uncaught page error, checked at the end. */
 function watchConsole(p: Page) {
   p.on('console', (msg: ConsoleMessage) => {
     if (msg.type() !== 'error') return;
     const url = msg.location().url;
-    if (/\/api\/v1\/projects\/[a-z0-9-]+$/.test(url) && msg.text().includes('404')) return;
     consoleErrors.push(`${msg.text()} (${url})`);
   });
   p.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));

@@ -12,6 +12,7 @@ import type { ProjectService } from '../services/project-service.js';
 import { parse, pathParam } from './parse.js';
 
 const SlugParams = z.object({ slug: z.string() });
+const ProjectsQuery = z.strictObject({ slug: z.string().max(64).optional() });
 const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: z
@@ -30,7 +31,11 @@ export async function projectRoutes(
     return pathParam(SlugSchema, slug, `Project ${slug}`, 'slug');
   };
 
-  app.get('/projects', async () => projects.list());
+  // `?slug=` answers 200 with [] or [project]: the dashboard's availability check, without a 404.
+  app.get('/projects', async (request) => {
+    const { slug } = parse(ProjectsQuery, request.query, 'query');
+    return slug === undefined ? projects.list() : projects.lookup(slug).then((p) => (p ? [p] : []));
+  });
 
   app.post('/projects', async (request, reply) => {
     const body = parse(CreateProjectBodySchema, request.body);

@@ -72,6 +72,11 @@ export class ProjectService {
     return projects.map((p) => toProjectView(p, this.deps.urls));
   }
 
+  async lookup(slug: string): Promise<ProjectView | undefined> {
+    const project = await this.deps.db.project.findUnique({ where: { slug }, include: projectViewInclude });
+    return project ? toProjectView(project, this.deps.urls) : undefined;
+  }
+
   async get(slug: string): Promise<ProjectView> {
     return toProjectView(await this.find(slug), this.deps.urls);
   }

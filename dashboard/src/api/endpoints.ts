@@ -27,6 +27,11 @@ export const api = {
   regions: (signal?: AbortSignal) => request('GET', '/regions', z.array(RegionSchema), { signal }),
 
   projects: (signal?: AbortSignal) => request('GET', '/projects', z.array(ProjectViewSchema), { signal }),
+  /** The project with this slug, or undefined when the slug is free. */
+  findProject: (slug: string, signal?: AbortSignal) =>
+    request('GET', `/projects?slug=${enc(slug)}`, z.array(ProjectViewSchema), { signal }).then(
+      (list) => list[0],
+    ),
   project: (slug: string, signal?: AbortSignal) =>
     request('GET', `/projects/${enc(slug)}`, ProjectViewSchema, { signal }),
   updateProject: (slug: string, body: UpdateProjectBody) =>

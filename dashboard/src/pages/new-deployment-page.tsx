@@ -83,7 +83,7 @@ export function NewDeploymentPage() {
     if (f in errors && !errors[f]) errors[f] = serverError.message;
   }
 
-  // Availability: GET /projects/:slug, where 404 means free. Debounced, and only for valid slugs.
+  // Availability: GET /projects?slug=, where [] means free. Debounced, and only for valid slugs.
   const slugValid = !fieldError(SlugSchema, slug);
   useEffect(() => {
     if (!slugValid) {
@@ -93,12 +93,11 @@ export function NewDeploymentPage() {
     setAvailability({ state: 'checking' });
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      api.project(slug, controller.signal).then(
-        (project) => setAvailability({ state: 'existing', project }),
+      api.findProject(slug, controller.signal).then(
+        (project) => setAvailability(project ? { state: 'existing', project } : { state: 'available' }),
         (err: Error) => {
           if (controller.signal.aborted) return;
-          if (err instanceof ApiError && err.status === 404) setAvailability({ state: 'available' });
-          else setAvailability({ state: 'unknown', message: `Could not check the slug: ${err.message}` });
+          setAvailability({ state: 'unknown', message: `Could not check the slug: ${err.message}` });
         },
       );
     }, 300);
