@@ -37,13 +37,16 @@ describe('build limits', () => {
   });
 
   it('a build whose worker stops sending heartbeats is failed with the reason', async () => {
-    const id = await deploy('frozen', 'sleep 3 && mkdir -p out && echo x > out/index.html');
+    const id = await deploy('frozen', 'sleep 30 && mkdir -p out && echo x > out/index.html');
     await t.waitFor(id, ['building']);
-    // Freeze the worker (not its children): it is alive but silent, as after a network split.
-    const worker = alive(descendants(process.pid)).find(
-      (p) => p.includes('build-worker') && p.includes('main.ts'),
-    );
+    // The deployment is claimed a moment before its worker process exists: wait for the process.
+    const findWorker = () =>
+      alive(descendants(process.pid)).find((p) => p.includes('build-worker') && p.includes('main.ts'));
+    const deadline = Date.now() + 20_000;
+    while (!findWorker() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const worker = findWorker();
     expect(worker).toBeDefined();
+    // Freeze the worker (not its children): it is alive but silent, as after a network split.
     const pid = Number(worker!.split(' ')[0]);
     process.kill(pid, 'SIGSTOP');
     try {
