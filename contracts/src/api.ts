@@ -139,6 +139,20 @@ export const QuickDeployBodySchema = z.strictObject({
 });
 export type QuickDeployBody = z.infer<typeof QuickDeployBodySchema>;
 
+/** A custom domain: a lowercase DNS name of at least two labels (no wildcards, no ports). */
+export const HostnameSchema = z
+  .string({ error: requiredOr('expected a hostname') })
+  .trim()
+  .toLowerCase()
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+    'expected a domain name like www.example.com',
+  );
+
+export const AddDomainBodySchema = z.strictObject({ hostname: HostnameSchema });
+export type AddDomainBody = z.infer<typeof AddDomainBodySchema>;
+
 export const PromoteBodySchema = z.strictObject({ deploymentId: DeploymentIdSchema });
 export type PromoteBody = z.infer<typeof PromoteBodySchema>;
 
@@ -156,6 +170,8 @@ export const ProjectViewSchema = z.object({
   envKeys: z.array(z.string()),
   productionDeploymentId: z.string().nullable(),
   url: z.string(),
+  /** Custom domains that serve the production deployment. */
+  domains: z.array(z.string()),
   /** The newest deployment, for list views. */
   latestDeployment: z
     .object({ id: DeploymentIdSchema, status: DeploymentStatusSchema, createdAt: z.iso.datetime() })

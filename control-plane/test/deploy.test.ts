@@ -4,6 +4,7 @@ import {
   manifestKey,
   ManifestSchema,
   type DeploymentView,
+  type ProjectView,
   type TrafficView,
 } from '@deploysphere/contracts';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
@@ -179,6 +180,34 @@ describe('a static site in two regions', () => {
     const history = await t.api<DeploymentView[]>('GET', '/projects/static-site/deployments');
     expect(history.body.map((d) => d.id)[0]).toBe(second.id);
     expect(history.body.filter((d) => d.isProduction).map((d) => d.id)).toEqual([first.id]);
+  });
+
+  it('serves a custom domain once it is attached, and stops when it is removed', async () => {
+    const added = await t.api<ProjectView>('POST', '/projects/static-site/domains', {
+      hostname: 'WWW.Example-Shop.test',
+    });
+    expect(added.status).toBe(201);
+    expect(added.body.domains).toEqual(['www.example-shop.test']);
+    expect((await t.visit('www.example-shop.test')).body).toContain('version one'); // production, after the promote
+
+    for (const [hostname, status] of [
+      ['www.example-shop.test', 409],
+      ['shop.localhost', 400],
+      ['not a host', 400],
+      ['*.example.com', 400],
+    ] as const) {
+      const res = await t.api<{ error: { field: string } }>('POST', '/projects/static-site/domains', {
+        hostname,
+      });
+      expect(res.status, hostname).toBe(status);
+      expect(res.body.error.field).toBe('hostname');
+    }
+    expect(await t.db.customDomain.count()).toBe(1);
+
+    expect((await t.api('DELETE', '/projects/static-site/domains/www.example-shop.test')).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 3_500)); // the edge's route-cache TTL (3 s)
+    expect((await t.visit('www.example-shop.test')).status).toBe(404);
+    expect((await t.api('DELETE', '/projects/static-site/domains/www.example-shop.test')).status).toBe(404);
   });
 
   it('stops serving every hostname once the project is deleted', async () => {

@@ -1,4 +1,5 @@
 import {
+  AddDomainBodySchema,
   CreateDeploymentBodySchema,
   CreateProjectBodySchema,
   PromoteBodySchema,
@@ -12,6 +13,7 @@ import type { ProjectService } from '../services/project-service.js';
 import { parse, pathParam } from './parse.js';
 
 const SlugParams = z.object({ slug: z.string() });
+const DomainParams = z.object({ hostname: z.string() });
 const ProjectsQuery = z.strictObject({ slug: z.string().max(64).optional() });
 const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -51,6 +53,19 @@ export async function projectRoutes(
 
   app.delete('/projects/:slug', async (request, reply) => {
     await projects.delete(slugOf(request.params));
+    return reply.status(204).send();
+  });
+
+  app.post('/projects/:slug/domains', async (request, reply) => {
+    const slug = slugOf(request.params);
+    const { hostname } = parse(AddDomainBodySchema, request.body);
+    return reply.status(201).send(await projects.addDomain(slug, hostname));
+  });
+
+  app.delete('/projects/:slug/domains/:hostname', async (request, reply) => {
+    const slug = slugOf(request.params);
+    const { hostname } = parse(DomainParams, request.params, 'params');
+    await projects.removeDomain(slug, hostname.toLowerCase());
     return reply.status(204).send();
   });
 

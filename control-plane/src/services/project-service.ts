@@ -134,6 +134,48 @@ export class ProjectService {
     await this.deps.db.project.delete({ where: { id: project.id } });
   }
 
+  /**
+   * Attaches a custom domain. It serves the production deployment at once when there is one;
+   * otherwise the next ready deployment writes it with the production host.
+   */
+  async addDomain(slug: string, hostname: string): Promise<ProjectView> {
+    if (this.deps.routes.isPlatformHost(hostname)) {
+      throw AppError.badRequest(`hostname: ${hostname} is under the platform's own domain`, 'hostname');
+    }
+    const project = await this.find(slug);
+    try {
+      await this.deps.db.customDomain.create({ data: { hostname, projectId: project.id } });
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        throw AppError.conflict(`hostname: ${hostname} is already attached to a project`, 'hostname');
+      }
+      throw err;
+    }
+    const production = project.productionDeploymentId
+      ? await this.deps.db.deployment.findUnique({ where: { id: project.productionDeploymentId } })
+      : null;
+    if (production?.status === 'ready') {
+      try {
+        await this.deps.routes.publishCustomDomain(project.slug, hostname, production);
+      } catch (err) {
+        // Leave nothing half-written: a domain without its record would look attached but never serve.
+        await this.deps.db.customDomain.delete({ where: { hostname } });
+        throw err;
+      }
+    }
+    return this.get(slug);
+  }
+
+  /** The record goes first, so a failure leaves the domain attached and a retry can finish. */
+  async removeDomain(slug: string, hostname: string): Promise<void> {
+    const project = await this.find(slug);
+    const domain = await this.deps.db.customDomain.findUnique({ where: { hostname } });
+    if (!domain || domain.projectId !== project.id)
+      throw AppError.notFound(`Domain ${hostname} of ${slug}`, 'hostname');
+    await this.deps.routes.unpublishHost(hostname);
+    await this.deps.db.customDomain.delete({ where: { hostname } });
+  }
+
   /** Decrypted env for a build; never returned by the API. */
   async envFor(projectId: string): Promise<Record<string, string>> {
     const vars = await this.deps.db.envVar.findMany({ where: { projectId } });

@@ -46,9 +46,21 @@ export class RouteWriter {
       productionHost(project.slug, this.rootDomain),
       this.record('production', project.slug, d),
     );
-    for (const domain of project.domains) {
-      await this.store.put(domain.hostname, this.record('custom', project.slug, d));
-    }
+    for (const domain of project.domains) await this.publishCustomDomain(project.slug, domain.hostname, d);
+  }
+
+  /** One custom domain, pointed at the project's production deployment. */
+  async publishCustomDomain(slug: string, hostname: string, d: DeploymentRef): Promise<void> {
+    await this.store.put(hostname, this.record('custom', slug, d));
+  }
+
+  async unpublishHost(hostname: string): Promise<void> {
+    await this.store.delete(hostname);
+  }
+
+  /** Whether a hostname belongs to the platform's own domain, where only its records may live. */
+  isPlatformHost(hostname: string): boolean {
+    return hostname === this.rootDomain || hostname.endsWith(`.${this.rootDomain}`);
   }
 
   /** Removes every hostname of a project, so none of them serves any more. */

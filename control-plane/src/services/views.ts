@@ -4,12 +4,14 @@ import type { SiteUrls } from './site-urls.js';
 
 export type ProjectWithRelations = Project & {
   envVars: { key: string }[];
+  domains: { hostname: string }[];
   deployments: Pick<Deployment, 'id' | 'status' | 'createdAt'>[];
 };
 
 /** Prisma `include` that loads what a ProjectView shows. */
 export const projectViewInclude = {
   envVars: { select: { key: true } },
+  domains: { select: { hostname: true }, orderBy: { hostname: 'asc' } },
   deployments: {
     select: { id: true, status: true, createdAt: true },
     orderBy: { createdAt: 'desc' },
@@ -32,6 +34,7 @@ export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): Pr
     envKeys: project.envVars.map((e) => e.key).sort(),
     productionDeploymentId: project.productionDeploymentId,
     url: urls.production(project.slug),
+    domains: project.domains.map((d) => d.hostname),
     latestDeployment: latest
       ? { id: latest.id, status: latest.status, createdAt: latest.createdAt.toISOString() }
       : null,
