@@ -229,6 +229,19 @@ describe('the dashboard in a real browser', () => {
     await screenshot('project-settings');
   });
 
+  it('attaches and removes a custom domain in the settings', async () => {
+    await tab.getByLabel('Domain', { exact: true }).fill('WWW.E2E-Example.test');
+    await tab.getByRole('button', { name: 'Add domain' }).click();
+    await tab.getByText('www.e2e-example.test added.').waitFor();
+    await tab.getByRole('list', { name: 'Domains' }).getByText('www.e2e-example.test').waitFor();
+    expect((await t.api<{ domains: string[] }>('GET', '/projects/e2e-site')).body.domains).toEqual([
+      'www.e2e-example.test',
+    ]);
+    await tab.getByRole('button', { name: 'Remove www.e2e-example.test' }).click();
+    await tab.getByText('www.e2e-example.test removed.').waitFor();
+    expect((await t.api<{ domains: string[] }>('GET', '/projects/e2e-site')).body.domains).toEqual([]);
+  });
+
   it('shows a failing build its error', async () => {
     await tab.getByRole('link', { name: 'New deployment' }).click();
     await tab.getByLabel('Repo URL').fill(repo.url);

@@ -1,4 +1,5 @@
 import {
+  type AddDomainBody,
   DeploymentLogsResponseSchema,
   DeploymentViewSchema,
   ProjectViewSchema,
@@ -36,6 +37,10 @@ export const api = {
     request('GET', `/projects/${enc(slug)}`, ProjectViewSchema, { signal }),
   updateProject: (slug: string, body: UpdateProjectBody) =>
     request('PATCH', `/projects/${enc(slug)}`, ProjectViewSchema, { body }),
+  addDomain: (slug: string, body: AddDomainBody) =>
+    request('POST', `/projects/${enc(slug)}/domains`, ProjectViewSchema, { body }),
+  removeDomain: (slug: string, hostname: string) =>
+    request('DELETE', `/projects/${enc(slug)}/domains/${enc(hostname)}`, undefined),
   deleteProject: (slug: string) => request('DELETE', `/projects/${enc(slug)}`, undefined),
 
   deployments: (slug: string, opts: { limit: number; before?: string | undefined }, signal?: AbortSignal) => {

@@ -16,6 +16,7 @@ import { TextField } from '../components/text-field.js';
 import { fieldError } from '../lib/field-error.js';
 import type { Load } from '../lib/use-async.js';
 import { DeleteProject } from './delete-project.js';
+import { DomainsEditor } from './domains-editor.js';
 import { EnvVarsEditor } from './env-vars-editor.js';
 
 interface ProjectSettingsProps {
@@ -122,6 +123,7 @@ export function ProjectSettings({ project, regions, onSaved, onDeleted }: Projec
         </div>
       </form>
       <EnvVarsEditor project={project} onSaved={onSaved} />
+      <DomainsEditor project={project} onSaved={onSaved} />
       <DeleteProject slug={project.slug} onDeleted={onDeleted} />
     </div>
   );
