@@ -1,9 +1,9 @@
 import { HostnameSchema, type ProjectView } from '@deploysphere/contracts';
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import { TextField } from '../components/text-field.js';
 import { fieldError } from '../lib/field-error.js';
+import { useSaveAction } from '../lib/use-save-action.js';
 
 /** Custom domains serve the production deployment; each add or remove is one API call. */
 export function DomainsEditor({
@@ -15,24 +15,8 @@ export function DomainsEditor({
 }) {
   const [hostname, setHostname] = useState('');
   const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState<string | undefined>();
-  const [result, setResult] = useState<{ ok: boolean; message: string }>();
+  const { busy, result, run } = useSaveAction(onSaved);
   const error = fieldError(HostnameSchema, hostname);
-
-  const run = async (key: string, action: () => Promise<ProjectView>, done: string) => {
-    setBusy(key);
-    setResult(undefined);
-    try {
-      onSaved(await action());
-      setResult({ ok: true, message: done });
-      return true;
-    } catch (err) {
-      setResult({ ok: false, message: err instanceof ApiError ? err.message : 'Could not save' });
-      return false;
-    } finally {
-      setBusy(undefined);
-    }
-  };
 
   const add = async (e: FormEvent) => {
     e.preventDefault();

@@ -1,9 +1,9 @@
 import { EnvKeySchema, EnvValueSchema, type ProjectView } from '@deploysphere/contracts';
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import { TextField } from '../components/text-field.js';
 import { fieldError } from '../lib/field-error.js';
+import { useSaveAction } from '../lib/use-save-action.js';
 
 /**
  * Names only: the API never returns values, so this cannot show them either. A value can be set
@@ -19,26 +19,13 @@ export function EnvVarsEditor({
   const [name, setName] = useState('');
   const [value, setValue] = useState('');
   const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState<string | undefined>();
-  const [result, setResult] = useState<{ ok: boolean; message: string }>();
+  const { busy, result, run } = useSaveAction(onSaved);
 
   const nameError = fieldError(EnvKeySchema, name);
   const valueError = fieldError(EnvValueSchema, value);
 
-  const patch = async (env: Record<string, string | null>, done: string, key: string) => {
-    setBusy(key);
-    setResult(undefined);
-    try {
-      onSaved(await api.updateProject(project.slug, { env }));
-      setResult({ ok: true, message: done });
-      return true;
-    } catch (err) {
-      setResult({ ok: false, message: err instanceof ApiError ? err.message : 'Could not save' });
-      return false;
-    } finally {
-      setBusy(undefined);
-    }
-  };
+  const patch = (env: Record<string, string | null>, done: string, key: string) =>
+    run(key, () => api.updateProject(project.slug, { env }), done);
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
