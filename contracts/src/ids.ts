@@ -50,7 +50,12 @@ export function productionHost(slug: string, rootDomain: string): string {
   return `${slug}.${rootDomain}`;
 }
 
-/** The permanent host of one deployment: `--` cannot occur in a slug, so it parses back uniquely. */
+/** What every permanent host of a project starts with: `--` cannot occur in a slug. */
+export function deploymentHostPrefix(slug: string): string {
+  return `${slug}--`;
+}
+
+/** The permanent host of one deployment; the prefix makes it parse back to one project uniquely. */
 export function deploymentHost(slug: string, deploymentId: string, rootDomain: string): string {
-  return `${slug}--${shortId(deploymentId)}.${rootDomain}`;
+  return `${deploymentHostPrefix(slug)}${shortId(deploymentId)}.${rootDomain}`;
 }

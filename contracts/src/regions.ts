@@ -21,15 +21,6 @@ export const DEFAULT_REGIONS: readonly Region[] = [
   { id: 'ap-southeast-1', name: 'Singapore', latitude: 1.29, longitude: 103.85 },
 ];
 
-/** Where a region's storage lives. The edge reads origins; the build worker writes to them. */
-export const RegionStorageSchema = z.object({
-  region: RegionIdSchema,
-  endpoint: z.url(),
-  bucket: z.string().min(3).max(63),
-  forcePathStyle: z.boolean().default(true),
-});
-export type RegionStorage = z.infer<typeof RegionStorageSchema>;
-
 export interface GeoPoint {
   latitude: number;
   longitude: number;

@@ -3,16 +3,14 @@ import {
   CreateDeploymentBodySchema,
   CreateProjectBodySchema,
   PromoteBodySchema,
-  SlugSchema,
   UpdateProjectBodySchema,
 } from '@deploysphere/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { DeploymentService } from '../services/deployment-service.js';
 import type { ProjectService } from '../services/project-service.js';
-import { parse, pathParam } from './parse.js';
+import { parse, slugParam } from './parse.js';
 
-const SlugParams = z.object({ slug: z.string() });
 const DomainParams = z.object({ hostname: z.string() });
 const ProjectsQuery = z.strictObject({ slug: z.string().max(64).optional() });
 const ListQuery = z.strictObject({
@@ -28,10 +26,6 @@ export async function projectRoutes(
   opts: { projects: ProjectService; deployments: DeploymentService },
 ) {
   const { projects, deployments } = opts;
-  const slugOf = (params: unknown) => {
-    const { slug } = parse(SlugParams, params, 'params');
-    return pathParam(SlugSchema, slug, `Project ${slug}`, 'slug');
-  };
 
   // `?slug=` answers 200 with [] or [project]: the dashboard's availability check, without a 404.
   app.get('/projects', async (request) => {
@@ -44,45 +38,45 @@ export async function projectRoutes(
     return reply.status(201).send(await projects.create(body));
   });
 
-  app.get('/projects/:slug', async (request) => projects.get(slugOf(request.params)));
+  app.get('/projects/:slug', async (request) => projects.get(slugParam(request.params)));
 
   app.patch('/projects/:slug', async (request) => {
-    const slug = slugOf(request.params);
+    const slug = slugParam(request.params);
     return projects.update(slug, parse(UpdateProjectBodySchema, request.body));
   });
 
   app.delete('/projects/:slug', async (request, reply) => {
-    await projects.delete(slugOf(request.params));
+    await projects.delete(slugParam(request.params));
     return reply.status(204).send();
   });
 
   app.post('/projects/:slug/domains', async (request, reply) => {
-    const slug = slugOf(request.params);
+    const slug = slugParam(request.params);
     const { hostname } = parse(AddDomainBodySchema, request.body);
     return reply.status(201).send(await projects.addDomain(slug, hostname));
   });
 
   app.delete('/projects/:slug/domains/:hostname', async (request, reply) => {
-    const slug = slugOf(request.params);
+    const slug = slugParam(request.params);
     const { hostname } = parse(DomainParams, request.params, 'params');
     await projects.removeDomain(slug, hostname.toLowerCase());
     return reply.status(204).send();
   });
 
   app.post('/projects/:slug/deployments', async (request, reply) => {
-    const slug = slugOf(request.params);
+    const slug = slugParam(request.params);
     const body = parse(CreateDeploymentBodySchema, request.body ?? {});
     return reply.status(202).send(await deployments.create(slug, body));
   });
 
   app.get('/projects/:slug/deployments', async (request) => {
-    const slug = slugOf(request.params);
+    const slug = slugParam(request.params);
     const query = parse(ListQuery, request.query, 'query');
     return deployments.listForProject(slug, query);
   });
 
   app.post('/projects/:slug/promote', async (request) => {
-    const slug = slugOf(request.params);
+    const slug = slugParam(request.params);
     const { deploymentId } = parse(PromoteBodySchema, request.body);
     return deployments.promote(slug, deploymentId);
   });

@@ -73,7 +73,7 @@ export class ProjectService {
   }
 
   async lookup(slug: string): Promise<ProjectView | undefined> {
-    const project = await this.deps.db.project.findUnique({ where: { slug }, include: projectViewInclude });
+    const project = await this.row(slug);
     return project ? toProjectView(project, this.deps.urls) : undefined;
   }
 
@@ -184,8 +184,12 @@ export class ProjectService {
     );
   }
 
+  private row(slug: string) {
+    return this.deps.db.project.findUnique({ where: { slug }, include: projectViewInclude });
+  }
+
   private async find(slug: string) {
-    const project = await this.deps.db.project.findUnique({ where: { slug }, include: projectViewInclude });
+    const project = await this.row(slug);
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     return project;
   }

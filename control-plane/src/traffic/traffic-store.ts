@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import {
-  deploymentHost,
+  deploymentHostPrefix,
   productionHost,
   TRAFFIC_WINDOWS,
   type EdgeMetricsBatch,
@@ -82,8 +82,7 @@ export class TrafficStore {
         step: stepSeconds,
         from: Math.floor(from.getTime() / 1000),
         production: productionHost(project.slug, this.rootDomain),
-        // `<slug>--<shortid>.<root>`: slugs never contain "--", so this prefix is the project's own.
-        deploymentPrefix: deploymentHost(project.slug, '', this.rootDomain).split('.')[0]!,
+        deploymentPrefix: deploymentHostPrefix(project.slug),
         domains: project.domains.map((d) => d.hostname),
       },
       format: 'JSONEachRow',
