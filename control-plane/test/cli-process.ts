@@ -12,10 +12,17 @@ export interface CliRun {
   exited: Promise<number | null>;
 }
 
-/** Runs `npm start`'s entry point exactly as npm does, minus npm, so signals reach it directly. */
-export function runStart(env: Record<string, string>): CliRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', START], {
+/**
+ * Runs `npm start`'s entry point. By default without npm, so signals reach it directly; with
+ * `viaNpm`, as `npm start` itself in a process group of its own, as a terminal runs a job.
+ */
+export function runStart(env: Record<string, string>, opts: { viaNpm?: boolean } = {}): CliRun {
+  const [command, args] = opts.viaNpm
+    ? ['npm', ['start', '--silent']]
+    : [process.execPath, ['--import', 'tsx', START]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
+    detached: opts.viaNpm ?? false,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
   });
   let out = '';
@@ -85,4 +92,11 @@ export function alive(pids: number[]): string[] {
       return [];
     }
   });
+}
+
+/** Children see their parent go a moment after it exits: give them that moment, not more. */
+export async function stillAliveAfterGrace(pids: number[], graceMs = 2_000): Promise<string[]> {
+  const deadline = Date.now() + graceMs;
+  while (alive(pids).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return alive(pids);
 }

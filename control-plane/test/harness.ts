@@ -22,6 +22,35 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
+export interface EdgeResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** GET from the edge as a visitor of `host`; Node's fetch cannot set the Host header. */
+export function visitEdge(
+  edgeUrl: string,
+  host: string,
+  path = '/',
+  headers: Record<string, string> = {},
+): Promise<EdgeResponse> {
+  const edge = new URL(edgeUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: edge.hostname, port: edge.port, path, headers: { host: `${host}:${edge.port}`, ...headers } },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /**
  * The platform exactly as `npm start` brings it up, in a temporary DATA_DIR on free ports, for
  * integration tests. stop() ends everything and removes the directory.
@@ -37,7 +66,6 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   });
   const platform = await startPlatform(config);
   const db = createDb(platform.config.databaseUrl, { maxConnections: 2 });
-  const edge = new URL(platform.edgeUrl);
 
   const api = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${platform.controlPlaneUrl}/api/v1${path}`, {
@@ -53,26 +81,7 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   };
 
   const visit = (host: string, path = '/', headers: Record<string, string> = {}) =>
-    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
-      (resolve, reject) => {
-        const req = httpRequest(
-          {
-            host: edge.hostname,
-            port: edge.port,
-            path,
-            headers: { host: `${host}:${edge.port}`, ...headers },
-          },
-          (res) => {
-            let data = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (data += c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      },
-    );
+    visitEdge(platform.edgeUrl, host, path, headers);
 
   const waitFor = async (id: string, statuses: DeploymentView['status'][], timeoutMs = 240_000) => {
     const deadline = Date.now() + timeoutMs;

@@ -1,11 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@deploysphere/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, descendants, REPO_ROOT, runStart, waitForOutput, type CliRun } from './cli-process.js';
+import {
+  alive,
+  descendants,
+  runStart,
+  stillAliveAfterGrace,
+  waitForOutput,
+  type CliRun,
+} from './cli-process.js';
 
 // These tests run `npm start`'s entry point as a real process with real embedded services, and
 // hold it to the foundation issue: ready within the limit, a clean stop, a restart that keeps
@@ -43,10 +49,7 @@ async function stop(run: CliRun): Promise<void> {
   run.child.kill('SIGTERM');
   const code = await run.exited;
   expect(code).toBe(0);
-  // Children see their parent go a moment after it exits; give them that moment, not more.
-  const deadline = Date.now() + 2_000;
-  while (alive(below).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  expect(alive(below)).toEqual([]);
+  expect(await stillAliveAfterGrace(below)).toEqual([]);
 }
 
 describe('npm start', () => {
@@ -105,39 +108,20 @@ describe('npm start', () => {
 describe('npm start under a terminal', () => {
   it('Ctrl-C (SIGINT to the whole process group, echoed by npm) stops everything cleanly', async () => {
     const port = await freePort();
-    const child = spawn('npm', ['start', '--silent'], {
-      cwd: REPO_ROOT,
-      detached: true, // its own process group, as a terminal gives a foreground job
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/root',
-        DATA_DIR: join(dir, 'terminal'),
-        PORT: String(port),
-        EDGE_PORT: String(await freePort()),
-      },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const run: CliRun = {
-      child: child as CliRun['child'],
-      stdout: () => out,
-      stderr: () => err,
-      exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-    };
+    const run = runStart(
+      { DATA_DIR: join(dir, 'terminal'), PORT: String(port), EDGE_PORT: String(await freePort()) },
+      { viaNpm: true },
+    );
     runs.push(run);
     await waitForOutput(run, /Ready\. Press Ctrl-C to stop\./);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
-    const below = descendants(child.pid!);
-    process.kill(-child.pid!, 'SIGINT');
+    const below = descendants(run.child.pid!);
+    process.kill(-run.child.pid!, 'SIGINT');
     await run.exited;
-    const deadline = Date.now() + 2_000;
-    while (alive(below).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(alive(below)).toEqual([]);
-    expect(out).toContain('stopped.');
-    expect(err).not.toContain('did not stop in time');
+    expect(await stillAliveAfterGrace(below)).toEqual([]);
+    expect(run.stdout()).toContain('stopped.');
+    expect(run.stderr()).not.toContain('did not stop in time');
   });
 });
 

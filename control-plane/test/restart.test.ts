@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeploymentView } from '@deploysphere/contracts';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storageEnvPrefix } from '../src/config.js';
 import { alive, descendants, runStart, waitForOutput, type CliRun } from './cli-process.js';
 import { GitRepo } from './git-repo.js';
+import { visitEdge } from './harness.js';
 
 // The control plane is killed (SIGKILL) in the middle of a build and started again. PostgreSQL,
 // NATS and S3 run outside it, as in production; the build worker keeps running and reporting
@@ -83,21 +83,6 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
   return (await res.json()) as T;
 }
 
-function visit(host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: env.EDGE_PORT, path: '/', headers: { host: `${host}:${env.EDGE_PORT}` } },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(body));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 describe('control plane restart', () => {
   it('a deployment still reaches ready when the control plane is killed mid-build', async () => {
     const first = await start();
@@ -135,7 +120,9 @@ describe('control plane restart', () => {
     }
     expect(d.error).toBeNull();
     expect(d.status).toBe('ready');
-    expect(await visit('survivor.localhost')).toContain('built across a restart');
+    expect((await visitEdge(`http://127.0.0.1:${env.EDGE_PORT}`, 'survivor.localhost')).body).toContain(
+      'built across a restart',
+    );
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
