@@ -1,6 +1,7 @@
 import { HostnameSchema, type ProjectView } from '@deploysphere/contracts';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/endpoints.js';
+import { SaveNotice } from '../components/save-notice.js';
 import { TextField } from '../components/text-field.js';
 import { fieldError } from '../lib/field-error.js';
 import { useSaveAction } from '../lib/use-save-action.js';
@@ -80,11 +81,7 @@ export function DomainsEditor({
           {busy === '+' ? 'Adding…' : 'Add domain'}
         </button>
       </form>
-      {result && (
-        <p className={result.ok ? 'notice' : 'form-error'} role={result.ok ? 'status' : 'alert'}>
-          {result.message}
-        </p>
-      )}
+      <SaveNotice result={result} />
     </section>
   );
 }

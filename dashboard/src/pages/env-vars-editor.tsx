@@ -1,6 +1,7 @@
 import { EnvKeySchema, EnvValueSchema, type ProjectView } from '@deploysphere/contracts';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/endpoints.js';
+import { SaveNotice } from '../components/save-notice.js';
 import { TextField } from '../components/text-field.js';
 import { fieldError } from '../lib/field-error.js';
 import { useSaveAction } from '../lib/use-save-action.js';
@@ -92,11 +93,7 @@ export function EnvVarsEditor({
           {busy === '+' ? 'Saving…' : project.envKeys.includes(name) ? 'Replace value' : 'Add variable'}
         </button>
       </form>
-      {result && (
-        <p className={result.ok ? 'notice' : 'form-error'} role={result.ok ? 'status' : 'alert'}>
-          {result.message}
-        </p>
-      )}
+      <SaveNotice result={result} />
     </section>
   );
 }

@@ -16,6 +16,7 @@ import { TextField } from '../components/text-field.js';
 import { fieldError } from '../lib/field-error.js';
 import type { Load } from '../lib/use-async.js';
 import { DeleteProject } from './delete-project.js';
+import { SaveNotice } from '../components/save-notice.js';
 import { DomainsEditor } from './domains-editor.js';
 import { EnvVarsEditor } from './env-vars-editor.js';
 
@@ -111,11 +112,7 @@ export function ProjectSettings({ project, regions, onSaved, onDeleted }: Projec
             error={errors.regions ?? (serverField === 'regions' ? result?.message : undefined)}
           />
         )}
-        {result && (
-          <p className={result.ok ? 'notice' : 'form-error'} role={result.ok ? 'status' : 'alert'}>
-            {result.message}
-          </p>
-        )}
+        <SaveNotice result={result} />
         <div className="form-actions">
           <button type="submit" className="primary" disabled={busy || invalid}>
             {busy ? 'Saving…' : 'Save settings'}

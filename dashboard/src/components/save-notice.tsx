@@ -1,0 +1,11 @@
+import type { SaveResult } from '../lib/use-save-action.js';
+
+/** What the last save of a settings card said: a status on success, an alert on failure. */
+export function SaveNotice({ result }: { result: SaveResult | undefined }) {
+  if (!result) return null;
+  return (
+    <p className={result.ok ? 'notice' : 'form-error'} role={result.ok ? 'status' : 'alert'}>
+      {result.message}
+    </p>
+  );
+}
