@@ -1,8 +1,11 @@
-import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import type { BuildSpec, BuildStats, DeploymentPhase } from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
 import type { BuildSettings } from './config.js';
+import { createEgressPolicy } from './egress/egress-policy.js';
+import { startEgressProxy, type EgressProxy } from './egress/egress-proxy.js';
 import { BuildReporter, type EventSink } from './events.js';
 import { cloneRepo } from './git.js';
 import type { LogSink } from './log-sink.js';
@@ -51,6 +54,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
   const deadline = Date.now() + settings.timeoutMs;
   let phaseStarted = Date.now();
   let currentPhase: DeploymentPhase | undefined;
+  let egress: EgressProxy | undefined;
 
   const enterPhase = async (phase: DeploymentPhase) => {
     endPhase();
@@ -126,6 +130,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       : '';
     const projectDir = workdir ? join(checkoutDir, workdir) : checkoutDir;
     await assertProjectDir(checkoutDir, projectDir, workdir);
+    if (mode.kind === 'bwrap') egress = await startBuildEgress(logs);
     for (const [phase, command] of [
       ['install', spec.installCommand],
       ['build', spec.buildCommand],
@@ -147,6 +152,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
         signal: opts.signal,
         mode,
         label: phase,
+        egress,
       });
       cancelled();
     }
@@ -227,12 +233,29 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     if (kind === 'cancelled') return { status: 'cancelled', stats };
     return { status: 'failed', error: message, kind, phase: buildError.phase, stats };
   } finally {
+    await closeBuildEgress(egress);
     await reporter.close();
     if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
     // The outcome never reached the control plane: say so loudly rather than return quietly.
     // eslint-disable-next-line no-unsafe-finally
     if (reporter.undeliverable) throw reporter.undeliverable;
   }
+}
+
+/**
+ * The install and build commands reach the internet only through this proxy. Its socket lives in
+ * a short private directory of its own: Unix socket paths are limited to 108 bytes, and the build
+ * directory's path is the operator's to choose.
+ */
+async function startBuildEgress(logs: LogSink): Promise<EgressProxy> {
+  const dir = await mkdtemp(join(tmpdir(), 'ds-egress-'));
+  return startEgressProxy({ socketPath: join(dir, 'egress.sock'), policy: createEgressPolicy(), logs });
+}
+
+async function closeBuildEgress(egress: EgressProxy | undefined): Promise<void> {
+  if (!egress) return;
+  await egress.close();
+  await rm(join(egress.socketPath, '..'), { recursive: true, force: true });
 }
 
 /** rootDir must be a directory of the checkout (a symlink out of it is refused). */

@@ -1,10 +1,13 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesWithMarker, tempDir, waitFor } from '../test/helpers.js';
 import { BuildError } from './build-error.js';
+import { createEgressPolicy } from './egress/egress-policy.js';
+import { startEgressProxy } from './egress/egress-proxy.js';
 import { CollectingLogSink } from './log-sink.js';
-import { findBwrap, runInSandbox, type SandboxCommand } from './sandbox.js';
+import { findBwrap, runInSandbox, SANDBOX_PROXY_PORT, type SandboxCommand } from './sandbox.js';
 
 const bwrapPath = findBwrap();
 const secret = `sekret-${Math.random().toString(36).slice(2)}`;
@@ -60,7 +63,11 @@ async function failure(cmd: SandboxCommand): Promise<BuildError> {
   throw new Error('expected the command to fail');
 }
 
-describe.skipIf(!bwrapPath)('runInSandbox with bubblewrap', () => {
+describe('runInSandbox with bubblewrap', () => {
+  it('has bubblewrap to run with (npm test installs it)', () => {
+    expect(bwrapPath).not.toBeNull();
+  });
+
   it('passes the project env, a writable checkout and home, and nothing of the platform', async () => {
     const cmd = command(
       [
@@ -156,6 +163,109 @@ describe.skipIf(!bwrapPath)('runInSandbox with bubblewrap', () => {
     await runInSandbox(cmd);
     expect(cmd.logs.text()).toMatch(/^\d+\.\d+\.\d+$/m);
     expect(cmd.logs.text()).toContain('/home/builder/.npm');
+  });
+});
+
+describe('what a sandboxed command can see of the host', () => {
+  let listener: Server;
+  let port: number;
+  beforeAll(async () => {
+    listener = createServer((s) => s.on('error', () => undefined).end('platform service\n'));
+    await new Promise<void>((ok) => listener.listen(0, '127.0.0.1', ok));
+    port = (listener.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await new Promise((ok) => listener.close(ok));
+  });
+
+  /** Tries a TCP connection from inside the sandbox with Node (no curl needed). */
+  const nodeConnect = (host: string, p: number) =>
+    `node -e 'const s=require("net").connect(${p},"${host}");s.on("connect",()=>{console.log("CONNECTED ${host}:${p}");s.destroy()});s.on("error",e=>console.log("FAILED ${host}:${p} "+e.code))'`;
+
+  it('has no network but its own loopback when it has no egress proxy', async () => {
+    // The listener answers the host, so a sandbox sharing the host's network would reach it.
+    await new Promise<void>((ok, fail) => {
+      const probe = connect(port, '127.0.0.1');
+      probe
+        .on('connect', () => probe.destroy())
+        .on('close', () => ok())
+        .on('error', fail);
+    });
+    const cmd = command(
+      [`cat /proc/net/dev | tail -n +3 | cut -d: -f1`, nodeConnect('127.0.0.1', port)].join('\n'),
+    );
+    await runInSandbox(cmd);
+    const text = cmd.logs.text();
+    expect(text.split('\n').map((l) => l.trim())).toContain('lo');
+    expect(text).not.toMatch(/^\s*(eth|ens|enp|veth|wl)/m);
+    expect(text).toContain(`FAILED 127.0.0.1:${port} ECONNREFUSED`);
+    expect(text).not.toContain('CONNECTED');
+  });
+
+  it("sees neither the host's processes, nor another build, nor anything in /proc/1/environ", async () => {
+    const other = join(root, 'other-build');
+    await mkdir(join(other, 'repo'), { recursive: true });
+    await writeFile(join(other, 'repo', 'their-secret.txt'), secret);
+    const cmd = command(
+      [
+        'for p in /proc/[0-9]*; do echo "pid ${p#/proc/} $(tr "\\0" " " < $p/cmdline)"; done',
+        'echo "environ-bytes=$(wc -c < /proc/1/environ)"',
+        `ls ${join(other, 'repo')} 2>&1 || echo "other build invisible"`,
+        'ls /workspace/.. /home',
+      ].join('\n'),
+    );
+    await runInSandbox(cmd);
+    const text = cmd.logs.text();
+    const pids = text.split('\n').filter((l) => l.startsWith('pid '));
+    // bwrap's init, the shell, and the loop's own processes: nothing of the host.
+    expect(pids.length).toBeLessThanOrEqual(6);
+    expect(text).not.toContain('vitest');
+    expect(text).not.toContain(String(process.pid));
+    expect(text).toContain('environ-bytes=0');
+    expect(text).toContain('other build invisible');
+    expect(text).not.toContain(secret);
+  });
+
+  it('runs with every capability dropped and cannot make new user namespaces', async () => {
+    const cmd = command(
+      'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb)" /proc/self/status; unshare -U true 2>&1 && echo "USERNS ALLOWED" || echo "userns refused"',
+    );
+    await runInSandbox(cmd);
+    const caps = cmd.logs.lines.filter((l) => l.line.startsWith('Cap'));
+    expect(caps).toHaveLength(5);
+    for (const { line } of caps) expect(line).toMatch(/:\s+0{16}$/);
+    expect(cmd.logs.text()).toContain('userns refused');
+  });
+
+  it('reaches the registry through the egress proxy, and the host through nothing', async () => {
+    const proxyLogs = new CollectingLogSink();
+    const proxy = await startEgressProxy({
+      socketPath: join(root, 'egress.sock'),
+      policy: createEgressPolicy(),
+      logs: proxyLogs,
+    });
+    try {
+      const cmd = command(
+        [
+          'npm view left-pad version',
+          nodeConnect('127.0.0.1', port),
+          // Asking the proxy itself for the host: a plain request and a tunnel, both refused.
+          `node -e 'require("http").get({host:"127.0.0.1",port:${SANDBOX_PROXY_PORT},path:"http://127.0.0.1:${port}/"},r=>console.log("PLAIN "+r.statusCode))'`,
+          `node -e 'require("http").request({host:"127.0.0.1",port:${SANDBOX_PROXY_PORT},method:"CONNECT",path:"127.0.0.1:443"}).on("connect",r=>{console.log("TUNNEL "+r.statusCode);process.exit()}).end()'`,
+        ].join('\n'),
+        { egress: { socketPath: proxy.socketPath } },
+      );
+      await runInSandbox(cmd);
+      const text = cmd.logs.text();
+      expect(text).toMatch(/^1\.\d+\.\d+$/m);
+      expect(text).toContain(`FAILED 127.0.0.1:${port} ECONNREFUSED`);
+      expect(text).toContain('PLAIN 403');
+      expect(text).toContain('TUNNEL 403');
+      expect(proxyLogs.text()).toContain('Egress: registry.npmjs.org:443');
+      expect(proxyLogs.text()).toContain('Egress refused: 127.0.0.1:443: a loopback address');
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BuildError } from './build-error.js';
 import type { LogSink } from './log-sink.js';
 import { runProcess } from './run-process.js';
@@ -35,12 +36,22 @@ export interface SandboxCommand {
   mode: { kind: 'bwrap'; bwrapPath: string } | { kind: 'none' };
   /** For error messages: 'install' or 'build'. */
   label: 'install' | 'build';
+  /**
+   * The build's egress proxy (see egress/egress-proxy.ts). Without it a sandboxed command has no
+   * network at all. Unsandboxed runs ignore it: they use the host's network directly.
+   */
+  egress?: { socketPath: string } | undefined;
 }
 
 /** Where the checkout and home appear inside the sandbox. */
 export const SANDBOX_WORKSPACE = '/workspace';
 export const SANDBOX_HOME = '/home/builder';
 const SANDBOX_UID = 1000;
+/** Inside the sandbox: the proxy's socket, the forwarder in front of it, and its port. */
+const SANDBOX_EGRESS_SOCKET = '/run/deploysphere/egress.sock';
+const SANDBOX_INIT = '/run/deploysphere/sandbox-init.mjs';
+export const SANDBOX_PROXY_PORT = 3128;
+const SANDBOX_INIT_SOURCE = fileURLToPath(new URL('./egress/sandbox-init.mjs', import.meta.url));
 
 /** The first executable bwrap on PATH (or the given path), or null when bubblewrap is missing. */
 export function findBwrap(explicit?: string): string | null {
@@ -78,6 +89,7 @@ export function sandboxEnv(
   projectEnv: Record<string, string>,
   home: string,
   toolchainBin: string,
+  proxyUrl?: string,
 ): Record<string, string> {
   const base: Record<string, string> = {
     PATH: [toolchainBin, '/usr/local/bin', '/usr/bin', '/bin']
@@ -91,6 +103,7 @@ export function sandboxEnv(
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
+    ...(proxyUrl ? proxyEnv(proxyUrl) : {}),
   };
   const env = { ...base, ...projectEnv };
   // RLIMIT_AS and WebAssembly's guard-region reservations do not mix; without the trap handler
@@ -100,12 +113,37 @@ export function sandboxEnv(
   return env;
 }
 
+/**
+ * Every spelling of "use this proxy" that the common tools read: curl, git, npm, pnpm and Yarn
+ * classic (npm_config_*), Yarn berry (YARN_*), and Node's own fetch where it supports it.
+ */
+function proxyEnv(url: string): Record<string, string> {
+  const noProxy = 'localhost,127.0.0.1,::1';
+  return {
+    HTTP_PROXY: url,
+    HTTPS_PROXY: url,
+    http_proxy: url,
+    https_proxy: url,
+    NO_PROXY: noProxy,
+    no_proxy: noProxy,
+    npm_config_proxy: url,
+    npm_config_https_proxy: url,
+    YARN_HTTP_PROXY: url,
+    YARN_HTTPS_PROXY: url,
+    NODE_USE_ENV_PROXY: '1',
+  };
+}
+
 /** The bubblewrap arguments for one command: the whole policy of what a build can see. */
 export function bwrapArgs(cmd: SandboxCommand, env: Record<string, string>, etcDir: string): string[] {
+  // --unshare-all includes the network: the sandbox has only its own loopback, and the egress
+  // proxy's socket (bound in below) is its one way out.
   const args: string[] = [
     '--unshare-all',
-    '--share-net',
     '--unshare-user',
+    '--disable-userns',
+    '--cap-drop',
+    'ALL',
     '--uid',
     String(SANDBOX_UID),
     '--gid',
@@ -170,6 +208,16 @@ export function bwrapArgs(cmd: SandboxCommand, env: Record<string, string>, etcD
     cmd.workdir ? posix.join(SANDBOX_WORKSPACE, cmd.workdir) : SANDBOX_WORKSPACE,
     '--clearenv',
   );
+  if (cmd.egress) {
+    args.push(
+      '--ro-bind',
+      SANDBOX_INIT_SOURCE,
+      SANDBOX_INIT,
+      '--bind',
+      cmd.egress.socketPath,
+      SANDBOX_EGRESS_SOCKET,
+    );
+  }
   for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
   return args;
 }
@@ -195,10 +243,16 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
       `root:x:0:0:root:/root:/bin/sh\nbuilder:x:${SANDBOX_UID}:${SANDBOX_UID}:builder:${SANDBOX_HOME}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
     );
     await writeFile(join(etcDir, 'group'), `root:x:0:\nbuilder:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`);
-    const env = sandboxEnv(cmd.env, SANDBOX_HOME, join(nodeToolchainDir(), 'bin'));
+    const proxyUrl = cmd.egress ? `http://127.0.0.1:${SANDBOX_PROXY_PORT}` : undefined;
+    const env = sandboxEnv(cmd.env, SANDBOX_HOME, join(nodeToolchainDir(), 'bin'), proxyUrl);
+    // With egress, the forwarder starts first and runs the command once it listens.
+    const init = cmd.egress
+      ? [process.execPath, SANDBOX_INIT, String(SANDBOX_PROXY_PORT), SANDBOX_EGRESS_SOCKET, '--']
+      : [];
     const args = [
       ...bwrapArgs(cmd, env, etcDir),
       '--',
+      ...init,
       prlimit,
       ...limitArgs(cmd.limits),
       'sh',
