@@ -14,6 +14,18 @@ export interface SystemProgram {
 export const NATS_SERVER: SystemProgram = { binary: 'nats-server', debianPackage: 'nats-server' };
 export const BUBBLEWRAP: SystemProgram = { binary: 'bwrap', debianPackage: 'bubblewrap' };
 
+/**
+ * What the local platform runs: nats-server unless NATS_URL points elsewhere, and bubblewrap,
+ * which sandboxes every build, unless the operator allowed unsandboxed builds. One list, so
+ * `npm start` and `npm test` cannot drift apart again (Wave 1's `npm start` forgot bubblewrap).
+ */
+export function localPlatformPrograms(opts: {
+  embeddedNats: boolean;
+  sandboxedBuilds: boolean;
+}): SystemProgram[] {
+  return [...(opts.embeddedNats ? [NATS_SERVER] : []), ...(opts.sandboxedBuilds ? [BUBBLEWRAP] : [])];
+}
+
 export class MissingProgramsError extends Error {
   constructor(readonly missing: SystemProgram[]) {
     const pkgs = missing.map((p) => p.debianPackage).join(' ');
@@ -25,16 +37,17 @@ export class MissingProgramsError extends Error {
   }
 }
 
-/** Finds a program on PATH or in the sbin directories Debian installs daemons to. */
-export async function findProgram(binary: string): Promise<string | undefined> {
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter),
-    '/usr/sbin',
-    '/usr/local/sbin',
-    '/usr/bin',
-    '/sbin',
-  ];
-  for (const dir of dirs) {
+/** Where programs are looked for: PATH, then the sbin and bin directories Debian installs to. */
+export function defaultSearchPath(): string[] {
+  return [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin', '/usr/bin', '/sbin'];
+}
+
+/** Finds a program in the search path (by default PATH plus Debian's sbin and bin directories). */
+export async function findProgram(
+  binary: string,
+  searchPath: readonly string[] = defaultSearchPath(),
+): Promise<string | undefined> {
+  for (const dir of searchPath) {
     if (!dir) continue;
     const candidate = join(dir, binary);
     try {
@@ -54,16 +67,17 @@ export async function findProgram(binary: string): Promise<string | undefined> {
 export async function ensurePrograms(
   programs: SystemProgram[],
   log: (line: string) => void = () => {},
+  opts: { searchPath?: readonly string[]; canInstall?: boolean } = {},
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const missing: SystemProgram[] = [];
   for (const p of programs) {
-    const path = await findProgram(p.binary);
+    const path = await findProgram(p.binary, opts.searchPath);
     if (path) found.set(p.binary, path);
     else missing.push(p);
   }
   if (missing.length === 0) return found;
-  if (process.getuid?.() !== 0) throw new MissingProgramsError(missing);
+  if (!(opts.canInstall ?? process.getuid?.() === 0)) throw new MissingProgramsError(missing);
 
   const pkgs = missing.map((p) => p.debianPackage);
   log(`installing Debian packages: ${pkgs.join(' ')}`);
@@ -71,7 +85,7 @@ export async function ensurePrograms(
   await execFileAsync('apt-get', ['update', '-qq'], { env });
   await execFileAsync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { env });
   for (const p of missing) {
-    const path = await findProgram(p.binary);
+    const path = await findProgram(p.binary, opts.searchPath);
     if (!path) throw new MissingProgramsError([p]);
     found.set(p.binary, path);
   }

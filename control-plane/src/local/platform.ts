@@ -5,7 +5,9 @@ import type { StorageTarget } from '@deploysphere/contracts';
 import { migrate } from '@deploysphere/db';
 import { startLocalEdge } from '@deploysphere/edge/local';
 import {
+  ensurePrograms,
   freePort,
+  localPlatformPrograms,
   S3RVER_CREDENTIALS,
   startEmbeddedPostgres,
   startNatsServer,
@@ -67,6 +69,17 @@ export async function startPlatform(
 
   try {
     await mkdir(dataDir, { recursive: true });
+    // Before anything starts: one apt-get for everything missing, so the first deployment on a
+    // fresh machine does not fail for want of bubblewrap.
+    await step('system packages', async () => {
+      const programs = localPlatformPrograms({
+        embeddedNats: !config.NATS_URL,
+        sandboxedBuilds: !config.ALLOW_UNSANDBOXED_BUILDS,
+      });
+      const notes: string[] = [];
+      const found = await ensurePrograms(programs, (line) => notes.push(line));
+      return [undefined, [...notes, [...found.values()].join(', ') || 'none needed'].join('; ')];
+    });
     await assertPortFree('PORT', config.HOST, config.PORT);
     await assertPortFree('EDGE_PORT', config.HOST, config.EDGE_PORT);
     // Port 0 means "any free port" (tests, side-by-side runs); resolve it now, because the edge
