@@ -22,6 +22,11 @@ export const subjects = {
   buildLogsAll: 'builds.logs.>',
   /** Core NATS (not persisted): asks the runner holding a build to stop it. */
   buildCancel: (deploymentId: string) => `builds.cancel.${deploymentId}`,
+  /**
+   * The build worker's inbox prefix (its replies, such as JetStream acks, arrive under it). One
+   * per deployment, so a build's credentials can allow exactly its own inbox (docs/nats-auth.md).
+   */
+  buildInboxPrefix: (deploymentId: string) => `_INBOX_${deploymentId}`,
 } as const;
 
 /** Core NATS (not persisted): the control plane announces each deployment status change here. */

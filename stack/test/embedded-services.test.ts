@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,19 +40,24 @@ describe('embedded PostgreSQL', () => {
 });
 
 describe('embedded NATS', () => {
-  it('runs JetStream, keeps streams across a restart, and leaves no process behind', async () => {
+  it('runs JetStream, keeps streams and identities across a restart, and leaves no process behind', async () => {
     const storeDir = join(dir, 'nats');
     const first = await startNatsServer({ storeDir });
-    const nc = await connect({ servers: first.url });
+    const nc = await first.connect();
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'KEEP', subjects: ['keep.>'] });
     await jetstream(nc).publish('keep.a', 'hello');
     await nc.close();
     await first.stop();
+    // The keys are secrets: only the owner may read them.
+    expect((await stat(join(storeDir, 'auth', 'identities.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(storeDir, 'auth'))).mode & 0o777).toBe(0o700);
 
     const second = await startNatsServer({ storeDir });
-    const nc2 = await connect({ servers: second.url });
+    // Credentials minted before the restart still work: the same operator and accounts.
+    const nc2 = await second.connect({ credentials: first.credentials });
     try {
+      expect(second.buildSigningKey).toBe(first.buildSigningKey);
       const info = await (await jetstreamManager(nc2)).streams.info('KEEP');
       expect(info.state.messages).toBe(1);
     } finally {
