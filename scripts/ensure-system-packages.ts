@@ -4,9 +4,12 @@
 import { ensurePrograms, localPlatformPrograms, MissingProgramsError } from '@deploysphere/stack';
 import { CHROMIUM } from '../e2e/src/chromium.js';
 
+/** The build-isolation test joins a network namespace of its own to the host with `ip`. */
+const IPROUTE2 = { binary: 'ip', debianPackage: 'iproute2' };
+
 try {
   await ensurePrograms(
-    [...localPlatformPrograms({ embeddedNats: true, sandboxedBuilds: true }), CHROMIUM],
+    [...localPlatformPrograms({ embeddedNats: true, sandboxedBuilds: true }), CHROMIUM, IPROUTE2],
     (line) => console.log(`deploysphere: ${line}`),
   );
 } catch (err) {
