@@ -5,6 +5,9 @@
 //   platform = POST /deployments → ready (queue, dispatch, sandbox, clone, install, build, hash,
 //              upload, manifests, KV switch)
 //
+// It also measures what build isolation costs: `npm ci` of a real app on the host versus inside
+// the sandbox (bench/sandbox-install.ts).
+//
 // Each round commits fresh random content, so every first deploy uploads every byte; the floor
 // and the platform alternate within a round. Medians over BENCH_ROUNDS rounds (default 3) are
 // reported, because single runs on a small shared VM vary by tens of percent.
@@ -20,6 +23,7 @@ import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import type { DeploymentView, StorageTarget } from '@deploysphere/contracts';
 import { loadLocalPlatformConfig } from '../control-plane/src/local/config.js';
 import { startPlatform, type PlatformHandle } from '../control-plane/src/local/platform.js';
+import { benchSandboxInstall } from './sandbox-install.js';
 
 const run = promisify(execFile);
 const FILES = 2_000;
@@ -117,6 +121,7 @@ const phases = (d: DeploymentView) =>
     .join(', ');
 
 async function main() {
+  const install = await benchSandboxInstall(ROUNDS);
   const work = await mkdtemp(join(tmpdir(), 'ds-bench-deploy-'));
   const repo = join(work, 'repo');
   await run('git', ['init', '-q', '-b', 'main', repo]);
@@ -193,6 +198,12 @@ async function main() {
         `${seconds(redeployMs)} (${(redeployMs / deployMs).toFixed(2)}× the first deploy)`,
       ],
       ['unchanged redeploy: phases', phases(mid.again)],
+      [`npm ci, ${install.packages} packages, empty cache: host`, seconds(install.hostMs)],
+      ['npm ci: in the build sandbox (egress proxy)', seconds(install.sandboxMs)],
+      [
+        'isolation overhead',
+        `${((install.sandboxMs / install.hostMs - 1) * 100).toFixed(1)}% (ratio ${(install.sandboxMs / install.hostMs).toFixed(2)}×, target ≤ 10%)`,
+      ],
       [
         'unchanged redeploy uploaded',
         `${Math.max(...rounds.map((r) => r.redeployBytes))} bytes, worst round (target 0)`,

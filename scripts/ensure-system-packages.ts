@@ -1,6 +1,6 @@
-// Runs before `npm test`: the tests drive the local platform's programs (nats-server, bubblewrap)
-// and Chromium. As root,
-// missing ones are installed from Debian's packages; otherwise this prints the exact command.
+// Runs before `npm test`: the tests drive the local platform's programs (nats-server, bubblewrap),
+// Chromium and iproute2. As root, missing ones are installed from Debian's packages; otherwise
+// this prints the exact command.
 import { ensurePrograms, localPlatformPrograms, MissingProgramsError } from '@deploysphere/stack';
 import { CHROMIUM } from '../e2e/src/chromium.js';
 
