@@ -15,11 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jetStreamLogTransport, LogPublisher } from '@deploysphere/build-worker';
-import type { LogStreamMessage } from '@deploysphere/contracts';
+import { subjects, type LogStreamMessage } from '@deploysphere/contracts';
 import { createDb, migrate } from '@deploysphere/db';
 import { startEmbeddedPostgres, startNatsServer } from '@deploysphere/stack';
 import websocket from '@fastify/websocket';
-import { connect } from '@nats-io/transport-node';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
@@ -68,7 +67,7 @@ async function main() {
   await migrate(pg.url);
   const db = createDb(pg.url);
   cleanups.push(() => db.$disconnect());
-  const nc = await connect({ servers: nats.url });
+  const nc = await nats.connect();
   cleanups.push(() => nc.drain());
   const clickhouse = createClickHouse({ chdbPath: join(dir, 'clickhouse') });
   cleanups.push(() => clickhouse.close());
@@ -78,11 +77,13 @@ async function main() {
   const ingester = await startLogIngester(ctx);
   cleanups.push(() => ingester.stop());
 
-  // The worker's own NATS connection, as in build-worker/src/main.ts.
-  const workerNc = await connect({ servers: nats.url });
-  cleanups.push(() => workerNc.drain());
-
   const runPrinter = async (deploymentId: string, script: string) => {
+    // The worker's own NATS connection with the build's own user, as in build-worker/src/main.ts.
+    const workerNc = await nats.connect({
+      credentials: await nats.signer.mintBuildCredentials(deploymentId, DEADLINE_MS),
+      inboxPrefix: subjects.buildInboxPrefix(deploymentId),
+    });
+    cleanups.push(() => workerNc.drain());
     const publisher = new LogPublisher(jetStreamLogTransport(workerNc), {
       deploymentId,
       secrets: ['bench-secret-value'],

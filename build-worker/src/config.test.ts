@@ -57,6 +57,23 @@ describe('loadWorkerConfig', () => {
     }
   });
 
+  it("needs the build's NATS credentials with NATS_URL, and never echoes them", () => {
+    const base = { DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec), NATS_URL: 'nats://127.0.0.1:4222' };
+    expect(error(base)).toContain('  NATS_CREDS: is required with NATS_URL');
+    const message = error({ ...base, NATS_CREDS: 'SUAGARBAGE-not-creds-at-all' });
+    expect(message).toContain('  NATS_CREDS: expected NATS user credentials');
+    expect(message).not.toContain('SUAGARBAGE');
+    expect(error({ DEPLOYSPHERE_BUILD_SPEC: base.DEPLOYSPHERE_BUILD_SPEC, NATS_CREDS: 'x' })).toContain(
+      '  NATS_CREDS: only used with NATS_URL',
+    );
+    const creds =
+      '-----BEGIN NATS USER JWT-----\nj\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\ns\n';
+    expect(loadWorkerConfig({ ...base, NATS_CREDS: creds })).toMatchObject({
+      natsUrl: 'nats://127.0.0.1:4222',
+      natsCredentials: creds,
+    });
+  });
+
   it('reports a bad spec by field without echoing its secrets', () => {
     expect(error({ DEPLOYSPHERE_BUILD_SPEC: '{not json' })).toContain(
       'DEPLOYSPHERE_BUILD_SPEC: expected JSON',

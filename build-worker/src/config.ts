@@ -73,9 +73,36 @@ export function parseBuildSpecJson(raw: string | undefined): BuildSpec {
   return parsed.data;
 }
 
+/**
+ * NATS_CREDS is this build's own NATS user (a `.creds` text) that the control plane minted for
+ * it (docs/nats-auth.md). Like the spec, it is checked apart from the other variables, so no
+ * error message can quote it.
+ */
+export function parseNatsCredentials(
+  raw: string | undefined,
+  natsUrl: string | undefined,
+): string | undefined {
+  const creds = raw === '' ? undefined : raw;
+  if (natsUrl === undefined) {
+    if (creds !== undefined) throw new ConfigError('  NATS_CREDS: only used with NATS_URL');
+    return undefined;
+  }
+  if (creds === undefined) {
+    throw new ConfigError("  NATS_CREDS: is required with NATS_URL (the build's NATS user, as .creds text)");
+  }
+  if (!/-BEGIN NATS USER JWT-[\s\S]+-BEGIN USER NKEY SEED-/.test(creds)) {
+    throw new ConfigError(
+      '  NATS_CREDS: expected NATS user credentials (.creds text); the value is not shown',
+    );
+  }
+  return creds;
+}
+
 const WorkerEnvSchema = z.object({
   /** Events and cancel go over NATS; without it, events are printed to stdout as JSON lines. */
   NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
+  /** CA certificates for a `tls://` server whose certificate the system does not trust. */
+  NATS_TLS_CA_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   WORK_DIR: z.string().min(1).default(d.workDir),
   BUILD_TIMEOUT_MS: envInt(d.timeoutMs, 1000),
   BUILD_MEMORY_MB: envInt(d.memoryMb, 1024),
@@ -92,6 +119,9 @@ const WorkerEnvSchema = z.object({
 export interface WorkerConfig {
   spec: BuildSpec;
   natsUrl: string | undefined;
+  /** This build's NATS user; set whenever natsUrl is. */
+  natsCredentials: string | undefined;
+  natsTlsCaFile: string | undefined;
   settings: BuildSettings;
 }
 
@@ -112,12 +142,22 @@ export function loadWorkerConfig(env: Record<string, string | undefined>): Worke
     if (!(err instanceof ConfigError)) throw err;
     problems.push(err.message.split('\n').slice(1).join('\n'));
   }
+  let natsCredentials: string | undefined;
+  try {
+    // Against the raw NATS_URL: the parsed one is missing when any other variable is wrong.
+    natsCredentials = parseNatsCredentials(env.NATS_CREDS, env.NATS_URL || undefined);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(err.message);
+  }
   if (problems.length > 0 || spec === undefined || c === undefined) {
     throw new ConfigError(`Invalid build worker configuration:\n${problems.join('\n')}`);
   }
   return {
     spec,
     natsUrl: c.NATS_URL,
+    natsCredentials,
+    natsTlsCaFile: c.NATS_TLS_CA_FILE,
     settings: {
       workDir: c.WORK_DIR,
       timeoutMs: c.BUILD_TIMEOUT_MS,

@@ -1,8 +1,9 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { BuildEventSchema, STREAMS, subjects, type BuildEvent } from '@deploysphere/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploymentId, startNats, waitFor, type TestNats } from '../test/helpers.js';
+import type { EmbeddedNats } from '@deploysphere/stack';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentId, startNats, waitFor } from '../test/helpers.js';
 import {
   BuildReporter,
   JetStreamEventSink,
@@ -12,21 +13,37 @@ import {
 } from './events.js';
 import { CollectingLogSink } from './log-sink.js';
 
-let nats: TestNats;
+let nats: EmbeddedNats;
+/** The control plane's side: creates the stream, reads what landed, sends cancels. */
 let nc: NatsConnection;
 let jsm: JetStreamManager;
+const builds: NatsConnection[] = [];
 
 beforeAll(async () => {
   nats = await startNats();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: STREAMS.buildEvents, subjects: [subjects.buildEventsAll] });
+});
+
+afterEach(async () => {
+  for (const b of builds.splice(0)) await b.close();
 });
 
 afterAll(async () => {
   await nc?.close();
   await nats?.stop();
 });
+
+/** The worker's side: a connection with the build's own credentials, as main.ts makes it. */
+async function connectAsBuild(id: string): Promise<NatsConnection> {
+  const b = await nats.connect({
+    credentials: await nats.signer.mintBuildCredentials(id, 60_000),
+    inboxPrefix: subjects.buildInboxPrefix(id),
+  });
+  builds.push(b);
+  return b;
+}
 
 async function storedEvents(id: string): Promise<Array<{ event: BuildEvent; msgId: string | undefined }>> {
   const info = await jsm.streams.info(STREAMS.buildEvents);
@@ -43,7 +60,11 @@ async function storedEvents(id: string): Promise<Array<{ event: BuildEvent; msgI
 describe('JetStreamEventSink with BuildReporter', () => {
   it('publishes validated events with a gapless seq and Nats-Msg-Id <deploymentId>:<seq>', async () => {
     const id = deploymentId();
-    const reporter = new BuildReporter(id, new JetStreamEventSink(nc), new CollectingLogSink());
+    const reporter = new BuildReporter(
+      id,
+      new JetStreamEventSink(await connectAsBuild(id)),
+      new CollectingLogSink(),
+    );
     await reporter.emit({ type: 'started' });
     await reporter.emit({ type: 'phase', phase: 'clone' });
     await reporter.emit({ type: 'commit', commitSha: 'a'.repeat(40) });
@@ -62,18 +83,39 @@ describe('JetStreamEventSink with BuildReporter', () => {
 
   it('stores a retried publish once', async () => {
     const id = deploymentId();
-    const sink = new JetStreamEventSink(nc);
+    const sink = new JetStreamEventSink(await connectAsBuild(id));
     const event: BuildEvent = { type: 'started', deploymentId: id, seq: 1, at: new Date().toISOString() };
     await sink.publish(event);
     await sink.publish(event);
     expect(await storedEvents(id)).toHaveLength(1);
   });
 
+  it("is refused by the server when it publishes another deployment's event", async () => {
+    const own = deploymentId();
+    const other = deploymentId();
+    const sink = new JetStreamEventSink(await connectAsBuild(own));
+    const forged: BuildEvent = {
+      type: 'failed',
+      deploymentId: other,
+      seq: 1,
+      at: new Date().toISOString(),
+      error: 'forged',
+    };
+    const err = await sink.publish(forged).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err as Error).cause).toBeInstanceOf(errors.PermissionViolationError);
+    expect((err as Error).cause).toMatchObject({ operation: 'publish', subject: subjects.buildEvent(other) });
+    expect(await storedEvents(other)).toEqual([]);
+  });
+
   it('calls back on a cancel request', async () => {
     const id = deploymentId();
+    const build = await connectAsBuild(id);
     let cancelled = 0;
-    const stop = listenForCancel(nc, id, () => cancelled++);
-    await nc.flush();
+    const stop = listenForCancel(build, id, () => cancelled++);
+    await build.flush();
     nc.publish(subjects.buildCancel(deploymentId()), '');
     nc.publish(subjects.buildCancel(id), '');
     await waitFor(() => cancelled === 1);

@@ -4,9 +4,9 @@
  * Reads everything from the environment (see docs/build-worker.md). Exit codes: 0 uploaded,
  * 1 build failed, 2 bad configuration, 3 cancelled, 4 the events could not be delivered.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, errors, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { ConfigError, STREAMS } from '@deploysphere/contracts';
+import { ConfigError, STREAMS, subjects } from '@deploysphere/contracts';
 import { runBuild } from './build.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 import { JetStreamEventSink, listenForCancel, NdjsonEventSink, type EventSink } from './events.js';
@@ -25,8 +25,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  // The spec (with the project's secrets) is parsed: drop it from our own environment too.
+  // The spec (with the project's secrets) and our NATS user are parsed: drop them from our own
+  // environment too, so no child process inherits them.
   delete process.env.DEPLOYSPHERE_BUILD_SPEC;
+  delete process.env.NATS_CREDS;
 
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -37,13 +39,7 @@ async function main(): Promise<number> {
   let events: EventSink;
   let stopCancel = () => {};
   if (config.natsUrl) {
-    // Reconnect for as long as the build runs: a restarted nats-server must not cost its logs.
-    nc = await connect({
-      servers: config.natsUrl,
-      name: `build-worker-${config.spec.deploymentId}`,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 500,
-    });
+    nc = await connectAsBuild(config);
     events = new JetStreamEventSink(nc);
     stopCancel = listenForCancel(nc, config.spec.deploymentId, () =>
       controller.abort(new Error('cancel requested')),
@@ -87,12 +83,38 @@ async function main(): Promise<number> {
 }
 
 /**
+ * Connects as this build's own NATS user, which may publish only this deployment's events and
+ * logs and receive only its cancel subject and its own inbox prefix (docs/nats-auth.md).
+ * Reconnects for as long as the build runs: a restarted nats-server must not cost its logs.
+ */
+async function connectAsBuild(config: WorkerConfig): Promise<NatsConnection> {
+  const id = config.spec.deploymentId;
+  try {
+    return await connect({
+      servers: config.natsUrl,
+      name: `build-worker-${id}`,
+      authenticator: credsAuthenticator(new TextEncoder().encode(config.natsCredentials!)),
+      inboxPrefix: subjects.buildInboxPrefix(id),
+      ...(config.natsTlsCaFile ? { tls: { caFile: config.natsTlsCaFile } } : {}),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+  } catch (err) {
+    if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) {
+      throw new Error(`NATS refused this build's credentials (NATS_CREDS): ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
  * The control plane creates BUILD_LOGS. Without it every publish would be retried until the
  * give-up window passes, so the worker says so once and keeps its logs on stderr only.
  */
 async function logStreamExists(nc: NatsConnection): Promise<boolean> {
   try {
-    await (await jetstreamManager(nc)).streams.info(STREAMS.buildLogs);
+    // checkAPI: false skips $JS.API.INFO, which the build's user may not call.
+    await (await jetstreamManager(nc, { checkAPI: false })).streams.info(STREAMS.buildLogs);
     return true;
   } catch (err) {
     if (!(err instanceof Error && /not found/i.test(err.message))) return true; // transient: try anyway

@@ -1,12 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { connect } from '@nats-io/transport-node';
+import { startNatsServer, type EmbeddedNats } from '@deploysphere/stack';
 
 const execFileAsync = promisify(execFile);
 
@@ -78,55 +76,18 @@ export async function createRepo(files: Record<string, RepoFile>): Promise<TestR
   return repo;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export interface TestNats {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** A real nats-server with JetStream on a free port, its store in a temp dir. */
-export async function startNats(): Promise<TestNats> {
+/**
+ * The embedded nats-server (operator mode, JetStream) on a free port, its store in a temp dir
+ * that stop() removes. Connect through its connect(): as the control plane by default, or with a
+ * build's credentials from its signer.
+ */
+export async function startNats(): Promise<EmbeddedNats> {
   const storeDir = await tempDir('bw-nats-');
-  const port = await freePort();
-  const binary = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) =>
-    existsSync(p),
-  );
-  const child = spawn(
-    binary ?? 'nats-server',
-    ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-    {
-      stdio: 'ignore',
-      env: { PATH: `/usr/sbin:/usr/bin:/bin` },
-    },
-  );
-  const url = `nats://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; ; i++) {
-    try {
-      const nc = await connect({ servers: url, reconnect: false });
-      await nc.close();
-      break;
-    } catch (err) {
-      if (i > 100 || child.exitCode !== null) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const nats = await startNatsServer({ storeDir });
   return {
-    url,
+    ...nats,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
+      await nats.stop();
       await rm(storeDir, { recursive: true, force: true });
     },
   };

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   BuildEventSchema,
   manifestKey,
@@ -12,7 +12,13 @@ import {
   type BuildEvent,
   type BuildSpec,
 } from '@deploysphere/contracts';
-import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
+import {
+  parseCredentials,
+  startS3rver,
+  S3RVER_CREDENTIALS,
+  type EmbeddedNats,
+  type EmbeddedS3,
+} from '@deploysphere/stack';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../src/s3-client.js';
@@ -23,13 +29,12 @@ import {
   startNats,
   tempDir,
   waitFor,
-  type TestNats,
   type TestRepo,
 } from './helpers.js';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 let root: string;
-let nats: TestNats;
+let nats: EmbeddedNats;
 let nc: NatsConnection;
 let s3: EmbeddedS3;
 let repo: TestRepo;
@@ -40,9 +45,10 @@ beforeAll(async () => {
     startNats(),
     startS3rver({ directory: join(root, 's3'), buckets: ['sites'] }),
   ]);
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: STREAMS.buildEvents, subjects: [subjects.buildEventsAll] });
+  await jsm.streams.add({ name: STREAMS.buildLogs, subjects: [subjects.buildLogsAll] });
   repo = await createRepo({ 'public/index.html': '<h1>cli</h1>' });
 });
 
@@ -94,6 +100,11 @@ function runWorker(env: Record<string, string>): {
   return { done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
 }
 
+/** NATS settings as the LocalRunner passes them: the URL and this build's own credentials. */
+async function natsEnv(spec: BuildSpec, ttlMs = 10 * 60_000): Promise<Record<string, string>> {
+  return { NATS_URL: nats.url, NATS_CREDS: await nats.signer.mintBuildCredentials(spec.deploymentId, ttlMs) };
+}
+
 async function eventsFor(id: string): Promise<BuildEvent[]> {
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(STREAMS.buildEvents);
@@ -115,13 +126,20 @@ describe('build worker CLI (src/main.ts)', () => {
     expect(stderr).not.toContain('    at ');
   });
 
-  it('builds, uploads and reports events over JetStream, exiting 0', async () => {
+  it('builds, uploads and reports events and logs over JetStream with its own credentials, exiting 0', async () => {
     const spec = specFor();
     const { code, stderr } = await runWorker({
       DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec),
-      NATS_URL: nats.url,
+      ...(await natsEnv(spec)),
     }).done;
     expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain('Violation');
+    const logs = await (
+      await jetstreamManager(nc)
+    ).streams.info(STREAMS.buildLogs, {
+      subjects_filter: subjects.buildLog(spec.deploymentId),
+    });
+    expect(logs.state.subjects?.[subjects.buildLog(spec.deploymentId)]).toBeGreaterThan(0);
     const events = await eventsFor(spec.deploymentId);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)).toMatchObject({ type: 'uploaded', outputDir: 'public', stats: { files: 1 } });
@@ -144,7 +162,7 @@ describe('build worker CLI (src/main.ts)', () => {
   it('stops the build when a cancel arrives on NATS, leaving no process', async () => {
     const marker = String(500000 + Math.floor(Math.random() * 99999));
     const spec = specFor({ buildCommand: `sleep ${marker}` });
-    const worker = runWorker({ DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec), NATS_URL: nats.url });
+    const worker = runWorker({ DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec), ...(await natsEnv(spec)) });
     await waitFor(async () => (await processesWithMarker(`sleep\0${marker}`)).length > 0, 30_000);
     nc.publish(subjects.buildCancel(spec.deploymentId), '');
     const { code } = await worker.done;
@@ -154,5 +172,17 @@ describe('build worker CLI (src/main.ts)', () => {
       type: 'failed',
       error: 'Build cancelled',
     });
+  });
+
+  it('exits 4 without building when NATS refuses its credentials (expired), and never prints them', async () => {
+    const spec = specFor();
+    const env = await natsEnv(spec, -60_000);
+    const { code, stderr } = await runWorker({ DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec), ...env }).done;
+    expect(code).toBe(4);
+    expect(stderr).toContain("NATS refused this build's credentials (NATS_CREDS): Authorization Violation");
+    const { jwt, seed } = parseCredentials(env.NATS_CREDS!);
+    expect(stderr).not.toContain(jwt);
+    expect(stderr).not.toContain(seed);
+    expect(await eventsFor(spec.deploymentId)).toEqual([]);
   });
 });

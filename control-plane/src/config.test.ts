@@ -1,11 +1,30 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, DEFAULT_REGIONS } from '@deploysphere/contracts';
-import { describe, expect, it } from 'vitest';
+import { NatsAuthority, parseCredentials } from '@deploysphere/stack/nats-auth';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadControlPlaneConfig } from './config.js';
 import { loadLocalPlatformConfig } from './local/config.js';
+
+// A real NATS setup's files: the control plane's .creds and the build signing key.
+const authority = NatsAuthority.generate();
+const natsDir = mkdtempSync(join(tmpdir(), 'ds-config-'));
+const credsFile = join(natsDir, 'control-plane.creds');
+const credentials = await authority.controlPlaneCredentials();
+writeFileSync(credsFile, credentials, { mode: 0o600 });
+writeFileSync(join(natsDir, 'not.creds'), 'hello\n');
+afterAll(() => rmSync(natsDir, { recursive: true, force: true }));
+
+const nats = {
+  NATS_CREDS_FILE: credsFile,
+  NATS_BUILD_SIGNING_KEY: authority.identities.buildSigningKeySeed,
+};
 
 const valid = {
   DATABASE_URL: 'postgresql://u:p@db:5432/deploysphere',
   NATS_URL: 'nats://nats:4222',
+  ...nats,
   CLICKHOUSE_URL: 'http://clickhouse:8123',
   DEPLOYSPHERE_ADMIN_TOKEN: 'a-long-enough-admin-token',
   CLOUDFLARE_ACCOUNT_ID: 'acc',
@@ -38,6 +57,10 @@ describe('control plane configuration', () => {
       regions: DEFAULT_REGIONS,
     });
     expect(config.storage.map((s) => s.bucket)).toEqual(['ds-use1', 'ds-euw1', 'ds-apse1']);
+    expect(config.natsAuth).toEqual({
+      credentials,
+      buildSigningKey: authority.identities.buildSigningKeySeed,
+    });
   });
 
   it.each([
@@ -58,8 +81,24 @@ describe('control plane configuration', () => {
     [{ ENV_ENCRYPTION_KEY: 'c2hvcnQ=' }, /ENV_ENCRYPTION_KEY: expected 32 bytes, base64-encoded/],
     [{ BUILD_MEMORY_MB: '512' }, /BUILD_MEMORY_MB: expected at least 1024/],
     [{ SITES_PROTOCOL: 'ftp' }, /SITES_PROTOCOL: expected http or https/],
+    [{ NATS_CREDS_FILE: undefined }, /NATS_CREDS_FILE: is required/],
+    [
+      { NATS_CREDS_FILE: '/nonexistent/cp.creds' },
+      /NATS_CREDS_FILE: cannot use "\/nonexistent\/cp.creds": ENOENT/,
+    ],
+    [{ NATS_CREDS_FILE: join(natsDir, 'not.creds') }, /NATS_CREDS_FILE: .*not NATS user credentials/],
+    [{ NATS_BUILD_SIGNING_KEY: undefined }, /NATS_BUILD_SIGNING_KEY: is required/],
+    [{ NATS_TLS_CA_FILE: '/nonexistent/ca.pem' }, /NATS_TLS_CA_FILE: cannot read/],
   ])('names the variable when %o is wrong', (override, expected) => {
     expect(messageOf(() => loadControlPlaneConfig({ ...valid, ...override }))).toMatch(expected);
+  });
+
+  it('never quotes a bad NATS signing key: it is a secret', () => {
+    // A user's seed (SU…) where an account signing key (SA…) belongs.
+    const userSeed = parseCredentials(credentials).seed;
+    const message = messageOf(() => loadControlPlaneConfig({ ...valid, NATS_BUILD_SIGNING_KEY: userSeed }));
+    expect(message).toContain('NATS_BUILD_SIGNING_KEY: expected an account nkey seed');
+    expect(message).not.toContain(userSeed.slice(2));
   });
 
   it('reports every problem at once, one line per variable', () => {
@@ -98,6 +137,19 @@ describe('local platform configuration', () => {
       bucket: 'sites',
       forcePathStyle: true,
     });
+  });
+
+  it('needs NATS credentials with NATS_URL, and none without it', () => {
+    expect(messageOf(() => loadLocalPlatformConfig({ NATS_URL: 'nats://nats:4222' }))).toMatch(
+      /NATS_CREDS_FILE: is required[^]*NATS_BUILD_SIGNING_KEY: is required/,
+    );
+    expect(messageOf(() => loadLocalPlatformConfig(nats))).toMatch(
+      /NATS_CREDS_FILE: only used with NATS_URL[^]*NATS_BUILD_SIGNING_KEY: only used with NATS_URL/,
+    );
+    expect(loadLocalPlatformConfig({ NATS_URL: 'nats://nats:4222', ...nats }).natsAuth?.credentials).toBe(
+      credentials,
+    );
+    expect(loadLocalPlatformConfig({}).natsAuth).toBeUndefined();
   });
 
   it.each([

@@ -10,7 +10,9 @@ import {
   type Region,
   type StorageTarget,
 } from '@deploysphere/contracts';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '@deploysphere/build-worker/config';
+import { InvalidCredentialsError, isSeedOf, parseCredentials } from '@deploysphere/stack/nats-auth';
 import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -97,6 +99,78 @@ export function readRegionStorageEnv(
     };
   });
   return { storage, problems };
+}
+
+/** How the control plane authenticates to NATS (docs/nats-auth.md). */
+export interface NatsClientAuth {
+  /** The control plane's own NATS user: the text of a `.creds` file. */
+  credentials: string;
+  /** The seed of the app account's build signing key, which mints each build's user. */
+  buildSigningKey: string;
+  /** CA certificates for a `tls://` server whose certificate the system does not trust. */
+  tlsCaFile?: string;
+}
+
+/**
+ * Reads NATS_CREDS_FILE, NATS_BUILD_SIGNING_KEY and NATS_TLS_CA_FILE. They are checked here, not
+ * in a zod schema, because parseConfig quotes a bad value in its message and these are secrets.
+ * `required`: a NATS_URL is set, so NATS needs our credentials; otherwise none may be set.
+ */
+export function readNatsAuthEnv(
+  env: Record<string, string | undefined>,
+  required: boolean,
+): { auth?: NatsClientAuth; problems: string[] } {
+  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
+  const credsFile = get('NATS_CREDS_FILE');
+  const signingKey = get('NATS_BUILD_SIGNING_KEY')?.trim();
+  const tlsCaFile = get('NATS_TLS_CA_FILE');
+  const problems: string[] = [];
+  if (!required) {
+    for (const [name, value] of [
+      ['NATS_CREDS_FILE', credsFile],
+      ['NATS_BUILD_SIGNING_KEY', signingKey],
+      ['NATS_TLS_CA_FILE', tlsCaFile],
+    ] as const) {
+      if (value !== undefined)
+        problems.push(`  ${name}: only used with NATS_URL (the embedded server makes its own)`);
+    }
+    return { problems };
+  }
+
+  let credentials: string | undefined;
+  if (credsFile === undefined) {
+    problems.push("  NATS_CREDS_FILE: is required (the path of the control plane's NATS .creds file)");
+  } else {
+    try {
+      credentials = readFileSync(credsFile, 'utf8');
+      parseCredentials(credentials);
+    } catch (err) {
+      const why = err instanceof InvalidCredentialsError ? err.message : (err as NodeJS.ErrnoException).code;
+      problems.push(`  NATS_CREDS_FILE: cannot use ${JSON.stringify(credsFile)}: ${why ?? String(err)}`);
+      credentials = undefined;
+    }
+  }
+  if (signingKey === undefined) {
+    problems.push(
+      '  NATS_BUILD_SIGNING_KEY: is required (the seed of the account signing key that mints build users)',
+    );
+  } else if (!isSeedOf(signingKey, 'A')) {
+    problems.push('  NATS_BUILD_SIGNING_KEY: expected an account nkey seed (SA…); its value is not shown');
+  }
+  if (tlsCaFile !== undefined) {
+    try {
+      readFileSync(tlsCaFile);
+    } catch (err) {
+      problems.push(
+        `  NATS_TLS_CA_FILE: cannot read ${JSON.stringify(tlsCaFile)}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+  }
+  if (problems.length > 0 || credentials === undefined || signingKey === undefined) return { problems };
+  return {
+    auth: { credentials, buildSigningKey: signingKey, ...(tlsCaFile ? { tlsCaFile } : {}) },
+    problems,
+  };
 }
 
 /** 32 random bytes, base64: the AES-256-GCM key for project env values at rest. */
@@ -186,6 +260,7 @@ export interface ControlPlaneConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   databaseUrl: string;
   natsUrl: string;
+  natsAuth: NatsClientAuth;
   clickhouse: { url: string } | { chdbPath: string };
   rootDomain: string;
   /** How sites' URLs are printed: `<protocol>://<host>[:<port>]`. */
@@ -213,6 +288,8 @@ export interface ControlPlaneConfig {
 export function loadControlPlaneConfig(env: Record<string, string | undefined>): ControlPlaneConfig {
   const parsed = parseConfig(ControlPlaneEnvSchema, env, 'control plane');
   const { storage, problems } = readRegionStorageEnv(env, parsed.REGIONS);
+  const nats = readNatsAuthEnv(env, true);
+  problems.push(...nats.problems);
   for (const s of storage) {
     if (!s.bucket) problems.push(`  ${storageEnvPrefix(s.region)}BUCKET: is required for region ${s.region}`);
   }
@@ -233,6 +310,7 @@ export function loadControlPlaneConfig(env: Record<string, string | undefined>):
     logLevel: parsed.LOG_LEVEL,
     databaseUrl: parsed.DATABASE_URL!,
     natsUrl: parsed.NATS_URL!,
+    natsAuth: nats.auth!,
     clickhouse: parsed.CLICKHOUSE_URL
       ? { url: parsed.CLICKHOUSE_URL }
       : { chdbPath: parsed.CLICKHOUSE_CHDB_PATH! },

@@ -14,7 +14,7 @@ export interface OwnedContext extends AppContext {
 /** Connects to every dependency named in the config. close() releases them in reverse order. */
 export async function createContext(config: ControlPlaneConfig, routes: RouteStore): Promise<OwnedContext> {
   const db = createDb(config.databaseUrl);
-  const nats = await connectNats(config.natsUrl, 'control-plane');
+  const nats = await connectNats(config.natsUrl, 'control-plane', config.natsAuth);
   const clickhouse = createClickHouse(config.clickhouse);
   const storage = new RegionStorage(config.storage);
   const metrics = new Registry();

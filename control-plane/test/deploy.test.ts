@@ -294,7 +294,7 @@ describe('isolation', () => {
     const probe = [
       'mkdir -p dist',
       '{ echo "OWN=$OWN_VALUE"; env; cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n"',
-      `ls -la ${t.dataDir} 2>&1; cat ${t.dataDir}/admin-token ${t.dataDir}/env-encryption-key 2>&1`,
+      `ls -la ${t.dataDir} 2>&1; cat ${t.dataDir}/admin-token ${t.dataDir}/env-encryption-key ${t.dataDir}/nats/auth/identities.json 2>&1`,
       `grep -rs "${otherSecret}" / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr 2>/dev/null | head -5; } > dist/index.html`,
     ].join('; ');
     const repo = await GitRepo.create({ 'README.md': 'probe' });
@@ -314,5 +314,10 @@ describe('isolation', () => {
     expect(seen).not.toContain(t.platform.config.databaseUrl);
     expect(seen).not.toContain('S3RVER');
     expect(seen).not.toContain('NATS_URL');
+    // The worker's own NATS user and the platform's NATS keys stay outside the sandbox too.
+    expect(seen).not.toContain('NATS_CREDS');
+    expect(seen).not.toContain('NATS USER JWT');
+    expect(seen).not.toContain('operatorSeed');
+    expect(seen).not.toContain(t.platform.config.natsAuth.buildSigningKey);
   });
 });

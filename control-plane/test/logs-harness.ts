@@ -6,13 +6,14 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { jetStreamLogTransport, LogPublisher, type LogPublisherResult } from '@deploysphere/build-worker';
 import {
   deploymentStatusSubject,
+  subjects,
   type DeploymentStatus,
   type LogStreamMessage,
 } from '@deploysphere/contracts';
 import { createDb, migrate, type Db } from '@deploysphere/db';
 import { freePort, startEmbeddedPostgres, startNatsServer, type EmbeddedNats } from '@deploysphere/stack';
 import websocket from '@fastify/websocket';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
@@ -38,8 +39,19 @@ export interface LogsHarness {
   close(): Promise<void>;
 }
 
-export const connectNats = (url: string) =>
-  connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+/** The control plane's side: its own user, reconnecting forever as the real one does. */
+export const connectNats = (nats: EmbeddedNats) =>
+  nats.connect({ maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+
+/** The worker's side: the build's own user and inbox prefix, as build-worker/src/main.ts connects. */
+export async function connectAsBuild(nats: EmbeddedNats, deploymentId: string): Promise<NatsConnection> {
+  return nats.connect({
+    credentials: await nats.signer.mintBuildCredentials(deploymentId, 15 * 60_000),
+    inboxPrefix: subjects.buildInboxPrefix(deploymentId),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 200,
+  });
+}
 
 export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'ds-logs-'));
@@ -51,7 +63,7 @@ export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness
   ]);
   await migrate(pg.url);
   const db = createDb(pg.url);
-  const nc = await connectNats(nats.url);
+  const nc = await connectNats(nats);
   const clickhouse = createClickHouse({ chdbPath: join(dir, 'clickhouse') });
   await migrateClickHouse(clickhouse, { logRetentionDays: 30 });
   await ensureLogStream(nc);
@@ -127,17 +139,18 @@ export async function createDeployment(db: Db, status: DeploymentStatus = 'build
 
 /**
  * The worker's side for real: a child process prints `lines` lines (some with the secret), read
- * by the build worker's process reader into the real LogPublisher on its own NATS connection.
+ * by the build worker's process reader into the real LogPublisher, on a NATS connection with the
+ * build's own credentials.
  */
 export async function runPrintingBuild(opts: {
-  natsUrl: string;
+  nats: EmbeddedNats;
   deploymentId: string;
   lines: number;
   secret: string;
   /** Called as lines are published; e.g. to restart nats-server mid-build. */
   onProgress?: (publisher: LogPublisher) => void;
 }): Promise<LogPublisherResult> {
-  const nc = await connectNats(opts.natsUrl);
+  const nc = await connectAsBuild(opts.nats, opts.deploymentId);
   const publisher = new LogPublisher(jetStreamLogTransport(nc), {
     deploymentId: opts.deploymentId,
     secrets: [opts.secret],

@@ -64,7 +64,7 @@ describe('build logs end to end', () => {
       await Promise.all([a.opened, b.opened]);
 
       const built = await runPrintingBuild({
-        natsUrl: h.nats.url,
+        nats: h.nats,
         deploymentId: id,
         lines: LINES,
         secret: SECRET,
@@ -112,7 +112,7 @@ describe('build logs end to end', () => {
       const id = await createDeployment(h.db);
       let restart: Promise<void> | undefined;
       const built = await runPrintingBuild({
-        natsUrl: h.nats.url,
+        nats: h.nats,
         deploymentId: id,
         lines: LINES,
         secret: SECRET,
@@ -135,7 +135,7 @@ describe('build logs end to end', () => {
     try {
       const id = await createDeployment(h.db);
       const build = runPrintingBuild({
-        natsUrl: h.nats.url,
+        nats: h.nats,
         deploymentId: id,
         lines: LINES,
         secret: SECRET,
@@ -157,7 +157,7 @@ describe('build logs end to end', () => {
     const id = await createDeployment(h.db);
     // The doomed ingester has its own connection, so "killing" it (closing that connection with
     // no acks sent) leaves everything else running, as a crashed replica would.
-    const doomedNc = await connectNats(h.nats.url);
+    const doomedNc = await connectNats(h.nats);
     let crashed = false;
     const doomed = await startLogIngester(
       { ...h.ctx, nats: doomedNc },
@@ -174,7 +174,7 @@ describe('build logs end to end', () => {
       },
     );
     const built = await runPrintingBuild({
-      natsUrl: h.nats.url,
+      nats: h.nats,
       deploymentId: id,
       lines: 20_000,
       secret: SECRET,

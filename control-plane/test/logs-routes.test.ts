@@ -2,7 +2,7 @@ import { jetStreamLogTransport, LogPublisher } from '@deploysphere/build-worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateClickHouse, startLogIngester } from '../src/logs/index.js';
 import {
-  connectNats,
+  connectAsBuild,
   createDeployment,
   newId,
   openLogStream,
@@ -27,7 +27,7 @@ async function publish(
   deploymentId: string,
   lines: [stream: 'stdout' | 'stderr' | 'system', text: string][],
 ) {
-  const nc = await connectNats(h.nats.url);
+  const nc = await connectAsBuild(h.nats, deploymentId);
   const p = new LogPublisher(jetStreamLogTransport(nc), { deploymentId, secrets: [SECRET] });
   for (const [stream, text] of lines) p.write(stream, text);
   const r = await p.close();
@@ -155,7 +155,7 @@ describe('WS /deployments/:id/logs/stream', () => {
     await Promise.all([slow.opened, fast.opened]);
     // Stop reading: the kernel buffers fill, then the server's own buffer passes its limit.
     slow.socket.pause();
-    const nc = await connectNats(h.nats.url);
+    const nc = await connectAsBuild(h.nats, live);
     const p = new LogPublisher(jetStreamLogTransport(nc), { deploymentId: live });
     const line = 'y'.repeat(1000);
     for (let i = 0; i < 30_000; i++) p.write('stdout', line);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeploymentView } from '@deploysphere/contracts';
@@ -37,12 +37,17 @@ beforeAll(async () => {
     startEmbeddedPostgres({ dataDir: join(dir, 'pg') }),
     startNatsServer({ storeDir: join(dir, 'nats') }),
   ]);
+  await writeFile(join(dir, 'control-plane.creds'), nats.credentials, { mode: 0o600 });
   env = {
     DATA_DIR: join(dir, 'data'),
     PORT: String(await freePort()),
     EDGE_PORT: String(await freePort()),
     DATABASE_URL: pg.url,
+    // NATS runs outside, as in production: the control plane gets its credentials file and the
+    // key it mints build users with.
     NATS_URL: nats.url,
+    NATS_CREDS_FILE: join(dir, 'control-plane.creds'),
+    NATS_BUILD_SIGNING_KEY: nats.buildSigningKey,
     DEPLOYSPHERE_ADMIN_TOKEN: TOKEN,
     HEARTBEAT_TIMEOUT_MS: '60000',
   };

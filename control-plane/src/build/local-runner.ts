@@ -3,19 +3,27 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildSpec } from '@deploysphere/contracts';
+import type { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import type { BuildLimits } from '../config.js';
 import type { BuildExit, BuildHandle, BuildRunner } from './build-runner.js';
 
 const WORKER_MAIN = fileURLToPath(import.meta.resolve('@deploysphere/build-worker/main'));
 const TSX_LOADER = import.meta.resolve('tsx');
 const STOP_GRACE_MS = 5_000;
+/**
+ * A build's NATS user outlives its time limit by this much. BUILD_TIMEOUT_MS bounds clone,
+ * install and build, but not the upload after them, nor flushing the last log batches and events
+ * (up to 30 s each). A build past it loses its NATS connection, and its deployment fails.
+ */
+export const BUILD_CREDENTIALS_MARGIN_MS = 5 * 60_000;
 
 /**
  * Runs the build worker as a local child process, the same program an ECS task runs.
  *
  * - Its environment is built from scratch: the platform's own variables (database URL, admin
- *   token, cloud credentials) never reach it. The worker then runs the user's commands in
- *   bubblewrap with only the project's env.
+ *   token, cloud credentials, the control plane's NATS credentials) never reach it. It gets a
+ *   NATS user of its own, minted for this deployment. The worker then runs the user's commands
+ *   in bubblewrap with only the project's env.
  * - It gets its own process group, so a stop takes the whole tree, and Ctrl-C in the terminal
  *   reaches the platform, which stops builds in order, rather than the builds directly.
  * - Its output goes to a file, not a pipe: a build outlives a crashed control plane and keeps
@@ -24,15 +32,32 @@ const STOP_GRACE_MS = 5_000;
 export class LocalRunner implements BuildRunner {
   readonly name = 'local';
 
-  constructor(private readonly opts: { natsUrl: string; limits: BuildLimits; path?: string }) {}
+  constructor(
+    private readonly opts: {
+      natsUrl: string;
+      /** Mints the build's own NATS user, allowed only its deployment's subjects. */
+      signer: Pick<BuildCredentialsSigner, 'mintBuildCredentials'>;
+      natsTlsCaFile?: string;
+      limits: BuildLimits;
+      path?: string;
+    },
+  ) {}
 
   async start(spec: BuildSpec): Promise<BuildHandle> {
     const { limits } = this.opts;
     await mkdir(limits.workDir, { recursive: true });
+    const credentials = await this.opts.signer.mintBuildCredentials(
+      spec.deploymentId,
+      limits.timeoutMs + BUILD_CREDENTIALS_MARGIN_MS,
+    );
     const logFile = await open(join(limits.workDir, `${spec.deploymentId}.worker.log`), 'a');
     const env: Record<string, string> = {
       PATH: this.opts.path ?? '/usr/local/bin:/usr/bin:/bin',
       NATS_URL: this.opts.natsUrl,
+      // In the environment, never argv (visible in ps) or the URL; the worker drops it from its
+      // own environment once read, and the sandbox starts from an empty one.
+      NATS_CREDS: credentials,
+      ...(this.opts.natsTlsCaFile ? { NATS_TLS_CA_FILE: this.opts.natsTlsCaFile } : {}),
       DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec),
       WORK_DIR: limits.workDir,
       BUILD_TIMEOUT_MS: String(limits.timeoutMs),

@@ -1,7 +1,10 @@
 import { AppError, subjects, TERMINAL_STATUSES, type BuildSpec } from '@deploysphere/contracts';
+import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
+import { isAuthRefusal, natsAuthOptions } from '../infra/nats.js';
 import type { BuildQueue } from '../queue/build-queue.js';
 import { ensureStreams } from '../queue/streams.js';
 import type { DeploymentService } from '../services/deployment-service.js';
@@ -39,10 +42,22 @@ export class BuildPipeline {
   private readonly dispatchers: RegionDispatcher[];
   private readonly events: BuildEventConsumer;
   private readonly watchdog: Watchdog;
+  private readonly signer: BuildCredentialsSigner;
 
   constructor(private readonly deps: PipelineDeps) {
     const { ctx } = deps;
-    const runner = deps.runner ?? new LocalRunner({ natsUrl: ctx.config.natsUrl, limits: ctx.config.build });
+    this.signer = BuildCredentialsSigner.forControlPlane(
+      ctx.config.natsAuth.credentials,
+      ctx.config.natsAuth.buildSigningKey,
+    );
+    const runner =
+      deps.runner ??
+      new LocalRunner({
+        natsUrl: ctx.config.natsUrl,
+        signer: this.signer,
+        ...(ctx.config.natsAuth.tlsCaFile ? { natsTlsCaFile: ctx.config.natsAuth.tlsCaFile } : {}),
+        limits: ctx.config.build,
+      });
     this.dispatchers = ctx.config.regions.map(
       (r) =>
         new RegionDispatcher(r.id, ctx.config.buildConcurrency, {
@@ -80,6 +95,7 @@ export class BuildPipeline {
 
   async start(): Promise<void> {
     await ensureStreams(await jetstreamManager(this.deps.ctx.nats));
+    await this.checkBuildSigningKey();
     await this.events.start();
     for (const d of this.dispatchers) await d.start();
     this.watchdog.start();
@@ -103,6 +119,35 @@ export class BuildPipeline {
     );
     await slots;
     await this.events.stop().catch(() => undefined);
+  }
+
+  /**
+   * Connects once as a build would. A signing key the account does not list would otherwise fail
+   * every build, with the reason only in each worker's log; this fails the start and says why.
+   */
+  private async checkBuildSigningKey(): Promise<void> {
+    const { natsUrl, natsAuth } = this.deps.ctx.config;
+    // A well-formed id no deployment has (ids are random); the probe publishes nothing anyway.
+    const probe = '0'.repeat(24);
+    try {
+      const nc = await connect({
+        servers: natsUrl,
+        name: 'control-plane-build-key-check',
+        ...natsAuthOptions(await this.signer.mintBuildCredentials(probe, 60_000), natsAuth.tlsCaFile),
+        inboxPrefix: subjects.buildInboxPrefix(probe),
+        reconnect: false,
+      });
+      await nc.close();
+    } catch (err) {
+      if (isAuthRefusal(err)) {
+        throw new Error(
+          `NATS refused a build user signed with NATS_BUILD_SIGNING_KEY (${err.message}): the key ` +
+            `must be a signing key of account ${this.signer.account} (docs/nats-auth.md)`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
   }
 
   /**

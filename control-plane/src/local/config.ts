@@ -4,8 +4,10 @@ import { z } from 'zod';
 import {
   envEncryptionKey,
   LOG_LEVELS,
+  readNatsAuthEnv,
   readRegionStorageEnv,
   sharedEnvShape,
+  type NatsClientAuth,
   type RegionStorageEnv,
 } from '../config.js';
 
@@ -28,17 +30,26 @@ export type LocalPlatformConfig = Omit<z.output<typeof LocalEnvSchema>, 'DATA_DI
   DATA_DIR: string;
   /** Per region: a configured S3 service, or nothing (an embedded s3rver then serves it). */
   storage: RegionStorageEnv[];
+  /** With NATS_URL: the control plane's credentials for that server (the embedded one makes its own). */
+  natsAuth?: NatsClientAuth;
 };
 
 /** `npm start`'s configuration: every service optional, each unset one embedded. */
 export function loadLocalPlatformConfig(env: Record<string, string | undefined>): LocalPlatformConfig {
   const parsed = parseConfig(LocalEnvSchema, env, 'DeploySphere');
   const { storage, problems } = readRegionStorageEnv(env, parsed.REGIONS);
+  const nats = readNatsAuthEnv(env, parsed.NATS_URL !== undefined);
+  problems.push(...nats.problems);
   for (const s of storage) {
     if (s.endpoint && !s.bucket) {
       problems.push(`  S3 for ${s.region}: the endpoint is set, so its _BUCKET must be set too`);
     }
   }
   if (problems.length > 0) throw configError('DeploySphere', problems);
-  return { ...parsed, DATA_DIR: resolve(parsed.DATA_DIR), storage };
+  return {
+    ...parsed,
+    DATA_DIR: resolve(parsed.DATA_DIR),
+    storage,
+    ...(nats.auth ? { natsAuth: nats.auth } : {}),
+  };
 }

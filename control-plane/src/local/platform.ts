@@ -15,7 +15,7 @@ import {
 } from '@deploysphere/stack';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../app.js';
-import { buildLimitsFrom, type ControlPlaneConfig } from '../config.js';
+import { buildLimitsFrom, type ControlPlaneConfig, type NatsClientAuth } from '../config.js';
 import { createContext } from '../create-context.js';
 import { generateAdminToken, generateEncryptionKey, persistedSecret } from './persisted-secret.js';
 import type { LocalPlatformConfig } from './config.js';
@@ -99,13 +99,17 @@ export async function startPlatform(
       return [pg.url, `embedded on ${new URL(pg.url).host}, data in ${shown(join(dataDir, 'postgres'))}`];
     });
 
-    const natsUrl = step('nats', async () => {
-      if (config.NATS_URL) return [config.NATS_URL, `configured ${redactUrl(config.NATS_URL)}`];
+    const natsSetup = step('nats', async (): Promise<[{ url: string; auth: NatsClientAuth }, string]> => {
+      if (config.NATS_URL) {
+        return [{ url: config.NATS_URL, auth: config.natsAuth! }, `configured ${redactUrl(config.NATS_URL)}`];
+      }
+      // Operator mode with keys kept in the store; the control plane gets its own user and the
+      // key it mints build users with, exactly as a production control plane does.
       const nats = await startNatsServer({ storeDir: join(dataDir, 'nats') });
       started.push({ name: 'nats', stop: nats.stop });
       return [
-        nats.url,
-        `embedded JetStream on ${new URL(nats.url).host}, store in ${shown(join(dataDir, 'nats'))}`,
+        { url: nats.url, auth: { credentials: nats.credentials, buildSigningKey: nats.buildSigningKey } },
+        `embedded JetStream on ${new URL(nats.url).host}, store in ${shown(join(dataDir, 'nats'))}, JWT auth`,
       ];
     });
 
@@ -137,10 +141,10 @@ export async function startPlatform(
     );
 
     // Settled together so one failure does not leave the others' children unrecorded.
-    const [dbResult, natsResult, storageResult] = await Promise.allSettled([databaseUrl, natsUrl, storage]);
+    const [dbResult, natsResult, storageResult] = await Promise.allSettled([databaseUrl, natsSetup, storage]);
     for (const r of [dbResult, natsResult, storageResult]) if (r.status === 'rejected') throw r.reason;
     const resolvedDb = (dbResult as PromiseFulfilledResult<string>).value;
-    const resolvedNats = (natsResult as PromiseFulfilledResult<string>).value;
+    const resolvedNats = (natsResult as PromiseFulfilledResult<{ url: string; auth: NatsClientAuth }>).value;
     const targets = (storageResult as PromiseFulfilledResult<StorageTarget[]>).value;
 
     await step('migrations', async () => {
@@ -197,7 +201,8 @@ export async function startPlatform(
       port,
       logLevel: config.LOG_LEVEL,
       databaseUrl: resolvedDb,
-      natsUrl: resolvedNats,
+      natsUrl: resolvedNats.url,
+      natsAuth: resolvedNats.auth,
       clickhouse: config.CLICKHOUSE_URL
         ? { url: config.CLICKHOUSE_URL }
         : { chdbPath: join(dataDir, 'clickhouse') },
