@@ -1,10 +1,12 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive, startEmbeddedPostgres, startNatsServer } from '../src/index.js';
+import { isAlive, postgresBinaries, startEmbeddedPostgres, startNatsServer } from '../src/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -36,6 +38,51 @@ describe('embedded PostgreSQL', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('embedded PostgreSQL in private directories', () => {
+  // A checkout cloned into `mktemp -d` or a home directory is 0700, and so may DATA_DIR's parents
+  // be. As root, PostgreSQL still runs as someone else; it must reach both without any folder
+  // being opened up.
+  it('runs from binaries and data in 0700 directories and leaves their modes as they were', async () => {
+    const checkout = await mkdtemp(join(dir, 'checkout-'));
+    const home = await mkdtemp(join(dir, 'home-'));
+    const installed = await postgresBinaries();
+    const native = dirname(dirname(installed.postgres));
+    const copy = join(checkout, 'node_modules', 'pg-native');
+    await mkdir(dirname(copy), { recursive: true });
+    await promisify(execFile)('cp', ['-a', native, copy]);
+    const modes = async () => [(await stat(checkout)).mode & 0o777, (await stat(home)).mode & 0o777];
+    expect(await modes()).toEqual([0o700, 0o700]);
+
+    const db = await startEmbeddedPostgres({
+      dataDir: join(home, 'data', 'postgres'),
+      binaries: { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') },
+    });
+    try {
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      const { rows } = await client.query('SELECT 1 AS one');
+      await client.end();
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.stop();
+    }
+    expect(await modes()).toEqual([0o700, 0o700]);
+  });
+
+  it('fails with the reason, never hangs, when PostgreSQL cannot run', async () => {
+    const missing = join(dir, 'no-such-dir', 'bin');
+    await expect(
+      startEmbeddedPostgres({
+        dataDir: join(dir, 'pg-missing-binaries'),
+        binaries: { initdb: join(missing, 'initdb'), postgres: join(missing, 'postgres') },
+      }),
+    ).rejects.toThrow(
+      // Run directly, spawn fails; run as root, unshare says so and exits 127.
+      /embedded PostgreSQL failed to start in .*pg-missing-binaries: initdb (could not run|exited with code 127)[^]*(ENOENT|No such file or directory)/,
+    );
   });
 });
 

