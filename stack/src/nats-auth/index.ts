@@ -6,3 +6,4 @@ export * from './nats-authority.js';
 export * from './nats-identities.js';
 export * from './server-config.js';
 export * from './nats-auth-files.js';
+export * from './tls-files.js';
