@@ -12,3 +12,4 @@ export * from './api.js';
 export * from './git-ref.js';
 export * from './logs.js';
 export * from './session.js';
+export * from './sites.js';

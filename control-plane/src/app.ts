@@ -14,6 +14,7 @@ import { deploymentRoutes } from './routes/deployments.js';
 import { projectRoutes } from './routes/projects.js';
 import { regionRoutes } from './routes/regions.js';
 import { sessionRoutes } from './routes/session.js';
+import { siteRoutes } from './routes/sites.js';
 import { trafficRoutes } from './routes/traffic.js';
 import { createServices } from './services/index.js';
 import { TrafficStore } from './traffic/traffic-store.js';
@@ -68,6 +69,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     async (api) => {
       requireAdminToken(api, ctx.config.adminToken);
       await api.register(regionRoutes, { config: ctx.config });
+      await api.register(siteRoutes, { urls: services.urls, rootDomain: ctx.config.rootDomain });
       await api.register(projectRoutes, services);
       await api.register(deploymentRoutes, services);
       await api.register(logRoutes, { ctx });
