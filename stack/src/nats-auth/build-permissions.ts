@@ -14,7 +14,10 @@ import type { Permissions } from '@nats-io/jwt';
  *   replies travel there.
  */
 export function buildUserPermissions(deploymentId: string): Permissions {
-  const id = DeploymentIdSchema.parse(deploymentId);
+  // The id becomes a subject token: anything but a deployment id could widen the rights.
+  const parsed = DeploymentIdSchema.safeParse(deploymentId);
+  if (!parsed.success) throw new Error(`${JSON.stringify(deploymentId)} is not a deployment id`);
+  const id = parsed.data;
   return {
     pub: {
       allow: [subjects.buildEvent(id), subjects.buildLog(id), `$JS.API.STREAM.INFO.${STREAMS.buildLogs}`],

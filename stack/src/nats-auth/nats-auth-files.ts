@@ -23,8 +23,8 @@ export const NATS_AUTH_FILES = {
 export async function writeNatsAuthFiles(
   outDir: string,
 ): Promise<Record<keyof typeof NATS_AUTH_FILES, string>> {
+  // Owner-only when made here; an existing directory keeps its mode, every secret is 0600 anyway.
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  await chmod(outDir, 0o700);
   const path = (name: keyof typeof NATS_AUTH_FILES) => join(outDir, NATS_AUTH_FILES[name]);
   const authority = await NatsAuthority.loadOrCreate(path('identities'));
   await writeFile(path('serverConfig'), natsAuthConfig(await authority.accountJwts()), { mode: 0o644 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createAccount, createOperator, fromSeed, NKeysError } from '@nats-io/nkeys';
 
@@ -45,7 +45,7 @@ export function isSeedOf(seed: string, role: 'O' | 'A'): boolean {
 }
 
 /**
- * The identities kept in `file` (mode 0600, its directory 0700), generated on first use. The
+ * The identities kept in `file` (mode 0600), generated on first use. The
  * same keys on every start keep the same account, and JetStream stores each account's streams
  * under its public key: new keys would orphan every stream and queued job.
  */
@@ -59,8 +59,9 @@ export async function loadOrCreateNatsIdentities(file: string): Promise<NatsIden
   if (text !== undefined) return parseIdentities(text, file);
 
   const identities = generateNatsIdentities();
+  // A directory made here is owner-only; one that exists already keeps its mode (it may be the
+  // operator's own folder), and the file itself is 0600 either way.
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await chmod(dirname(file), 0o700);
   // Written aside and renamed, so a crash mid-write never leaves a half file to be read later.
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(tmp, `${JSON.stringify(identities, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
