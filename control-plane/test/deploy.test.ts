@@ -250,6 +250,10 @@ describe('failures end as states with a reason', () => {
     }
     const buildProcesses = () =>
       alive(descendants(process.pid)).filter((p) => p.includes('sleep 300') || p.includes(id));
+    // The phase is reported before the sandbox (and its egress proxy) is up: wait for the command.
+    const started = Date.now() + 30_000;
+    while (buildProcesses().length === 0 && Date.now() < started)
+      await new Promise((r) => setTimeout(r, 100));
     expect(buildProcesses().length).toBeGreaterThan(0);
 
     const cancelled = await t.api<DeploymentView>('POST', `/deployments/${id}/cancel`);
