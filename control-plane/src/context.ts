@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import type { ControlPlaneConfig } from './config.js';
 import type { RegionStorage } from './infra/storage.js';
-import type { RouteStore } from './routing/route-store.js';
+import type { RouteStore } from './hosts/route-store.js';
 
 /** Everything the control plane's routes and services share, built once per process. */
 export interface AppContext {

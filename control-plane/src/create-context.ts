@@ -5,7 +5,7 @@ import type { AppContext } from './context.js';
 import { createClickHouse } from './infra/clickhouse.js';
 import { connectNats } from './infra/nats.js';
 import { RegionStorage } from './infra/storage.js';
-import type { RouteStore } from './routing/route-store.js';
+import type { RouteStore } from './hosts/route-store.js';
 
 export interface OwnedContext extends AppContext {
   close(): Promise<void>;

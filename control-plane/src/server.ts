@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import { app, BODY_LIMIT_BYTES } from './app.js';
 import { loadControlPlaneConfig } from './config.js';
 import { createContext } from './create-context.js';
-import { CloudflareKvRouteStore } from './routing/cloudflare-kv-route-store.js';
+import { CloudflareKvRouteStore } from './hosts/cloudflare-kv-route-store.js';
 
 let config;
 try {

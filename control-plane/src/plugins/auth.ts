@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@deploysphere/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sessionToken } from './session.js';
+import { sessionToken } from '../session/session.js';
 
 /** Compares digests, so neither the token's length nor its bytes leak through timing. */
 export function tokenMatches(presented: string, expected: string): boolean {

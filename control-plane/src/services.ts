@@ -1,15 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { BuildMetrics } from '../build/build-metrics.js';
-import { BuildPipeline } from '../build/pipeline.js';
-import type { BuildRunner } from '../build/build-runner.js';
-import type { AppContext } from '../context.js';
-import { BuildQueue } from '../queue/build-queue.js';
-import { EnvCipher } from '../secrets/env-cipher.js';
-import { DeploymentService } from './deployment-service.js';
-import { ProjectService } from './project-service.js';
-import { RouteWriter } from './route-writer.js';
-import { SiteUrls } from './site-urls.js';
-import { StatusPublisher } from './status-publisher.js';
+import { BuildMetrics } from './pipeline/build-metrics.js';
+import { BuildPipeline } from './pipeline/build-pipeline.js';
+import type { BuildRunner } from './pipeline/build-runner.js';
+import type { AppContext } from './context.js';
+import { BuildQueue } from './pipeline/build-queue.js';
+import { EnvCipher } from './projects/env-cipher.js';
+import { DeploymentService } from './deployments/deployment-service.js';
+import { ProjectService } from './projects/project-service.js';
+import { RouteWriter } from './hosts/route-writer.js';
+import { SiteUrls } from './hosts/site-urls.js';
+import { StatusPublisher } from './deployments/status-publisher.js';
 
 export interface Services {
   projects: ProjectService;

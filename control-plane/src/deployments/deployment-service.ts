@@ -7,12 +7,12 @@ import {
 } from '@deploysphere/contracts';
 import type { Db, Deployment } from '@deploysphere/db';
 import { newId } from '../ids.js';
-import type { BuildQueue } from '../queue/build-queue.js';
-import type { ProjectService } from './project-service.js';
-import type { RouteWriter } from './route-writer.js';
-import type { SiteUrls } from './site-urls.js';
+import type { BuildQueue } from '../pipeline/build-queue.js';
+import type { ProjectService } from '../projects/project-service.js';
+import type { RouteWriter } from '../hosts/route-writer.js';
+import type { SiteUrls } from '../hosts/site-urls.js';
 import type { StatusPublisher } from './status-publisher.js';
-import { toDeploymentView } from './views.js';
+import { toDeploymentView } from './deployment-view.js';
 
 export interface DeploymentServiceDeps {
   db: Db;

@@ -1,8 +1,8 @@
 import { AppError, SessionBodySchema, type SessionView } from '@deploysphere/contracts';
 import type { FastifyInstance } from 'fastify';
 import { tokenMatches } from '../plugins/auth.js';
-import { endSession, sessionExpiry, startSession } from '../plugins/session.js';
-import { parse } from './parse.js';
+import { endSession, sessionExpiry, startSession } from './session.js';
+import { parse } from '../plugins/parse.js';
 
 /**
  * The dashboard's sign-in, under `/api/v1` but outside the bearer-token hook (it is how a browser

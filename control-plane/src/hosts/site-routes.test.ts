@@ -1,8 +1,8 @@
 import { SitesViewSchema, siteUrlFor } from '@deploysphere/contracts';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { SiteUrls } from '../services/site-urls.js';
-import { siteRoutes } from './sites.js';
+import { SiteUrls } from './site-urls.js';
+import { siteRoutes } from './site-routes.js';
 
 async function sitesFor(rootDomain: string, sites: { protocol: 'http' | 'https'; port?: number }) {
   const app = Fastify();

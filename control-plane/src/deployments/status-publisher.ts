@@ -1,7 +1,7 @@
 import { deploymentStatusSubject, DeploymentStatusEventSchema } from '@deploysphere/contracts';
 import type { Deployment } from '@deploysphere/db';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { BuildMetrics } from '../build/build-metrics.js';
+import type { BuildMetrics } from '../pipeline/build-metrics.js';
 
 /** Announces status and phase changes on core NATS, for live views (log streams, dashboard). */
 export class StatusPublisher {

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '@deploysphere/contracts';
 import { tokenMatches, bearerToken } from '../plugins/auth.js';
 import { errorHandler } from '../plugins/error-handler.js';
-import { SESSION_COOKIE, SessionSigner, session, sessionToken } from '../plugins/session.js';
-import { sessionRoutes } from './session.js';
+import { SESSION_COOKIE, SessionSigner, session, sessionToken } from './session.js';
+import { sessionRoutes } from './session-routes.js';
 
 const TOKEN = 'dsk_test_admin_token_0123456789';
 const apps: FastifyInstance[] = [];

@@ -7,9 +7,9 @@ import {
 } from '@deploysphere/contracts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { DeploymentService } from '../services/deployment-service.js';
-import type { ProjectService } from '../services/project-service.js';
-import { parse, slugParam } from './parse.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
+import type { ProjectService } from './project-service.js';
+import { parse, slugParam } from '../plugins/parse.js';
 
 const DomainParams = z.object({ hostname: z.string() });
 const ProjectsQuery = z.strictObject({ slug: z.string().max(64).optional() });

@@ -1,7 +1,7 @@
 import { QuickDeployBodySchema } from '@deploysphere/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { DeploymentService } from '../services/deployment-service.js';
-import { deploymentIdParam, parse } from './parse.js';
+import type { DeploymentService } from './deployment-service.js';
+import { deploymentIdParam, parse } from '../plugins/parse.js';
 
 export async function deploymentRoutes(app: FastifyInstance, opts: { deployments: DeploymentService }) {
   const { deployments } = opts;

@@ -1,6 +1,6 @@
-import type { DeploymentView, ProjectView } from '@deploysphere/contracts';
+import type { ProjectView } from '@deploysphere/contracts';
 import type { Deployment, Project } from '@deploysphere/db';
-import type { SiteUrls } from './site-urls.js';
+import type { SiteUrls } from '../hosts/site-urls.js';
 
 export type ProjectWithRelations = Project & {
   envVars: { key: string }[];
@@ -19,6 +19,7 @@ export const projectViewInclude = {
   },
 } as const;
 
+/** What the API shows of a project. */
 export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): ProjectView {
   const latest = project.deployments[0];
   return {
@@ -40,34 +41,5 @@ export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): Pr
       : null,
     createdAt: project.createdAt.toISOString(),
     updatedAt: project.updatedAt.toISOString(),
-  };
-}
-
-export function toDeploymentView(
-  d: Deployment & { project: Pick<Project, 'slug' | 'productionDeploymentId'> },
-  urls: SiteUrls,
-): DeploymentView {
-  return {
-    id: d.id,
-    projectSlug: d.project.slug,
-    status: d.status,
-    phase: d.status === 'building' ? d.phase : null,
-    gitRef: d.gitRef,
-    regions: d.regions,
-    commitSha: d.commitSha,
-    url: urls.production(d.project.slug),
-    deploymentUrl: urls.deployment(d.project.slug, d.id),
-    isProduction: d.project.productionDeploymentId === d.id,
-    error: d.error,
-    stats: {
-      files: d.files ?? 0,
-      bytes: Number(d.bytes ?? 0n),
-      uploadedBytes: Number(d.uploadedBytes ?? 0n),
-      ...(d.totalBytes === null ? {} : { totalBytes: Number(d.totalBytes) }),
-      phaseDurationsMs: (d.phaseDurationsMs ?? {}) as DeploymentView['stats']['phaseDurationsMs'],
-    },
-    createdAt: d.createdAt.toISOString(),
-    startedAt: d.startedAt?.toISOString() ?? null,
-    finishedAt: d.finishedAt?.toISOString() ?? null,
   };
 }

@@ -7,11 +7,11 @@ import {
 import { Prisma, type Db } from '@deploysphere/db';
 import type { ControlPlaneConfig } from '../config.js';
 import { newId } from '../ids.js';
-import type { EnvCipher } from '../secrets/env-cipher.js';
+import type { EnvCipher } from './env-cipher.js';
 import { assertRepoUrlAllowed } from './repo-policy.js';
-import type { RouteWriter } from './route-writer.js';
-import type { SiteUrls } from './site-urls.js';
-import { projectViewInclude, toProjectView } from './views.js';
+import type { RouteWriter } from '../hosts/route-writer.js';
+import type { SiteUrls } from '../hosts/site-urls.js';
+import { projectViewInclude, toProjectView } from './project-view.js';
 
 export const DEFAULT_INSTALL_COMMAND = 'npm install';
 export const DEFAULT_BUILD_COMMAND = 'npm run build';

@@ -1,6 +1,6 @@
 import { SITE_SLUG_PLACEHOLDER, type SitesView } from '@deploysphere/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { SiteUrls } from '../services/site-urls.js';
+import type { SiteUrls } from './site-urls.js';
 
 /**
  * `GET /sites`: the root domain and the production URL pattern, built by the same `SiteUrls` that

@@ -1,5 +1,5 @@
 import { deploymentHost, productionHost, type RouteRecord } from '@deploysphere/contracts';
-import type { RouteStore } from '../routing/route-store.js';
+import type { RouteStore } from './route-store.js';
 
 interface ProjectRef {
   slug: string;

@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { BuildJobSchema, STREAMS, subjects, type BuildSpec } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { StatusPublisher } from '../services/status-publisher.js';
+import type { StatusPublisher } from '../deployments/status-publisher.js';
 import { parseMessage } from './parse-message.js';
 import type { BuildHandle, BuildRunner } from './build-runner.js';
 

@@ -15,9 +15,9 @@ import {
 } from '@deploysphere/contracts';
 import type { Db, Prisma } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RouteWriter } from '../services/route-writer.js';
+import type { RouteWriter } from '../hosts/route-writer.js';
 import type { BuildMetrics } from './build-metrics.js';
-import type { StatusPublisher } from '../services/status-publisher.js';
+import type { StatusPublisher } from '../deployments/status-publisher.js';
 import { parseMessage } from './parse-message.js';
 
 /** The worker's cancel path ends with this error; a cancel the user asked for stays `cancelled`. */

@@ -1,7 +1,7 @@
 import type { Db } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BuildQueue } from '../queue/build-queue.js';
-import type { StatusPublisher } from '../services/status-publisher.js';
+import type { BuildQueue } from './build-queue.js';
+import type { StatusPublisher } from '../deployments/status-publisher.js';
 
 export interface WatchdogDeps {
   db: Db;

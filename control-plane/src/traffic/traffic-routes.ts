@@ -1,8 +1,8 @@
 import { AppError, TrafficQuerySchema } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { FastifyInstance } from 'fastify';
-import type { TrafficStore } from '../traffic/traffic-store.js';
-import { parse, slugParam } from './parse.js';
+import type { TrafficStore } from './traffic-store.js';
+import { parse, slugParam } from '../plugins/parse.js';
 
 export async function trafficRoutes(app: FastifyInstance, opts: { db: Db; traffic: TrafficStore }) {
   app.get('/projects/:slug/traffic', async (request) => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ReadinessService } from '../services/readiness.js';
+import type { ReadinessService } from './readiness.js';
 
 export async function healthRoutes(app: FastifyInstance, opts: { readiness: ReadinessService }) {
   app.get('/healthz', async () => ({ ok: true }));

@@ -1,0 +1,33 @@
+import type { DeploymentView } from '@deploysphere/contracts';
+import type { Deployment, Project } from '@deploysphere/db';
+import type { SiteUrls } from '../hosts/site-urls.js';
+
+/** What the API shows of a deployment. */
+export function toDeploymentView(
+  d: Deployment & { project: Pick<Project, 'slug' | 'productionDeploymentId'> },
+  urls: SiteUrls,
+): DeploymentView {
+  return {
+    id: d.id,
+    projectSlug: d.project.slug,
+    status: d.status,
+    phase: d.status === 'building' ? d.phase : null,
+    gitRef: d.gitRef,
+    regions: d.regions,
+    commitSha: d.commitSha,
+    url: urls.production(d.project.slug),
+    deploymentUrl: urls.deployment(d.project.slug, d.id),
+    isProduction: d.project.productionDeploymentId === d.id,
+    error: d.error,
+    stats: {
+      files: d.files ?? 0,
+      bytes: Number(d.bytes ?? 0n),
+      uploadedBytes: Number(d.uploadedBytes ?? 0n),
+      ...(d.totalBytes === null ? {} : { totalBytes: Number(d.totalBytes) }),
+      phaseDurationsMs: (d.phaseDurationsMs ?? {}) as DeploymentView['stats']['phaseDurationsMs'],
+    },
+    createdAt: d.createdAt.toISOString(),
+    startedAt: d.startedAt?.toISOString() ?? null,
+    finishedAt: d.finishedAt?.toISOString() ?? null,
+  };
+}
