@@ -153,3 +153,20 @@ describe('log viewer: messages with newlines', () => {
     expect(all.map((r) => r.querySelector('.log-ln')!.textContent)).toEqual(['1', '2', '', '']);
   });
 });
+
+describe('log viewer: a shared, growing array', () => {
+  it('shows only the first `count` lines, so the live feed can append without copying', () => {
+    const shared = [line(1, 'one'), line(2, 'two'), line(3, 'not flushed yet')];
+    const { container } = render(
+      <LogViewer
+        lines={shared}
+        count={2}
+        live
+        fileName="site-abc"
+        emptyText="Waiting for the first lines…"
+      />,
+    );
+    expect([...rows(container)].map((r) => r.getAttribute('data-seq'))).toEqual(['1', '2']);
+    expect(screen.getByText('2 lines')).toBeTruthy();
+  });
+});

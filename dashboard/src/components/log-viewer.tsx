@@ -19,6 +19,11 @@ const FALLBACK_VIEWPORT = 480;
 
 interface LogViewerProps {
   lines: readonly LogEntry[];
+  /**
+   * How many of `lines` to show; all of them by default. The live feed appends to one shared
+   * array rather than copying it on every flush, and passes the count it had when it flushed.
+   */
+  count?: number;
   /** Lines are still arriving: shows the live marker and keeps following them. */
   live: boolean;
   /** Name of the downloaded file, without extension. */
@@ -42,10 +47,12 @@ interface Row {
  * Rows are one line high, so a message with newlines (a failure's summary, say) takes several.
  * Output is almost always single-line: then no row objects are made at all.
  */
-function toRows(lines: readonly LogEntry[]): { count: number; at: (i: number) => Row } {
-  if (!lines.some((l) => l.message.includes('\n'))) {
+function toRows(lines: readonly LogEntry[], count: number): { count: number; at: (i: number) => Row } {
+  let multiline = false;
+  for (let i = 0; i < count && !multiline; i++) multiline = lines[i]!.message.includes('\n');
+  if (!multiline) {
     return {
-      count: lines.length,
+      count,
       at: (i) => {
         const line = lines[i]!;
         return { line, text: line.message, first: true, key: String(line.seq) };
@@ -53,7 +60,8 @@ function toRows(lines: readonly LogEntry[]): { count: number; at: (i: number) =>
     };
   }
   const rows: Row[] = [];
-  for (const line of lines) {
+  for (let i = 0; i < count; i++) {
+    const line = lines[i]!;
     if (!line.message.includes('\n'))
       rows.push({ line, text: line.message, first: true, key: String(line.seq) });
     else
@@ -84,7 +92,14 @@ const LogRow = memo(function LogRow({ row, top }: { row: Row; top: number }) {
  * that pauses when the reader scrolls up. Only the rows in view (plus a small overscan) are in
  * the DOM, so 100,000 lines cost what 60 do.
  */
-export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewerProps) {
+export function LogViewer({
+  lines,
+  count = lines.length,
+  live,
+  fileName,
+  emptyText,
+  notice,
+}: LogViewerProps) {
   const [query, setQuery] = useState('');
   const [stderrOnly, setStderrOnly] = useState(false);
   const [follow, setFollow] = useState(true);
@@ -95,13 +110,16 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
   // Typing stays responsive while a long log is being filtered.
   const deferredQuery = useDeferredValue(query.trim().toLowerCase());
   const shown = useMemo(() => {
-    if (!deferredQuery && !stderrOnly) return lines;
-    return lines.filter(
-      (l) =>
-        (!stderrOnly || l.stream === 'stderr') &&
-        (!deferredQuery || plainText(l.message).toLowerCase().includes(deferredQuery)),
-    );
-  }, [lines, deferredQuery, stderrOnly]);
+    if (!deferredQuery && !stderrOnly) return { lines, count };
+    const matching: LogEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const l = lines[i]!;
+      if (stderrOnly && l.stream !== 'stderr') continue;
+      if (deferredQuery && !plainText(l.message).toLowerCase().includes(deferredQuery)) continue;
+      matching.push(l);
+    }
+    return { lines: matching, count: matching.length };
+  }, [lines, count, deferredQuery, stderrOnly]);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -113,7 +131,7 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
     return () => observer.disconnect();
   }, []);
 
-  const display = useMemo(() => toRows(shown), [shown]);
+  const display = useMemo(() => toRows(shown.lines, shown.count), [shown]);
   const total = display.count * LOG_ROW_HEIGHT;
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -142,7 +160,10 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
   }
 
   const download = () => {
-    const text = lines.map((l) => `${l.stream === 'stderr' ? '! ' : ''}${plainText(l.message)}`).join('\n');
+    const text = lines
+      .slice(0, count)
+      .map((l) => `${l.stream === 'stderr' ? '! ' : ''}${plainText(l.message)}`)
+      .join('\n');
     const url = URL.createObjectURL(new Blob([`${text}\n`], { type: 'text/plain;charset=utf-8' }));
     const a = document.createElement('a');
     a.href = url;
@@ -151,7 +172,7 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
     setTimeout(() => URL.revokeObjectURL(url), 0);
   };
 
-  const filtered = shown.length !== lines.length;
+  const filtered = shown.count !== count;
   return (
     <section className="log-viewer" aria-label="Build logs">
       <div className="log-toolbar">
@@ -173,7 +194,7 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
         <button type="button" aria-pressed={!follow} onClick={() => setFollow(!follow)}>
           {follow ? 'Pause auto-scroll' : 'Resume auto-scroll'}
         </button>
-        <button type="button" onClick={download} disabled={lines.length === 0}>
+        <button type="button" onClick={download} disabled={count === 0}>
           Download
         </button>
       </div>
@@ -184,8 +205,8 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
           </span>
         )}
         {filtered
-          ? `${shown.length.toLocaleString()} of ${lines.length.toLocaleString()} lines`
-          : `${lines.length.toLocaleString()} lines`}
+          ? `${shown.count.toLocaleString()} of ${count.toLocaleString()} lines`
+          : `${count.toLocaleString()} lines`}
         {notice && <span className="log-notice"> · {notice}</span>}
       </p>
       <div
@@ -197,7 +218,7 @@ export function LogViewer({ lines, live, fileName, emptyText, notice }: LogViewe
         aria-label="Build log lines"
         data-testid="log-scroller"
       >
-        {shown.length === 0 ? (
+        {shown.count === 0 ? (
           <p className="log-empty">{filtered ? 'No lines match the filter.' : emptyText}</p>
         ) : (
           <div className="log-canvas" style={{ height: total }}>
