@@ -1,6 +1,8 @@
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './app.js';
+import { fakeApi, ok, SIGNED_IN } from './test/fake-api.js';
+import { renderApp } from './test/render-app.js';
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -60,5 +62,55 @@ describe('sign in', () => {
     fireEvent.click(screen.getByRole('link', { name: 'Deploy your first project' }));
     expect(await screen.findByRole('heading', { level: 1, name: 'New deployment' })).toBeTruthy();
     expect(location.pathname).toBe('/new');
+  });
+});
+
+describe('session and routes', () => {
+  it('shows the sign-in page with a notice when an API call answers 401', async () => {
+    fakeApi({
+      ...SIGNED_IN,
+      'GET /projects': () => ({ status: 401, body: { error: { code: 'unauthorized', message: 'Sign in' } } }),
+    });
+    renderApp('/');
+    const notice = await screen.findByText('Your session has ended. Sign in again.');
+    expect(notice.getAttribute('role')).toBe('status');
+    expect(screen.getByLabelText('API token')).toBeTruthy();
+  });
+
+  it('signs out to the sign-in page at /', async () => {
+    const { callsTo } = fakeApi({
+      ...SIGNED_IN,
+      'GET /projects': () => ok([]),
+      'DELETE /session': () => ({ status: 204 }),
+    });
+    renderApp('/new');
+    await screen.findByRole('heading', { level: 1, name: 'New deployment' });
+    fireEvent.click(screen.getByRole('button', { name: 'Sign out' }));
+    await screen.findByLabelText('API token');
+    await waitFor(() => expect(location.pathname).toBe('/'));
+    expect(callsTo('DELETE /session')).toHaveLength(1);
+  });
+
+  it("moves focus to the new page's heading after a navigation, as a page load would", async () => {
+    fakeApi({ ...SIGNED_IN, 'GET /projects': () => ok([]) });
+    renderApp('/');
+    fireEvent.click(await screen.findByRole('link', { name: 'Deploy your first project' }));
+    const heading = await screen.findByRole('heading', { level: 1, name: 'New deployment' });
+    await waitFor(() => expect(document.activeElement).toBe(heading));
+    expect(screen.getByRole('link', { name: 'Projects' }).getAttribute('aria-current')).toBeNull();
+  });
+
+  it('answers an unknown path with the not-found page, inside the app', async () => {
+    fakeApi(SIGNED_IN);
+    renderApp('/projects/web/nothing-here');
+    await screen.findByRole('heading', { level: 1, name: 'Page not found' });
+    expect(screen.getByRole('button', { name: 'Sign out' })).toBeTruthy();
+  });
+
+  it('sends /projects to the projects list', async () => {
+    fakeApi({ ...SIGNED_IN, 'GET /projects': () => ok([]) });
+    renderApp('/projects');
+    await screen.findByText('No projects yet');
+    expect(location.pathname).toBe('/');
   });
 });

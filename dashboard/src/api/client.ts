@@ -16,9 +16,15 @@ export class ApiError extends Error {
 
 let unauthorized: () => void = () => {};
 
-/** Called when the API answers 401: the session cookie expired or the admin token was rotated. */
-export function onUnauthorized(handler: () => void): void {
+/**
+ * Called when the API answers 401: the session cookie expired or the admin token was rotated.
+ * Returns a function that removes the handler.
+ */
+export function onUnauthorized(handler: () => void): () => void {
   unauthorized = handler;
+  return () => {
+    if (unauthorized === handler) unauthorized = () => {};
+  };
 }
 
 export interface RequestOptions {

@@ -1,10 +1,12 @@
 import {
   type AddDomainBody,
+  DEPLOYMENT_LOGS_MAX_LIMIT,
   DeploymentLogsResponseSchema,
   DeploymentViewSchema,
   ProjectViewSchema,
   RegionSchema,
   SessionViewSchema,
+  SitesViewSchema,
   TrafficViewSchema,
   type CreateDeploymentBody,
   type PromoteBody,
@@ -20,12 +22,14 @@ const enc = encodeURIComponent;
 
 /** Every call the dashboard makes, typed by the contracts' schemas. */
 export const api = {
-  session: () => request('GET', '/session', SessionViewSchema, { ignoreUnauthorized: true }),
+  session: (signal?: AbortSignal) =>
+    request('GET', '/session', SessionViewSchema, { signal, ignoreUnauthorized: true }),
   signIn: (body: SessionBody) =>
     request('POST', '/session', SessionViewSchema, { body, ignoreUnauthorized: true }),
   signOut: () => request('DELETE', '/session', undefined, { ignoreUnauthorized: true }),
 
   regions: (signal?: AbortSignal) => request('GET', '/regions', z.array(RegionSchema), { signal }),
+  sites: (signal?: AbortSignal) => request('GET', '/sites', SitesViewSchema, { signal }),
 
   projects: (signal?: AbortSignal) => request('GET', '/projects', z.array(ProjectViewSchema), { signal }),
   /** The project with this slug, or undefined when the slug is free. */
@@ -63,7 +67,12 @@ export const api = {
     request('GET', `/deployments/${enc(id)}`, DeploymentViewSchema, { signal }),
   cancel: (id: string) => request('POST', `/deployments/${enc(id)}/cancel`, DeploymentViewSchema),
   logs: (id: string, after: number, signal?: AbortSignal) =>
-    request('GET', `/deployments/${enc(id)}/logs?after=${after}&limit=5000`, DeploymentLogsResponseSchema, {
-      signal,
-    }),
+    request(
+      'GET',
+      `/deployments/${enc(id)}/logs?after=${after}&limit=${DEPLOYMENT_LOGS_MAX_LIMIT}`,
+      DeploymentLogsResponseSchema,
+      {
+        signal,
+      },
+    ),
 };

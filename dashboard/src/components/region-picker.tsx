@@ -1,4 +1,5 @@
 import type { Region } from '@deploysphere/contracts';
+import type { Ref } from 'react';
 
 interface RegionPickerProps {
   regions: readonly Region[];
@@ -7,6 +8,8 @@ interface RegionPickerProps {
   onChange: (ids: string[]) => void;
   nearestId?: string | undefined;
   error?: string | undefined;
+  /** Given the first checkbox, so a failed submit can move focus into the list. */
+  inputRef?: Ref<HTMLInputElement> | undefined;
 }
 
 const coord = (v: number, pos: string, neg: string) => `${Math.abs(v).toFixed(1)}°${v >= 0 ? pos : neg}`;
@@ -15,7 +18,7 @@ const coord = (v: number, pos: string, neg: string) => `${Math.abs(v).toFixed(1)
  * The configured regions as a list with their locations. Ticking adds a region at the end, so
  * the first ticked is the primary (where the build runs) unless another is made primary.
  */
-export function RegionPicker({ regions, value, onChange, nearestId, error }: RegionPickerProps) {
+export function RegionPicker({ regions, value, onChange, nearestId, error, inputRef }: RegionPickerProps) {
   const toggle = (id: string, on: boolean) =>
     onChange(on ? [...value.filter((v) => v !== id), id] : value.filter((v) => v !== id));
   const makePrimary = (id: string) => onChange([id, ...value.filter((v) => v !== id)]);
@@ -29,13 +32,18 @@ export function RegionPicker({ regions, value, onChange, nearestId, error }: Reg
         The site is served from every region you pick. The primary, listed first, runs the build.
       </p>
       <ul>
-        {regions.map((r) => {
+        {regions.map((r, i) => {
           const position = value.indexOf(r.id);
           const selected = position >= 0;
           return (
             <li key={r.id} className={`region-option${selected ? ' selected' : ''}`}>
               <label>
-                <input type="checkbox" checked={selected} onChange={(e) => toggle(r.id, e.target.checked)} />
+                <input
+                  ref={i === 0 ? inputRef : undefined}
+                  type="checkbox"
+                  checked={selected}
+                  onChange={(e) => toggle(r.id, e.target.checked)}
+                />
                 <span className="region-name">{r.name}</span>
                 <code className="region-id">{r.id}</code>
                 {r.id === nearestId && <span className="badge nearest">Nearest to you</span>}

@@ -1,4 +1,7 @@
-import type { SaveResult } from '../lib/use-save-action.js';
+export interface SaveResult {
+  ok: boolean;
+  message: string;
+}
 
 /** What the last save of a settings card said: a status on success, an alert on failure. */
 export function SaveNotice({ result }: { result: SaveResult | undefined }) {

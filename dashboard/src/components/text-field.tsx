@@ -1,6 +1,7 @@
-import type { InputHTMLAttributes, ReactNode } from 'react';
+import type { ComponentPropsWithRef, ReactNode } from 'react';
 
-type TextFieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'id'> & {
+/** Takes `ref` (react-hook-form's `register` passes one, to focus the first invalid field). */
+type TextFieldProps = Omit<ComponentPropsWithRef<'input'>, 'id'> & {
   id: string;
   label: string;
   /** Shown, and announced, only once there is something wrong. */

@@ -1,26 +1,32 @@
-import { useState, type FormEvent } from 'react';
-import { ApiError } from '../api/client.js';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
+import { useMemo } from 'react';
+import { useForm, useWatch } from 'react-hook-form';
+import { z } from 'zod';
+import { forgetProject } from '../api/cache.js';
 import { api } from '../api/endpoints.js';
+import { errorMessage } from '../lib/error-message.js';
 
 /** Deleting takes every deployment and the site's URLs with it, so the slug must be typed out. */
-export function DeleteProject({ slug, onDeleted }: { slug: string; onDeleted: () => void }) {
-  const [typed, setTyped] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (typed !== slug) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.deleteProject(slug);
-      onDeleted();
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not delete');
-      setBusy(false);
-    }
-  };
+export function DeleteProject({ slug }: { slug: string }) {
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const schema = useMemo(() => z.object({ confirm: z.literal(slug, `type ${slug} to confirm`) }), [slug]);
+  const form = useForm<{ confirm: string }>({
+    resolver: zodResolver(schema),
+    defaultValues: { confirm: '' },
+  });
+  const typed = useWatch({ control: form.control, name: 'confirm' });
+  const remove = useMutation({
+    mutationFn: () => api.deleteProject(slug),
+    onSuccess: async () => {
+      // Leave first: dropping the project's queries while its page is mounted would refetch it (a 404).
+      await navigate({ to: '/', replace: true });
+      forgetProject(client, slug);
+    },
+  });
+  const busy = remove.isPending || remove.isSuccess;
 
   return (
     <section className="card danger-zone" aria-labelledby="delete-heading">
@@ -28,23 +34,22 @@ export function DeleteProject({ slug, onDeleted }: { slug: string; onDeleted: ()
       <p>
         This takes <strong>{slug}</strong> offline at once and removes its deployments. It cannot be undone.
       </p>
-      <form onSubmit={submit} className="stack">
+      <form onSubmit={form.handleSubmit(() => remove.mutate())} className="stack" noValidate>
         <div className="field">
           <label htmlFor="delete-confirm">
             Type <code>{slug}</code> to confirm
           </label>
           <input
             id="delete-confirm"
-            value={typed}
-            onChange={(e) => setTyped(e.target.value)}
+            {...form.register('confirm')}
             autoComplete="off"
             spellCheck={false}
             autoCapitalize="off"
           />
         </div>
-        {error && (
+        {remove.isError && (
           <p className="form-error" role="alert">
-            {error}
+            {errorMessage(remove.error, 'Could not delete')}
           </p>
         )}
         <button type="submit" className="danger" disabled={typed !== slug || busy}>

@@ -1,53 +1,47 @@
-import type { DeploymentView, ProjectView } from '@deploysphere/contracts';
-import { useEffect, useState } from 'react';
-import { ApiError } from '../api/client.js';
+import type { DeploymentView } from '@deploysphere/contracts';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { getRouteApi, Link } from '@tanstack/react-router';
+import { useState } from 'react';
 import { api } from '../api/endpoints.js';
+import { deploymentHistoryQuery } from '../api/queries.js';
+import { queryKeys } from '../api/query-keys.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { EmptyState } from '../components/empty-state.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { StatusBadge } from '../components/status-badge.js';
+import { errorMessage } from '../lib/error-message.js';
 import { absoluteTime, formatDuration, shortDeploymentId, shortSha, timeAgo } from '../lib/format.js';
-import { useAsync } from '../lib/use-async.js';
-import { Link } from '../router/link.js';
 
-const PAGE = 20;
+const route = getRouteApi('/projects/$slug/');
 
 const duration = (d: DeploymentView) =>
   d.startedAt && d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.startedAt)) : '—';
 
-/** Newest first, paged with `before`; any ready deployment can be promoted (a rollback is one). */
-export function DeploymentHistory({ project, onChanged }: { project: ProjectView; onChanged: () => void }) {
-  const [first, reload] = useAsync(
-    (signal) => api.deployments(project.slug, { limit: PAGE }, signal),
-    [project.slug, project.productionDeploymentId],
-  );
-  const [more, setMore] = useState<DeploymentView[]>([]);
-  const [moreState, setMoreState] = useState<{ loading: boolean; done: boolean; error?: string }>({
-    loading: false,
-    done: false,
-  });
+/**
+ * Newest first, paged with `before`; any ready deployment can be promoted (a rollback is one).
+ * While a deployment runs the query refetches every loaded page, so "Load older" pages stay put.
+ */
+export function DeploymentHistory() {
+  const { slug } = route.useParams();
+  const client = useQueryClient();
+  const history = useInfiniteQuery(deploymentHistoryQuery(slug));
   const [promoting, setPromoting] = useState<DeploymentView | undefined>();
-  const [promoteBusy, setPromoteBusy] = useState(false);
-  const [promoteError, setPromoteError] = useState<string | undefined>();
-  const [promoted, setPromoted] = useState<string | undefined>();
+  const promote = useMutation({
+    mutationFn: (d: DeploymentView) => api.promote(slug, { deploymentId: d.id }),
+    onSuccess: () => {
+      setPromoting(undefined);
+      // Production moved: the project's URL target and every row's marker change.
+      void client.invalidateQueries({ queryKey: queryKeys.project(slug) });
+      void client.invalidateQueries({ queryKey: queryKeys.projectList });
+    },
+  });
 
-  useEffect(() => {
-    setMore([]);
-    setMoreState({ loading: false, done: false });
-  }, [first]);
-
-  // A running deployment changes under us: refresh the list until everything has settled.
-  const all = first.state === 'ok' ? [...first.value, ...more] : [];
-  const unsettled = all.some((d) => d.status === 'queued' || d.status === 'building');
-  useEffect(() => {
-    if (!unsettled) return;
-    const timer = setTimeout(reload, 2000);
-    return () => clearTimeout(timer);
-  }, [unsettled, first, reload]);
-
-  if (first.state === 'loading') return <LoadingState label="Loading deployments…" />;
-  if (first.state === 'error') return <ErrorState error={first.error} onRetry={reload} />;
+  if (history.isPending) return <LoadingState label="Loading deployments…" />;
+  if (history.isError && !history.data) {
+    return <ErrorState error={history.error} onRetry={() => void history.refetch()} />;
+  }
+  const all = history.data.pages.flat();
   if (all.length === 0) {
     return (
       <EmptyState title="No deployments yet">
@@ -56,43 +50,16 @@ export function DeploymentHistory({ project, onChanged }: { project: ProjectView
     );
   }
 
-  const loadMore = async () => {
-    setMoreState({ loading: true, done: false });
-    try {
-      const page = await api.deployments(project.slug, { limit: PAGE, before: all.at(-1)?.id });
-      setMore((m) => [...m, ...page]);
-      setMoreState({ loading: false, done: page.length < PAGE });
-    } catch (err) {
-      setMoreState({ loading: false, done: false, error: (err as Error).message });
-    }
-  };
-
-  const promote = async () => {
-    if (!promoting) return;
-    setPromoteBusy(true);
-    setPromoteError(undefined);
-    try {
-      await api.promote(project.slug, { deploymentId: promoting.id });
-      setPromoted(`Deployment ${shortDeploymentId(promoting.id)} is now in production.`);
-      setPromoting(undefined);
-      onChanged();
-    } catch (err) {
-      setPromoteError(err instanceof ApiError ? err.message : 'Could not promote');
-    } finally {
-      setPromoteBusy(false);
-    }
-  };
-
   return (
     <section aria-label="Deployments">
-      {promoted && (
+      {promote.isSuccess && (
         <p className="notice" role="status">
-          {promoted}
+          Deployment {shortDeploymentId(promote.variables.id)} is now in production.
         </p>
       )}
       <div className="table-wrap">
         <table className="history">
-          <caption className="visually-hidden">Deployments of {project.slug}, newest first</caption>
+          <caption className="visually-hidden">Deployments of {slug}, newest first</caption>
           <thead>
             <tr>
               <th scope="col">Status</th>
@@ -113,7 +80,7 @@ export function DeploymentHistory({ project, onChanged }: { project: ProjectView
                   <StatusBadge status={d.status} />
                 </td>
                 <td data-label="Deployment">
-                  <Link to={`/deployments/${d.id}`}>
+                  <Link to="/deployments/$id" params={{ id: d.id }}>
                     <code>{shortDeploymentId(d.id)}</code>
                   </Link>
                   {d.isProduction && <span className="badge production">Production</span>}
@@ -133,7 +100,7 @@ export function DeploymentHistory({ project, onChanged }: { project: ProjectView
                     <button
                       type="button"
                       onClick={() => {
-                        setPromoteError(undefined);
+                        promote.reset();
                         setPromoting(d);
                       }}
                       aria-label={`Promote ${shortDeploymentId(d.id)} to production`}
@@ -147,30 +114,33 @@ export function DeploymentHistory({ project, onChanged }: { project: ProjectView
           </tbody>
         </table>
       </div>
-      {moreState.error && (
+      {history.isFetchNextPageError && (
         <p className="form-error" role="alert">
-          {moreState.error}
+          {history.error.message}
         </p>
       )}
-      {first.value.length === PAGE && !moreState.done && (
-        <button type="button" onClick={loadMore} disabled={moreState.loading}>
-          {moreState.loading ? 'Loading…' : 'Load older deployments'}
+      {history.hasNextPage && (
+        <button
+          type="button"
+          onClick={() => void history.fetchNextPage()}
+          disabled={history.isFetchingNextPage}
+        >
+          {history.isFetchingNextPage ? 'Loading…' : 'Load older deployments'}
         </button>
       )}
       {promoting && (
         <ConfirmDialog
           title="Promote to production?"
           confirmLabel="Promote"
-          busy={promoteBusy}
-          error={promoteError}
-          onConfirm={promote}
+          busy={promote.isPending}
+          error={promote.isError ? errorMessage(promote.error, 'Could not promote') : undefined}
+          onConfirm={() => promote.mutate(promoting)}
           onCancel={() => setPromoting(undefined)}
         >
           <p>
-            <strong>{project.slug}</strong> will serve deployment{' '}
-            <code>{shortDeploymentId(promoting.id)}</code> (commit{' '}
-            <code>{shortSha(promoting.commitSha)}</code>) at once, in every region. Nothing is rebuilt, and
-            you can promote another deployment back at any time.
+            <strong>{slug}</strong> will serve deployment <code>{shortDeploymentId(promoting.id)}</code>{' '}
+            (commit <code>{shortSha(promoting.commitSha)}</code>) at once, in every region. Nothing is
+            rebuilt, and you can promote another deployment back at any time.
           </p>
         </ConfirmDialog>
       )}

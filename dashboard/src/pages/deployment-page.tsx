@@ -1,7 +1,8 @@
-import { TERMINAL_STATUSES } from '@deploysphere/contracts';
-import { useState } from 'react';
-import { ApiError } from '../api/client.js';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { getRouteApi, Link } from '@tanstack/react-router';
+import { rememberDeployment } from '../api/cache.js';
 import { api } from '../api/endpoints.js';
+import { deploymentQuery, isFinished } from '../api/queries.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { LogViewer } from '../components/log-viewer.js';
@@ -9,11 +10,13 @@ import { PhaseStepper } from '../components/phase-stepper.js';
 import { RegionBadges } from '../components/region-badges.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { UploadProgress } from '../components/upload-progress.js';
+import { errorMessage } from '../lib/error-message.js';
 import { absoluteTime, displayUrl, formatDuration, shortDeploymentId, shortSha } from '../lib/format.js';
-import { useDeploymentLive, type LogFeed } from '../lib/use-deployment-live.js';
+import { useDeploymentLogs, type LogFeed } from '../lib/use-deployment-logs.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
 import { useNow } from '../lib/use-now.js';
-import { Link } from '../router/link.js';
+
+const route = getRouteApi('/deployments/$id');
 
 const FEED_NOTICE: Partial<Record<LogFeed, string>> = {
   connecting: 'connecting…',
@@ -21,17 +24,28 @@ const FEED_NOTICE: Partial<Record<LogFeed, string>> = {
   unavailable: 'logs are not available from this control plane',
 };
 
-export function DeploymentPage({ id }: { id: string }) {
-  const { deployment, lines, feed, refresh } = useDeploymentLive(id);
-  const running = deployment.state === 'ok' && !TERMINAL_STATUSES.has(deployment.value.status);
+/**
+ * A deployment as it happens. The view is polled while the build runs (only it carries upload
+ * bytes and phase timings) and stops once it has finished; status changes also arrive at once
+ * over the log websocket, which writes them into the same cache entry.
+ */
+export function DeploymentPage() {
+  const { id } = route.useParams();
+  const client = useQueryClient();
+  const deployment = useQuery(deploymentQuery(id));
+  const finished = deployment.data ? isFinished(deployment.data) : false;
+  const { lines, feed } = useDeploymentLogs(id, finished);
+  const running = deployment.data !== undefined && !finished;
   const now = useNow(running);
-  const [cancelling, setCancelling] = useState(false);
-  const [actionError, setActionError] = useState<string | undefined>();
+  const cancel = useMutation({
+    mutationFn: () => api.cancel(id),
+    onSuccess: (view) => rememberDeployment(client, view),
+  });
   useDocumentTitle(
-    deployment.state === 'ok' ? `${deployment.value.projectSlug} · ${deployment.value.status}` : 'Deployment',
+    deployment.data ? `${deployment.data.projectSlug} · ${deployment.data.status}` : 'Deployment',
   );
 
-  if (deployment.state === 'loading') {
+  if (deployment.isPending) {
     return (
       <>
         <h1 tabIndex={-1}>Deployment {shortDeploymentId(id)}</h1>
@@ -39,28 +53,16 @@ export function DeploymentPage({ id }: { id: string }) {
       </>
     );
   }
-  if (deployment.state === 'error') {
+  if (deployment.isError && !deployment.data) {
     return (
       <>
         <h1 tabIndex={-1}>Deployment {shortDeploymentId(id)}</h1>
-        <ErrorState error={deployment.error} onRetry={refresh} />
+        <ErrorState error={deployment.error} onRetry={() => void deployment.refetch()} />
       </>
     );
   }
 
-  const d = deployment.value;
-  const cancel = async () => {
-    setCancelling(true);
-    setActionError(undefined);
-    try {
-      await api.cancel(d.id);
-      refresh();
-    } catch (err) {
-      setActionError(err instanceof ApiError ? err.message : 'Could not cancel');
-    } finally {
-      setCancelling(false);
-    }
-  };
+  const d = deployment.data;
   const took = d.finishedAt
     ? Date.parse(d.finishedAt) - Date.parse(d.createdAt)
     : now - Date.parse(d.createdAt);
@@ -69,7 +71,11 @@ export function DeploymentPage({ id }: { id: string }) {
   return (
     <>
       <nav className="breadcrumbs" aria-label="Breadcrumbs">
-        <Link to="/">Projects</Link> / <Link to={`/projects/${d.projectSlug}`}>{d.projectSlug}</Link> /
+        <Link to="/">Projects</Link> /{' '}
+        <Link to="/projects/$slug" params={{ slug: d.projectSlug }}>
+          {d.projectSlug}
+        </Link>{' '}
+        /
       </nav>
       <div className="page-head">
         <h1 tabIndex={-1}>
@@ -79,15 +85,20 @@ export function DeploymentPage({ id }: { id: string }) {
           <StatusBadge status={d.status} />
           {d.isProduction && <span className="badge production">Production</span>}
           {running && (
-            <button type="button" className="danger" onClick={cancel} disabled={cancelling}>
-              {cancelling ? 'Cancelling…' : 'Cancel deployment'}
+            <button
+              type="button"
+              className="danger"
+              onClick={() => cancel.mutate()}
+              disabled={cancel.isPending}
+            >
+              {cancel.isPending ? 'Cancelling…' : 'Cancel deployment'}
             </button>
           )}
         </div>
       </div>
-      {actionError && (
+      {cancel.isError && (
         <p className="form-error" role="alert">
-          {actionError}
+          {errorMessage(cancel.error, 'Could not cancel')}
         </p>
       )}
       {d.status === 'error' && (
@@ -156,11 +167,20 @@ export function DeploymentPage({ id }: { id: string }) {
       </section>
 
       <LogViewer
-        lines={lines}
+        lines={lines.entries}
+        count={lines.count}
         live={feed === 'live' && running}
         fileName={`${d.projectSlug}-${shortDeploymentId(d.id)}`}
         emptyText={running ? 'Waiting for the first lines…' : 'This build wrote no output.'}
-        notice={FEED_NOTICE[feed]}
+        notice={
+          [
+            FEED_NOTICE[feed],
+            lines.dropped > 0 &&
+              `the first ${lines.dropped.toLocaleString()} lines are no longer kept in the page`,
+          ]
+            .filter(Boolean)
+            .join(' · ') || undefined
+        }
       />
     </>
   );

@@ -1,44 +1,31 @@
-import { HostnameSchema, type ProjectView } from '@deploysphere/contracts';
-import { useState, type FormEvent } from 'react';
+import { AddDomainBodySchema, type AddDomainBody, type ProjectView } from '@deploysphere/contracts';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useForm } from 'react-hook-form';
+import type { z } from 'zod';
 import { api } from '../api/endpoints.js';
 import { SaveNotice } from '../components/save-notice.js';
 import { TextField } from '../components/text-field.js';
-import { fieldError } from '../lib/field-error.js';
-import { useSaveAction } from '../lib/use-save-action.js';
+import { useProjectChange, type ProjectChange } from '../lib/use-project-change.js';
 
 /** Custom domains serve the production deployment; each add or remove is one API call. */
-export function DomainsEditor({
-  project,
-  onSaved,
-}: {
-  project: ProjectView;
-  onSaved: (p: ProjectView) => void;
-}) {
-  const [hostname, setHostname] = useState('');
-  const [touched, setTouched] = useState(false);
-  const { busy, result, run } = useSaveAction(onSaved);
-  const error = fieldError(HostnameSchema, hostname);
+export function DomainsEditor({ project }: { project: ProjectView }) {
+  // The contract's body schema as is: it also trims and lowercases what was typed.
+  const form = useForm<z.input<typeof AddDomainBodySchema>, unknown, AddDomainBody>({
+    resolver: zodResolver(AddDomainBodySchema),
+    mode: 'onChange',
+    defaultValues: { hostname: '' },
+  });
+  const { busy, result, save } = useProjectChange(
+    async (change: ProjectChange & ({ add: AddDomainBody } | { remove: string })) => {
+      if ('add' in change) return api.addDomain(project.slug, change.add);
+      await api.removeDomain(project.slug, change.remove);
+      return api.project(project.slug);
+    },
+  );
 
-  const add = async (e: FormEvent) => {
-    e.preventDefault();
-    setTouched(true);
-    if (error) return;
-    const name = hostname.trim().toLowerCase();
-    if (await run('+', () => api.addDomain(project.slug, { hostname: name }), `${name} added.`)) {
-      setHostname('');
-      setTouched(false);
-    }
-  };
-
-  const remove = (name: string) =>
-    run(
-      name,
-      async () => {
-        await api.removeDomain(project.slug, name);
-        return api.project(project.slug);
-      },
-      `${name} removed.`,
-    );
+  const add = form.handleSubmit(async (body) => {
+    if (await save({ item: '+', add: body, done: `${body.hostname} added.` })) form.reset();
+  });
 
   return (
     <section className="card" aria-labelledby="domains-heading">
@@ -58,7 +45,7 @@ export function DomainsEditor({
                 type="button"
                 className="quiet"
                 disabled={busy !== undefined}
-                onClick={() => void remove(name)}
+                onClick={() => void save({ item: name, remove: name, done: `${name} removed.` })}
                 aria-label={`Remove ${name}`}
               >
                 {busy === name ? 'Removing…' : 'Remove'}
@@ -71,10 +58,9 @@ export function DomainsEditor({
         <TextField
           id="domain-hostname"
           label="Domain"
-          value={hostname}
           placeholder="www.example.com"
-          onChange={(e) => setHostname(e.target.value)}
-          error={touched || hostname ? error : undefined}
+          {...form.register('hostname')}
+          error={form.formState.errors.hostname?.message}
           autoComplete="off"
         />
         <button type="submit" disabled={busy !== undefined}>

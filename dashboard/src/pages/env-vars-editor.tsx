@@ -1,44 +1,35 @@
-import { EnvKeySchema, EnvValueSchema, type ProjectView } from '@deploysphere/contracts';
-import { useState, type FormEvent } from 'react';
+import type { ProjectView } from '@deploysphere/contracts';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useForm, useWatch } from 'react-hook-form';
 import { api } from '../api/endpoints.js';
 import { SaveNotice } from '../components/save-notice.js';
 import { TextField } from '../components/text-field.js';
-import { fieldError } from '../lib/field-error.js';
-import { useSaveAction } from '../lib/use-save-action.js';
+import { EnvVarFormSchema, type EnvVarFormOutput, type EnvVarFormValues } from '../lib/form-schemas.js';
+import { useProjectChange, type ProjectChange } from '../lib/use-project-change.js';
 
 /**
  * Names only: the API never returns values, so this cannot show them either. A value can be set
  * (or replaced) and a variable removed; each change is one PATCH with `env`.
  */
-export function EnvVarsEditor({
-  project,
-  onSaved,
-}: {
-  project: ProjectView;
-  onSaved: (p: ProjectView) => void;
-}) {
-  const [name, setName] = useState('');
-  const [value, setValue] = useState('');
-  const [touched, setTouched] = useState(false);
-  const { busy, result, run } = useSaveAction(onSaved);
+export function EnvVarsEditor({ project }: { project: ProjectView }) {
+  const form = useForm<EnvVarFormValues, unknown, EnvVarFormOutput>({
+    resolver: zodResolver(EnvVarFormSchema),
+    mode: 'onChange',
+    defaultValues: { name: '', value: '' },
+  });
+  const { errors } = form.formState;
+  const name = useWatch({ control: form.control, name: 'name' });
+  const { busy, result, save } = useProjectChange(
+    (change: ProjectChange & { env: Record<string, string | null> }) =>
+      api.updateProject(project.slug, { env: change.env }),
+  );
 
-  const nameError = fieldError(EnvKeySchema, name);
-  const valueError = fieldError(EnvValueSchema, value);
-
-  const patch = (env: Record<string, string | null>, done: string, key: string) =>
-    run(key, () => api.updateProject(project.slug, { env }), done);
-
-  const add = async (e: FormEvent) => {
-    e.preventDefault();
-    setTouched(true);
-    if (nameError || valueError) return;
+  const add = form.handleSubmit(async ({ name, value }) => {
     const replaced = project.envKeys.includes(name);
-    if (await patch({ [name]: value }, `${name} ${replaced ? 'replaced' : 'added'}.`, '+')) {
-      setName('');
-      setValue('');
-      setTouched(false);
-    }
-  };
+    const done = `${name} ${replaced ? 'replaced' : 'added'}.`;
+    // The value is write-only: once saved it leaves the page.
+    if (await save({ item: '+', env: { [name]: value }, done })) form.reset();
+  });
 
   return (
     <section className="card" aria-labelledby="env-heading">
@@ -61,7 +52,7 @@ export function EnvVarsEditor({
                 type="button"
                 className="quiet"
                 disabled={busy !== undefined}
-                onClick={() => void patch({ [key]: null }, `${key} removed.`, key)}
+                onClick={() => void save({ item: key, env: { [key]: null }, done: `${key} removed.` })}
                 aria-label={`Remove ${key}`}
               >
                 {busy === key ? 'Removing…' : 'Remove'}
@@ -74,9 +65,8 @@ export function EnvVarsEditor({
         <TextField
           id="env-name"
           label="Name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          error={touched || name ? nameError : undefined}
+          {...form.register('name')}
+          error={errors.name?.message}
           className="mono"
           autoComplete="off"
         />
@@ -84,9 +74,8 @@ export function EnvVarsEditor({
           id="env-value"
           label="Value"
           type="password"
-          value={value}
-          onChange={(e) => setValue(e.target.value)}
-          error={touched ? valueError : undefined}
+          {...form.register('value')}
+          error={errors.value?.message}
           autoComplete="new-password"
         />
         <button type="submit" disabled={busy !== undefined}>

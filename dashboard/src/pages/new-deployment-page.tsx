@@ -1,30 +1,36 @@
-import {
-  CommandSchema,
-  QuickDeployBodySchema,
-  RegionListSchema,
-  RelativeDirSchema,
-  RepoUrlSchema,
-  SlugSchema,
-  type ProjectView,
-} from '@deploysphere/contracts';
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { SlugSchema, siteUrlFor, type DeploymentView } from '@deploysphere/contracts';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useController, useForm, useWatch, type Path } from 'react-hook-form';
+import { rememberDeployment } from '../api/cache.js';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
+import { regionsQuery, sitesQuery, slugAvailabilityQuery } from '../api/queries.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { RegionPicker } from '../components/region-picker.js';
 import { TextField } from '../components/text-field.js';
-import { fieldError } from '../lib/field-error.js';
+import {
+  QuickDeployFormSchema,
+  type QuickDeployFormOutput,
+  type QuickDeployFormValues,
+} from '../lib/form-schemas.js';
+import { focusFirstInvalid } from '../lib/focus-first-invalid.js';
 import { browserPlace, nearestRegion } from '../lib/nearest-region.js';
-import { useAsync } from '../lib/use-async.js';
+import { useDebouncedValue } from '../lib/use-debounced-value.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
-import { navigate } from '../router/router.js';
 
-type Field = 'repoUrl' | 'installCommand' | 'buildCommand' | 'slug' | 'outputDir' | 'region';
-type Availability =
-  | { state: 'idle' | 'checking' | 'available' }
-  | { state: 'existing'; project: ProjectView }
-  | { state: 'taken' | 'unknown'; message: string };
+/** The form's fields in the order the page shows them. */
+const FIELDS: readonly Path<QuickDeployFormValues>[] = [
+  'repoUrl',
+  'installCommand',
+  'buildCommand',
+  'slug',
+  'outputDir',
+  'region',
+];
 
 /** `https://github.com/acme/My_Site.git` → `my-site`: a slug suggestion until the user types one. */
 export function slugFromRepo(url: string): string {
@@ -45,164 +51,145 @@ export function slugFromRepo(url: string): string {
 
 export function NewDeploymentPage() {
   useDocumentTitle('New deployment');
-  const [regions, reloadRegions] = useAsync((signal) => api.regions(signal), []);
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const regions = useQuery(regionsQuery());
+  const sites = useQuery(sitesQuery());
   const nearestId = useMemo(
-    () => (regions.state === 'ok' ? nearestRegion(regions.value, browserPlace())?.id : undefined),
-    [regions],
+    () => (regions.data ? nearestRegion(regions.data, browserPlace())?.id : undefined),
+    [regions.data],
   );
 
-  const [repoUrl, setRepoUrl] = useState('');
-  const [installCommand, setInstallCommand] = useState('npm install');
-  const [buildCommand, setBuildCommand] = useState('npm run build');
-  const [slug, setSlug] = useState('');
-  const [slugEdited, setSlugEdited] = useState(false);
-  const [outputDir, setOutputDir] = useState('');
-  const [picked, setPicked] = useState<string[] | undefined>(undefined);
-  const [dirty, setDirty] = useState<Partial<Record<Field, boolean>>>({});
-  const [submitted, setSubmitted] = useState(false);
-  const [serverError, setServerError] = useState<ApiError | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [availability, setAvailability] = useState<Availability>({ state: 'idle' });
-  const formRef = useRef<HTMLFormElement>(null);
+  // Live validation with the contract's schema: a field shows its error once it has changed,
+  // and every field does after a submit, which also focuses the first one in error.
+  const form = useForm<QuickDeployFormValues, unknown, QuickDeployFormOutput>({
+    resolver: zodResolver(QuickDeployFormSchema),
+    mode: 'onChange',
+    shouldFocusError: false, // see focusFirstInvalid
+    defaultValues: {
+      repoUrl: '',
+      installCommand: 'npm install',
+      buildCommand: 'npm run build',
+      slug: '',
+      outputDir: '',
+      region: nearestId ? [nearestId] : [],
+    },
+  });
+  const { errors } = form.formState;
+  const regionField = useController({ control: form.control, name: 'region' });
 
   // Until the user picks, the nearest region is the primary.
-  const selected = picked ?? (nearestId ? [nearestId] : []);
-  const touch = (f: Field) => setDirty((d) => (d[f] ? d : { ...d, [f]: true }));
-  const show = (f: Field) => submitted || dirty[f];
+  useEffect(() => {
+    if (nearestId && !form.getFieldState('region').isDirty)
+      form.resetField('region', { defaultValue: [nearestId] });
+  }, [nearestId, form]);
 
-  const errors: Partial<Record<Field, string>> = {
-    repoUrl: fieldError(RepoUrlSchema, repoUrl),
-    installCommand: fieldError(CommandSchema, installCommand),
-    buildCommand: fieldError(CommandSchema, buildCommand),
-    slug: fieldError(SlugSchema, slug) ?? (availability.state === 'taken' ? availability.message : undefined),
-    outputDir: outputDir.trim() ? fieldError(RelativeDirSchema, outputDir) : undefined,
-    region: fieldError(RegionListSchema, selected),
+  // The slug follows the repository's name until the user types one.
+  const slugEdited = useRef(false);
+  const suggestSlug = (repoUrl: string) => {
+    if (slugEdited.current) return;
+    const suggestion = slugFromRepo(repoUrl.trim());
+    form.setValue('slug', suggestion, { shouldValidate: suggestion !== '' });
+    if (suggestion === '') form.clearErrors('slug');
   };
-  if (serverError?.field) {
-    const f = serverError.field.split('.')[0] as Field;
-    if (f in errors && !errors[f]) errors[f] = serverError.message;
-  }
 
   // Availability: GET /projects?slug=, where [] means free. Debounced, and only for valid slugs.
-  const slugValid = !fieldError(SlugSchema, slug);
-  useEffect(() => {
-    if (!slugValid) {
-      setAvailability({ state: 'idle' });
-      return;
-    }
-    setAvailability({ state: 'checking' });
-    const controller = new AbortController();
-    const timer = setTimeout(() => {
-      api.findProject(slug, controller.signal).then(
-        (project) => setAvailability(project ? { state: 'existing', project } : { state: 'available' }),
-        (err: Error) => {
-          if (controller.signal.aborted) return;
-          setAvailability({ state: 'unknown', message: `Could not check the slug: ${err.message}` });
-        },
-      );
-    }, 300);
-    return () => {
-      clearTimeout(timer);
-      controller.abort();
-    };
-  }, [slug, slugValid]);
+  const [slug, repoUrl] = useWatch({ control: form.control, name: ['slug', 'repoUrl'] });
+  const slugValid = SlugSchema.safeParse(slug).success;
+  const settledSlug = useDebouncedValue(slug, 300);
+  const availability = useQuery({
+    ...slugAvailabilityQuery(settledSlug),
+    enabled: slugValid && settledSlug === slug,
+  });
+  const checking = slugValid && (settledSlug !== slug || availability.isFetching);
+  const existing = slugValid && !checking ? availability.data : undefined;
+  // An existing project is fine (this adds a deployment to it) unless it builds another repository.
+  const conflict =
+    existing && repoUrl.trim() && existing.repoUrl !== repoUrl.trim()
+      ? `${slug} belongs to another repository (${existing.repoUrl})`
+      : undefined;
 
-  const existing = availability.state === 'existing' ? availability.project : undefined;
-  const repoMismatch = existing !== undefined && existing.repoUrl !== repoUrl.trim();
-  if (repoMismatch && repoUrl.trim() && !errors.slug) {
-    errors.slug = `${slug} belongs to another repository (${existing.repoUrl})`;
+  const deploy = useMutation({
+    mutationFn: api.quickDeploy,
+    onSuccess: (deployment: DeploymentView) => {
+      rememberDeployment(client, deployment);
+      void navigate({ to: '/deployments/$id', params: { id: deployment.id } });
+    },
+    onError: (err) => {
+      // A message about one field goes under that field.
+      const field = err instanceof ApiError ? FIELDS.find((f) => f === err.field?.split('.')[0]) : undefined;
+      if (field) form.setError(field, { type: 'server', message: err.message }, { shouldFocus: true });
+    },
+  });
+  const serverError = deploy.error;
+  const serverFieldError = serverError instanceof ApiError && serverError.field !== undefined;
+
+  const submit = form.handleSubmit(
+    (body) => {
+      if (conflict) {
+        form.setError('slug', { type: 'conflict', message: conflict }, { shouldFocus: true });
+        return;
+      }
+      deploy.mutate(body);
+    },
+    focusFirstInvalid(form.setFocus, FIELDS),
+  );
+
+  const pattern = sites.data?.urlPattern;
+  let slugHint: ReactNode;
+  if (!slugValid) {
+    slugHint = `${pattern ? `Your site will be at ${pattern}. ` : ''}Lowercase letters, digits and hyphens.`;
+  } else if (checking) {
+    slugHint = 'Checking availability…';
+  } else if (availability.isError) {
+    slugHint = `Could not check the slug: ${availability.error.message}`;
+  } else if (availability.data === null) {
+    slugHint = (
+      <span className="ok">
+        ✓ {slug} is available{pattern ? `: ${siteUrlFor(pattern, slug)}` : ''}
+      </span>
+    );
+  } else if (existing && !conflict) {
+    slugHint = `${slug} exists: this adds a new deployment to it`;
   }
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setSubmitted(true);
-    setServerError(undefined);
-    const body = QuickDeployBodySchema.safeParse({
-      repoUrl,
-      installCommand,
-      buildCommand,
-      slug,
-      region: selected,
-      ...(outputDir.trim() ? { outputDir } : {}),
-    });
-    if (!body.success || Object.values(errors).some(Boolean)) {
-      // Take the keyboard to the first field that needs attention.
-      requestAnimationFrame(() =>
-        formRef.current
-          ?.querySelector<HTMLElement>('[aria-invalid="true"], .region-picker.invalid input')
-          ?.focus(),
-      );
-      return;
-    }
-    setBusy(true);
-    try {
-      const deployment = await api.quickDeploy(body.data);
-      navigate(`/deployments/${deployment.id}`);
-    } catch (err) {
-      setServerError(err instanceof ApiError ? err : new ApiError(0, 'unknown', (err as Error).message));
-      setBusy(false);
-    }
-  };
-
-  const slugHint = (() => {
-    if (!slugValid)
-      return 'Your site will be at http://<slug>.localhost. Lowercase letters, digits and hyphens.';
-    switch (availability.state) {
-      case 'checking':
-        return 'Checking availability…';
-      case 'available':
-        return <span className="ok">✓ {slug} is available</span>;
-      case 'existing':
-        return repoMismatch ? undefined : `${slug} exists: this adds a new deployment to it`;
-      case 'unknown':
-        return availability.message;
-      default:
-        return undefined;
-    }
-  })();
+  const repoField = form.register('repoUrl', { onChange: (e) => suggestSlug(String(e.target.value)) });
+  const slugField = form.register('slug', {
+    onChange: () => {
+      slugEdited.current = true;
+    },
+  });
+  const busy = deploy.isPending || deploy.isSuccess;
 
   return (
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>New deployment</h1>
       </div>
-      <form ref={formRef} className="card form-grid" onSubmit={submit} noValidate aria-label="New deployment">
+      <form className="card form-grid" onSubmit={submit} noValidate aria-label="New deployment">
         <TextField
           id="repoUrl"
           label="Repo URL"
-          value={repoUrl}
           placeholder="https://github.com/acme/site.git"
           inputMode="url"
-          onChange={(e) => {
-            setRepoUrl(e.target.value);
-            touch('repoUrl');
-            if (!slugEdited) setSlug(slugFromRepo(e.target.value.trim()));
-          }}
-          error={show('repoUrl') ? errors.repoUrl : undefined}
+          {...repoField}
+          error={errors.repoUrl?.message}
           required
         />
         <div className="field-row">
           <TextField
             id="installCommand"
             label="Install command"
-            value={installCommand}
-            onChange={(e) => {
-              setInstallCommand(e.target.value);
-              touch('installCommand');
-            }}
-            error={show('installCommand') ? errors.installCommand : undefined}
+            {...form.register('installCommand')}
+            error={errors.installCommand?.message}
             className="mono"
             required
           />
           <TextField
             id="buildCommand"
             label="Build command"
-            value={buildCommand}
-            onChange={(e) => {
-              setBuildCommand(e.target.value);
-              touch('buildCommand');
-            }}
-            error={show('buildCommand') ? errors.buildCommand : undefined}
+            {...form.register('buildCommand')}
+            error={errors.buildCommand?.message}
             className="mono"
             required
           />
@@ -211,56 +198,45 @@ export function NewDeploymentPage() {
           <TextField
             id="slug"
             label="Project slug"
-            value={slug}
-            onChange={(e) => {
-              setSlug(e.target.value);
-              setSlugEdited(true);
-              touch('slug');
-            }}
-            error={show('slug') || slug ? errors.slug : undefined}
+            {...slugField}
+            error={errors.slug?.message ?? conflict}
             hint={<span aria-live="polite">{slugHint}</span>}
             required
           />
           <TextField
             id="outputDir"
             label="Output directory (optional)"
-            value={outputDir}
             placeholder="detected: dist, build, out, public…"
-            onChange={(e) => {
-              setOutputDir(e.target.value);
-              touch('outputDir');
-            }}
-            error={show('outputDir') ? errors.outputDir : undefined}
+            {...form.register('outputDir')}
+            error={errors.outputDir?.message}
             hint="Leave empty to detect it from the build's output."
             className="mono"
           />
         </div>
-        {regions.state === 'loading' && <LoadingState label="Loading regions…" />}
-        {regions.state === 'error' && <ErrorState error={regions.error} onRetry={reloadRegions} />}
-        {regions.state === 'ok' && (
+        {regions.isPending && <LoadingState label="Loading regions…" />}
+        {regions.isError && <ErrorState error={regions.error} onRetry={() => void regions.refetch()} />}
+        {regions.data && (
           <RegionPicker
-            regions={regions.value}
-            value={selected}
-            onChange={(ids) => {
-              setPicked(ids);
-              touch('region');
-            }}
+            regions={regions.data}
+            value={regionField.field.value}
+            onChange={regionField.field.onChange}
+            inputRef={regionField.field.ref}
             nearestId={nearestId}
-            error={show('region') ? errors.region : undefined}
+            error={regionField.fieldState.error?.message}
           />
         )}
-        {serverError && !serverError.field && (
+        {serverError && !serverFieldError && (
           <p className="form-error" role="alert">
             {serverError.message}
           </p>
         )}
-        {serverError?.field && (
+        {serverError && serverFieldError && (
           <p className="visually-hidden" role="alert">
             {serverError.message}
           </p>
         )}
         <div className="form-actions">
-          <button type="submit" className="primary" disabled={busy || regions.state !== 'ok'}>
+          <button type="submit" className="primary" disabled={busy || !regions.data}>
             {busy ? 'Deploying…' : 'Deploy'}
           </button>
         </div>

@@ -1,4 +1,4 @@
-import { Link } from '../router/link.js';
+import { Link } from '@tanstack/react-router';
 import { useDocumentTitle } from '../lib/use-document-title.js';
 
 export function NotFoundPage() {

@@ -1,36 +1,33 @@
-import { useState } from 'react';
-import { ApiError } from '../api/client.js';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { getRouteApi, Link, Outlet, useNavigate } from '@tanstack/react-router';
+import { rememberDeployment } from '../api/cache.js';
 import { api } from '../api/endpoints.js';
+import { projectQuery, regionsQuery } from '../api/queries.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { RegionBadges } from '../components/region-badges.js';
+import { errorMessage } from '../lib/error-message.js';
 import { displayUrl } from '../lib/format.js';
-import { useAsync } from '../lib/use-async.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
-import { Link } from '../router/link.js';
-import { navigate } from '../router/router.js';
-import { DeploymentHistory } from './deployment-history.js';
-import { ProjectSettings } from './project-settings.js';
-import { ProjectTraffic } from './project-traffic.js';
 
-export function ProjectPage({ slug, tab }: { slug: string; tab: 'deployments' | 'traffic' | 'settings' }) {
+const route = getRouteApi('/projects/$slug');
+
+/** The project's summary and tabs; the tab (history, traffic or settings) renders in the outlet. */
+export function ProjectPage() {
+  const { slug } = route.useParams();
   useDocumentTitle(slug);
-  const [project, reload, setProject] = useAsync((signal) => api.project(slug, signal), [slug]);
-  const [regions] = useAsync((signal) => api.regions(signal), []);
-  const [redeploying, setRedeploying] = useState(false);
-  const [actionError, setActionError] = useState<string | undefined>();
-
-  const redeploy = async () => {
-    setRedeploying(true);
-    setActionError(undefined);
-    try {
-      const d = await api.redeploy(slug);
-      navigate(`/deployments/${d.id}`);
-    } catch (err) {
-      setActionError(err instanceof ApiError ? err.message : 'Could not start a deployment');
-      setRedeploying(false);
-    }
-  };
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const project = useQuery(projectQuery(slug));
+  const regions = useQuery(regionsQuery());
+  const redeploy = useMutation({
+    mutationFn: () => api.redeploy(slug),
+    onSuccess: (d) => {
+      rememberDeployment(client, d);
+      void navigate({ to: '/deployments/$id', params: { id: d.id } });
+    },
+  });
+  const starting = redeploy.isPending || redeploy.isSuccess;
 
   return (
     <>
@@ -39,74 +36,62 @@ export function ProjectPage({ slug, tab }: { slug: string; tab: 'deployments' | 
       </nav>
       <div className="page-head">
         <h1 tabIndex={-1}>{slug}</h1>
-        {project.state === 'ok' && (
+        {project.data && (
           <div className="page-actions">
-            <button type="button" className="primary" onClick={redeploy} disabled={redeploying}>
-              {redeploying ? 'Starting…' : 'Redeploy'}
+            <button type="button" className="primary" onClick={() => redeploy.mutate()} disabled={starting}>
+              {starting ? 'Starting…' : 'Redeploy'}
             </button>
           </div>
         )}
       </div>
-      {actionError && (
+      {redeploy.isError && (
         <p className="form-error" role="alert">
-          {actionError}
+          {errorMessage(redeploy.error, 'Could not start a deployment')}
         </p>
       )}
-      {project.state === 'loading' && <LoadingState label="Loading project…" />}
-      {project.state === 'error' && <ErrorState error={project.error} onRetry={reload} />}
-      {project.state === 'ok' && (
+      {project.isPending && <LoadingState label="Loading project…" />}
+      {project.isError && !project.data && (
+        <ErrorState error={project.error} onRetry={() => void project.refetch()} />
+      )}
+      {project.data && (
         <>
           <section className="card project-summary" aria-label="Project">
             <dl className="facts">
               <div>
                 <dt>Production URL</dt>
                 <dd>
-                  <a href={project.value.url} target="_blank" rel="noreferrer">
-                    {displayUrl(project.value.url)}
+                  <a href={project.data.url} target="_blank" rel="noreferrer">
+                    {displayUrl(project.data.url)}
                   </a>
                 </dd>
               </div>
               <div>
                 <dt>Repository</dt>
-                <dd className="repo" title={project.value.repoUrl}>
-                  {project.value.repoUrl}
-                  {project.value.gitRef && <span className="muted"> · {project.value.gitRef}</span>}
+                <dd className="repo" title={project.data.repoUrl}>
+                  {project.data.repoUrl}
+                  {project.data.gitRef && <span className="muted"> · {project.data.gitRef}</span>}
                 </dd>
               </div>
               <div>
                 <dt>Regions</dt>
                 <dd>
-                  <RegionBadges
-                    ids={project.value.regions}
-                    regions={regions.state === 'ok' ? regions.value : undefined}
-                  />
+                  <RegionBadges ids={project.data.regions} regions={regions.data} />
                 </dd>
               </div>
             </dl>
           </section>
           <nav className="tabs" aria-label="Project sections">
-            <Link to={`/projects/${slug}`} aria-current={tab === 'deployments' ? 'page' : undefined}>
+            <Link to="/projects/$slug" params={{ slug }} activeOptions={{ exact: true }}>
               Deployments
             </Link>
-            <Link to={`/projects/${slug}/traffic`} aria-current={tab === 'traffic' ? 'page' : undefined}>
+            <Link to="/projects/$slug/traffic" params={{ slug }} activeOptions={{ includeSearch: false }}>
               Traffic
             </Link>
-            <Link to={`/projects/${slug}/settings`} aria-current={tab === 'settings' ? 'page' : undefined}>
+            <Link to="/projects/$slug/settings" params={{ slug }}>
               Settings
             </Link>
           </nav>
-          {tab === 'deployments' ? (
-            <DeploymentHistory project={project.value} onChanged={reload} />
-          ) : tab === 'traffic' ? (
-            <ProjectTraffic slug={slug} />
-          ) : (
-            <ProjectSettings
-              project={project.value}
-              regions={regions}
-              onSaved={setProject}
-              onDeleted={() => navigate('/', { replace: true })}
-            />
-          )}
+          <Outlet />
         </>
       )}
     </>

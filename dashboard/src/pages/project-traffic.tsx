@@ -1,22 +1,20 @@
 import { TRAFFIC_WINDOWS, type TrafficWindow } from '@deploysphere/contracts';
-import { useEffect, useState } from 'react';
-import { api } from '../api/endpoints.js';
+import { useQuery } from '@tanstack/react-query';
+import { getRouteApi } from '@tanstack/react-router';
+import { trafficQuery } from '../api/queries.js';
 import { EmptyState } from '../components/empty-state.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { TrafficChart } from '../components/traffic-chart.js';
-import { useAsync } from '../lib/use-async.js';
 
-const REFRESH_MS = 15_000;
+const route = getRouteApi('/projects/$slug/traffic');
 
-export function ProjectTraffic({ slug }: { slug: string }) {
-  const [window, setWindow] = useState<TrafficWindow>('6h');
-  const [traffic, reload] = useAsync((signal) => api.traffic(slug, window, signal), [slug, window]);
-
-  useEffect(() => {
-    const timer = setInterval(reload, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [reload]);
+/** The window is the URL's `?window=`, so a chart can be shared and survives a reload. */
+export function ProjectTraffic() {
+  const { slug } = route.useParams();
+  const { window } = route.useSearch();
+  const navigate = route.useNavigate();
+  const traffic = useQuery(trafficQuery(slug, window));
 
   return (
     <section className="card" aria-labelledby="traffic-title">
@@ -24,7 +22,18 @@ export function ProjectTraffic({ slug }: { slug: string }) {
         <h2 id="traffic-title">Traffic</h2>
         <label>
           Window{' '}
-          <select value={window} onChange={(e) => setWindow(e.target.value as TrafficWindow)}>
+          <select
+            value={window}
+            // Replace: stepping through windows should not fill the back button's history; and the
+            // page stays where it is scrolled to.
+            onChange={(e) =>
+              void navigate({
+                search: { window: e.target.value as TrafficWindow },
+                replace: true,
+                resetScroll: false,
+              })
+            }
+          >
             {Object.keys(TRAFFIC_WINDOWS).map((w) => (
               <option key={w} value={w}>
                 last {w}
@@ -33,15 +42,17 @@ export function ProjectTraffic({ slug }: { slug: string }) {
           </select>
         </label>
       </div>
-      {traffic.state === 'loading' && <LoadingState label="Loading traffic…" />}
-      {traffic.state === 'error' && <ErrorState error={traffic.error} onRetry={reload} />}
-      {traffic.state === 'ok' &&
-        (traffic.value.points.length === 0 ? (
+      {traffic.isPending && <LoadingState label="Loading traffic…" />}
+      {traffic.isError && !traffic.data && (
+        <ErrorState error={traffic.error} onRetry={() => void traffic.refetch()} />
+      )}
+      {traffic.data &&
+        (traffic.data.points.length === 0 ? (
           <EmptyState title="No requests in this window">
             <p>Requests to the production URL, deployment URLs and custom domains show up here.</p>
           </EmptyState>
         ) : (
-          <TrafficChart view={traffic.value} />
+          <TrafficChart view={traffic.data} />
         ))}
     </section>
   );

@@ -1,27 +1,29 @@
-import { api } from '../api/endpoints.js';
+import { useQuery } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
+import { projectListQuery, regionsQuery } from '../api/queries.js';
 import { EmptyState } from '../components/empty-state.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { RegionBadges } from '../components/region-badges.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { absoluteTime, displayUrl, timeAgo } from '../lib/format.js';
-import { useAsync } from '../lib/use-async.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
-import { Link } from '../router/link.js';
 
 export function ProjectsPage() {
   useDocumentTitle('Projects');
-  const [projects, reload] = useAsync((signal) => api.projects(signal), []);
-  const [regions] = useAsync((signal) => api.regions(signal), []);
+  const projects = useQuery(projectListQuery());
+  const regions = useQuery(regionsQuery());
 
   return (
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>Projects</h1>
       </div>
-      {projects.state === 'loading' && <LoadingState label="Loading projects…" />}
-      {projects.state === 'error' && <ErrorState error={projects.error} onRetry={reload} />}
-      {projects.state === 'ok' && projects.value.length === 0 && (
+      {projects.isPending && <LoadingState label="Loading projects…" />}
+      {projects.isError && !projects.data && (
+        <ErrorState error={projects.error} onRetry={() => void projects.refetch()} />
+      )}
+      {projects.data?.length === 0 && (
         <EmptyState title="No projects yet">
           <p>Deploy a Git repository and it shows up here, with its production URL and status.</p>
           <Link to="/new" className="button primary">
@@ -29,13 +31,15 @@ export function ProjectsPage() {
           </Link>
         </EmptyState>
       )}
-      {projects.state === 'ok' && projects.value.length > 0 && (
+      {projects.data && projects.data.length > 0 && (
         <ul className="project-list" aria-label="Projects">
-          {projects.value.map((p) => (
+          {projects.data.map((p) => (
             <li key={p.slug} className="card project-card">
               <div className="project-card-head">
                 <h2>
-                  <Link to={`/projects/${p.slug}`}>{p.slug}</Link>
+                  <Link to="/projects/$slug" params={{ slug: p.slug }}>
+                    {p.slug}
+                  </Link>
                 </h2>
                 <StatusBadge status={p.latestDeployment?.status ?? null} />
               </div>
@@ -46,7 +50,7 @@ export function ProjectsPage() {
                 {p.repoUrl}
               </p>
               <div className="project-card-foot">
-                <RegionBadges ids={p.regions} regions={regions.state === 'ok' ? regions.value : undefined} />
+                <RegionBadges ids={p.regions} regions={regions.data} />
                 <span className="muted">
                   {p.latestDeployment ? (
                     <time

@@ -1,6 +1,10 @@
-import { useState, type FormEvent } from 'react';
-import { ApiError } from '../api/client.js';
+import { SessionBodySchema, type SessionBody } from '@deploysphere/contracts';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useForm, useWatch } from 'react-hook-form';
 import { api } from '../api/endpoints.js';
+import { queryKeys } from '../api/query-keys.js';
+import { errorMessage } from '../lib/error-message.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
 
 /**
@@ -9,22 +13,22 @@ import { useDocumentTitle } from '../lib/use-document-title.js';
  */
 export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; notice?: string | undefined }) {
   useDocumentTitle('Sign in');
-  const [token, setToken] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError('');
-    try {
-      await api.signIn({ token: token.trim() });
+  const client = useQueryClient();
+  const form = useForm<SessionBody>({
+    resolver: zodResolver(SessionBodySchema),
+    defaultValues: { token: '' },
+  });
+  const token = useWatch({ control: form.control, name: 'token' });
+  const signIn = useMutation({
+    mutationFn: api.signIn,
+    onSuccess: (session) => {
       onSignedIn();
-    } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not sign in');
-      setBusy(false);
-    }
-  };
+      client.setQueryData(queryKeys.session, session);
+    },
+    onError: (err) =>
+      form.setError('token', { type: 'server', message: errorMessage(err, 'Could not sign in') }),
+  });
+  const error = form.formState.errors.token?.message;
 
   return (
     <main id="main" className="sign-in">
@@ -41,14 +45,17 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; not
             {notice}
           </p>
         )}
-        <form onSubmit={submit} className="stack">
+        <form
+          onSubmit={form.handleSubmit((body) => signIn.mutate({ token: body.token.trim() }))}
+          className="stack"
+          noValidate
+        >
           <div className={`field${error ? ' invalid' : ''}`}>
             <label htmlFor="token">API token</label>
             <input
               id="token"
               type="password"
-              value={token}
-              onChange={(e) => setToken(e.target.value)}
+              {...form.register('token')}
               autoComplete="current-password"
               aria-invalid={error ? true : undefined}
               aria-describedby={error ? 'token-error' : undefined}
@@ -60,8 +67,12 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; not
               </p>
             )}
           </div>
-          <button type="submit" className="primary" disabled={token.trim() === '' || busy}>
-            {busy ? 'Signing in…' : 'Sign in'}
+          <button
+            type="submit"
+            className="primary"
+            disabled={token.trim() === '' || signIn.isPending || signIn.isSuccess}
+          >
+            {signIn.isPending || signIn.isSuccess ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
       </div>

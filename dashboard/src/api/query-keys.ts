@@ -1,0 +1,25 @@
+import type { TrafficWindow } from '@deploysphere/contracts';
+
+/**
+ * Every TanStack Query key the dashboard uses, in one place, so a cache write or an invalidation
+ * can never miss a reader by spelling its key differently.
+ *
+ * A project's keys all start with `['project', slug]`, so invalidating that prefix refreshes the
+ * project, its history and its traffic together. Lists and lookups sit under their own roots: a
+ * slug can be any word, so `['project', 'list']` would collide with a project called "list".
+ */
+export const queryKeys = {
+  session: ['session'] as const,
+  regions: ['regions'] as const,
+  sites: ['sites'] as const,
+  projectList: ['project-list'] as const,
+  /** The availability check of the new-deployment form. */
+  slugAvailability: (slug: string) => ['slug-availability', slug] as const,
+  slugAvailabilityAll: ['slug-availability'] as const,
+  project: (slug: string) => ['project', slug] as const,
+  deploymentHistory: (slug: string) => ['project', slug, 'deployments'] as const,
+  traffic: (slug: string, window: TrafficWindow) => ['project', slug, 'traffic', window] as const,
+  deployment: (id: string) => ['deployment', id] as const,
+  /** Kept apart from the deployment's key, so refreshing the view never refetches its lines. */
+  deploymentLogs: (id: string) => ['deployment-logs', id] as const,
+};

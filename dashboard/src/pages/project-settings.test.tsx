@@ -1,0 +1,108 @@
+import type { ProjectView } from '@deploysphere/contracts';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeApi, ok, SIGNED_IN, type ApiCall } from '../test/fake-api.js';
+import { projectView, REGIONS } from '../test/fixtures.js';
+import { renderApp } from '../test/render-app.js';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+/** A project the fake API keeps, changed by PATCH and the domain routes as the real one would. */
+function api(patch?: (call: ApiCall) => { status: number; body: unknown } | undefined) {
+  let project: ProjectView = projectView({ outputDir: 'dist' });
+  return fakeApi({
+    ...SIGNED_IN,
+    'GET /regions': () => ok(REGIONS),
+    'GET /projects/web': () => ok(project),
+    'PATCH /projects/web': (call) => {
+      const failure = patch?.(call);
+      if (failure) return failure;
+      const { env, ...rest } = call.body as Partial<ProjectView> & { env?: Record<string, string | null> };
+      const envKeys = Object.entries(env ?? {}).reduce(
+        (keys, [k, v]) => (v === null ? keys.filter((x) => x !== k) : [...new Set([...keys, k])]),
+        project.envKeys,
+      );
+      project = { ...project, ...rest, envKeys };
+      return ok(project);
+    },
+    'POST /projects/web/domains': (call) => {
+      project = { ...project, domains: [...project.domains, (call.body as { hostname: string }).hostname] };
+      return { status: 201, body: project };
+    },
+  });
+}
+
+const type = (label: string, value: string) =>
+  fireEvent.change(screen.getByLabelText(label, { exact: true }), { target: { value } });
+
+describe('project settings', () => {
+  it("saves the build settings as the contract's body: an empty output directory resets it", async () => {
+    const { callsTo } = api();
+    renderApp('/projects/web/settings');
+    await screen.findByRole('checkbox', { name: /us-east-1/ });
+    type('Output directory (optional)', '');
+    fireEvent.click(screen.getByRole('checkbox', { name: /us-east-1/ }));
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await screen.findByText('Saved. The next deployment uses these settings.');
+    expect(callsTo('PATCH /projects/web')[0]!.body).toEqual({
+      installCommand: 'npm install',
+      buildCommand: 'npm run build',
+      outputDir: null,
+      regions: ['eu-west-1', 'us-east-1'],
+    });
+    // The project's header shows what was saved, from the same cache entry.
+    const summary = screen.getByRole('region', { name: 'Project' });
+    expect(within(summary).getByText('us-east-1')).toBeTruthy();
+  });
+
+  it("shows the contract's message while typing, and the server's under its field", async () => {
+    api(() => ({
+      status: 400,
+      body: { error: { code: 'invalid', message: 'that region is being retired', field: 'regions.1' } },
+    }));
+    renderApp('/projects/web/settings');
+    await screen.findByRole('checkbox', { name: /us-east-1/ });
+    type('Install command', '');
+    expect(await screen.findByText('must not be empty')).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Save settings' })).toHaveProperty('disabled', true);
+    type('Install command', 'npm ci');
+    fireEvent.click(screen.getByRole('checkbox', { name: /us-east-1/ }));
+    await waitFor(() =>
+      expect(screen.getByRole('button', { name: 'Save settings' })).toHaveProperty('disabled', false),
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    const underRegions = await screen.findByText('that region is being retired', {
+      selector: '#regions-error',
+    });
+    expect(underRegions).toBeTruthy();
+  });
+
+  it('adds an env var by name only: its value leaves the page once saved', async () => {
+    const { callsTo } = api();
+    renderApp('/projects/web/settings');
+    await screen.findByRole('heading', { name: 'Environment variables' });
+    type('Name', 'API_SECRET');
+    type('Value', 's3cr3t-value');
+    fireEvent.click(screen.getByRole('button', { name: 'Add variable' }));
+    await screen.findByText('API_SECRET added.');
+    expect(within(screen.getByRole('list', { name: 'Variables' })).getByText('API_SECRET')).toBeTruthy();
+    expect(screen.getByLabelText<HTMLInputElement>('Value').value).toBe('');
+    expect(document.body.innerHTML).not.toContain('s3cr3t-value');
+    expect(callsTo('PATCH /projects/web')[0]!.body).toEqual({ env: { API_SECRET: 's3cr3t-value' } });
+  });
+
+  it("adds a custom domain as the contract's schema writes it: trimmed and lowercase", async () => {
+    const { callsTo } = api();
+    renderApp('/projects/web/settings');
+    await screen.findByRole('heading', { name: 'Custom domains' });
+    type('Domain', 'not a domain');
+    expect(await screen.findByText('expected a domain name like www.example.com')).toBeTruthy();
+    type('Domain', ' WWW.Example.test ');
+    fireEvent.click(screen.getByRole('button', { name: 'Add domain' }));
+    await screen.findByText('www.example.test added.');
+    expect(callsTo('POST /projects/web/domains')[0]!.body).toEqual({ hostname: 'www.example.test' });
+  });
+});

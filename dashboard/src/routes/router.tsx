@@ -1,0 +1,97 @@
+import { TrafficQuerySchema } from '@deploysphere/contracts';
+import { createRootRoute, createRoute, createRouter, redirect } from '@tanstack/react-router';
+import { z } from 'zod';
+import { DeploymentHistory } from '../pages/deployment-history.js';
+import { DeploymentPage } from '../pages/deployment-page.js';
+import { NewDeploymentPage } from '../pages/new-deployment-page.js';
+import { NotFoundPage } from '../pages/not-found-page.js';
+import { ProjectPage } from '../pages/project-page.js';
+import { ProjectSettings } from '../pages/project-settings.js';
+import { ProjectTraffic } from '../pages/project-traffic.js';
+import { ProjectsPage } from '../pages/projects-page.js';
+import { RootLayout } from './root-layout.js';
+
+/**
+ * Every screen, with typed params and search params. Pages read them with `getRouteApi(<path>)`
+ * rather than importing these route objects, which keeps this file the only one that imports
+ * the pages. The control plane answers every client path with index.html, so each of these
+ * works on reload and when shared.
+ */
+
+/** `?window=24h` on the Traffic tab; a missing or unknown window is the API's default. */
+export const TrafficSearchSchema = z.object({ window: TrafficQuerySchema.shape.window.catch('6h') });
+
+const rootRoute = createRootRoute({ component: RootLayout, notFoundComponent: NotFoundPage });
+
+const projectsRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', component: ProjectsPage });
+
+const projectsAliasRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/projects',
+  beforeLoad: () => {
+    throw redirect({ to: '/', replace: true });
+  },
+});
+
+const newDeploymentRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/new',
+  component: NewDeploymentPage,
+});
+
+const deploymentRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/deployments/$id',
+  component: DeploymentPage,
+  // Another deployment is a new page: no cancel state or socket carried over.
+  remountDeps: ({ params }) => params.id,
+});
+
+/** The project's header and tabs; the tabs render in its outlet. */
+const projectRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/projects/$slug',
+  component: ProjectPage,
+  remountDeps: ({ params }) => params.slug,
+});
+
+const projectDeploymentsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: '/',
+  component: DeploymentHistory,
+});
+
+const projectTrafficRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'traffic',
+  validateSearch: TrafficSearchSchema,
+  component: ProjectTraffic,
+});
+
+const projectSettingsRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'settings',
+  component: ProjectSettings,
+});
+
+const routeTree = rootRoute.addChildren([
+  projectsRoute,
+  projectsAliasRoute,
+  newDeploymentRoute,
+  deploymentRoute,
+  projectRoute.addChildren([projectDeploymentsRoute, projectTrafficRoute, projectSettingsRoute]),
+]);
+
+export function createAppRouter() {
+  return createRouter({
+    routeTree,
+    // An unknown path is the whole "Page not found" screen, not a message inside a project's tabs.
+    notFoundMode: 'root',
+  });
+}
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: ReturnType<typeof createAppRouter>;
+  }
+}
