@@ -114,6 +114,9 @@ describe('the dashboard in a real browser', () => {
     await tab.getByRole('link', { name: 'Deploy your first project' }).click();
     await tab.getByRole('heading', { level: 1, name: 'New deployment' }).waitFor();
 
+    // The hint names the platform's own site URLs (root domain and edge port), from GET /sites.
+    await tab.getByText(`Your site will be at ${t.platform.siteUrlPattern}.`).waitFor();
+
     await tab.getByLabel('Repo URL').fill(repo.url);
     await tab.getByLabel('Install command').fill('true');
     await tab.getByLabel('Build command').fill(BUILD);
@@ -212,6 +215,13 @@ describe('the dashboard in a real browser', () => {
     await chart.waitFor();
     await tab.getByText(/eu-west-1: [1-9]/).waitFor();
     await screenshot('project-traffic');
+
+    // The window is in the URL: a reload keeps it.
+    await tab.getByLabel('Window').selectOption('1h');
+    await tab.waitForURL(/\/projects\/e2e-site\/traffic\?window=1h$/);
+    await tab.reload();
+    await tab.getByText(/eu-west-1: [1-9]/).waitFor();
+    expect(await tab.getByLabel('Window').inputValue()).toBe('1h');
   });
 
   it('keeps env var values write-only in the settings', async () => {
