@@ -10,6 +10,7 @@ import { ProjectService } from './projects/project-service.js';
 import { RouteWriter } from './hosts/route-writer.js';
 import { SiteUrls } from './hosts/site-urls.js';
 import { StatusPublisher } from './deployments/status-publisher.js';
+import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
 
 export interface Services {
   projects: ProjectService;
@@ -24,6 +25,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
   const routes = new RouteWriter(ctx.routes, ctx.config.rootDomain);
   const metrics = new BuildMetrics(ctx.metrics, ctx.db);
   const status = new StatusPublisher(ctx.nats, metrics);
+  const state = new DeploymentStateMachine({ db: ctx.db, status, registry: ctx.metrics });
   const queue = new BuildQueue(ctx.nats);
   // Projects, deployments and the pipeline refer to each other only through closures that run
   // after all three exist (deleting a project cancels its builds; a cancel stops the build).
@@ -41,7 +43,8 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     projects,
     routes,
     urls,
-    status,
+    state,
+    log,
     stopBuild: (id) => pipeline.stopBuild(id),
   });
   const pipeline = new BuildPipeline({
@@ -51,7 +54,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     projects,
     deployments: () => deployments,
     routes,
-    status,
+    state,
     log,
     ...(runner ? { runner } : {}),
   });

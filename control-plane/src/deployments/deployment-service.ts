@@ -6,12 +6,13 @@ import {
   type QuickDeployBody,
 } from '@deploysphere/contracts';
 import type { Db, Deployment } from '@deploysphere/db';
+import type { FastifyBaseLogger } from 'fastify';
 import { newId } from '../ids.js';
 import type { BuildQueue } from '../pipeline/build-queue.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
-import type { StatusPublisher } from './status-publisher.js';
+import type { DeploymentStateMachine } from './deployment-state-machine.js';
 import { toDeploymentView } from './deployment-view.js';
 
 export interface DeploymentServiceDeps {
@@ -20,7 +21,8 @@ export interface DeploymentServiceDeps {
   projects: ProjectService;
   routes: RouteWriter;
   urls: SiteUrls;
-  status: StatusPublisher;
+  state: DeploymentStateMachine;
+  log: FastifyBaseLogger;
   /** Stops a running build wherever it runs. */
   stopBuild(deploymentId: string): Promise<void>;
 }
@@ -40,34 +42,12 @@ export class DeploymentService {
     const project = await this.deps.db.project.findUnique({ where: { slug } });
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     const id = newId();
-    const superseded = await this.deps.db.$transaction(async (tx) => {
-      const older = await tx.deployment.findMany({
-        where: { projectId: project.id, status: 'queued' },
-        select: { id: true },
-      });
-      await tx.deployment.updateMany({
-        where: { id: { in: older.map((d) => d.id) }, status: 'queued' },
-        data: { status: 'cancelled', error: `superseded by ${id}`, finishedAt: new Date() },
-      });
-      await tx.deployment.create({
-        data: {
-          id,
-          projectId: project.id,
-          status: 'queued',
-          gitRef: body.gitRef ?? project.gitRef,
-          regions: project.regions,
-        },
-      });
-      return older.map((d) => d.id);
+    await this.deps.state.create({
+      id,
+      projectId: project.id,
+      gitRef: body.gitRef ?? project.gitRef,
+      regions: project.regions,
     });
-    for (const olderId of superseded) {
-      this.deps.status.publish({
-        id: olderId,
-        status: 'cancelled',
-        phase: null,
-        error: `superseded by ${id}`,
-      });
-    }
     await this.enqueue({ id, regions: project.regions }, slug);
     return this.get(id);
   }
@@ -82,8 +62,13 @@ export class DeploymentService {
         region: d.regions[0]!,
         queuedAt: new Date().toISOString(),
       });
-    } catch {
-      // The reconciler republishes queued deployments whose job went missing.
+    } catch (err) {
+      // The row is queued already; the watchdog republishes a queued deployment whose job is
+      // missing, so this is a delay, not a loss. Say so, since it shows a NATS problem.
+      this.deps.log.warn(
+        { err, deploymentId: d.id },
+        'queueing the build job failed; the watchdog will queue it again',
+      );
     }
   }
 
@@ -142,22 +127,29 @@ export class DeploymentService {
     if (TERMINAL_STATUSES.has(d.status)) {
       throw AppError.conflict(`Deployment ${id} is already ${d.status}`, 'id');
     }
-    const { count } = await this.deps.db.deployment.updateMany({
-      where: { id, status: { in: ['queued', 'building'] } },
-      data: { status: 'cancelled', error: reason, finishedAt: new Date() },
-    });
-    if (count === 0) return this.cancel(id, reason); // it finished meanwhile: report that
-    this.deps.status.publish({ id, status: 'cancelled', phase: null, error: reason });
+    if (!(await this.deps.state.cancel(id, reason))) return this.cancel(id, reason); // it finished meanwhile: report that
     if (d.status === 'building') await this.deps.stopBuild(id);
     return this.get(id);
   }
 
+  /**
+   * Cancels every unfinished deployment of a project (it is being deleted). One that finishes
+   * meanwhile is fine; any other failure stops the delete, so no build outlives its project
+   * unnoticed.
+   */
   async cancelActive(projectId: string, reason: string): Promise<void> {
     const active = await this.deps.db.deployment.findMany({
       where: { projectId, status: { in: ['queued', 'building'] } },
       select: { id: true },
     });
-    for (const d of active) await this.cancel(d.id, reason).catch(() => undefined);
+    for (const d of active) {
+      try {
+        await this.cancel(d.id, reason);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'conflict') continue;
+        throw err;
+      }
+    }
   }
 
   /** Instant rollback (or roll forward): points production at any ready deployment, no rebuild. */

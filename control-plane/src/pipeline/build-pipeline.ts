@@ -10,7 +10,7 @@ import { ensureStreams } from './streams.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
-import type { StatusPublisher } from '../deployments/status-publisher.js';
+import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import type { BuildMetrics } from './build-metrics.js';
 import type { BuildRunner } from './build-runner.js';
 import { RegionDispatcher } from './dispatcher.js';
@@ -27,7 +27,7 @@ export interface PipelineDeps {
   projects: ProjectService;
   deployments: () => DeploymentService;
   routes: RouteWriter;
-  status: StatusPublisher;
+  state: DeploymentStateMachine;
   log: FastifyBaseLogger;
   metrics: BuildMetrics;
   runner?: BuildRunner;
@@ -62,9 +62,8 @@ export class BuildPipeline {
       (r) =>
         new RegionDispatcher(r.id, ctx.config.buildConcurrency, {
           nats: ctx.nats,
-          db: ctx.db,
+          state: deps.state,
           runner,
-          status: deps.status,
           log: deps.log,
           specFor: (id) => this.specFor(id),
           onExit: (id, exit) => this.settleAfterExit(id, exit),
@@ -74,14 +73,14 @@ export class BuildPipeline {
       nats: ctx.nats,
       db: ctx.db,
       routes: deps.routes,
-      status: deps.status,
+      state: deps.state,
       log: deps.log,
       metrics: deps.metrics,
     });
     this.watchdog = new Watchdog({
       db: ctx.db,
       queue: deps.queue,
-      status: deps.status,
+      state: deps.state,
       log: deps.log,
       heartbeatTimeoutMs: ctx.config.build.heartbeatTimeoutMs,
       requeueAfterMs: 10_000,
@@ -101,24 +100,22 @@ export class BuildPipeline {
     this.watchdog.start();
   }
 
+  /**
+   * Stops in dependency order: no new sweeps, then no new builds (each dispatcher fails and stops
+   * the builds it runs, see RegionDispatcher.stop), then the event consumer, before the NATS
+   * connection closes under it. A part that fails to stop is logged and the rest still stop.
+   */
   async stop(): Promise<void> {
-    await this.watchdog.stop();
-    // Stop taking jobs first; the slots still wait on their builds, which are stopped next.
-    const slots = Promise.all(this.dispatchers.map((d) => d.stop().catch(() => undefined)));
-    const running = this.dispatchers.flatMap((d) => [...d.running.keys()]);
-    await Promise.all(
-      running.map(async (id) => {
-        const error = 'the control plane stopped during the build';
-        const { count } = await this.deps.ctx.db.deployment.updateMany({
-          where: { id, status: 'building' },
-          data: { status: 'error', error, finishedAt: new Date() },
-        });
-        if (count) this.deps.status.publish({ id, status: 'error', phase: null, error });
-        await this.stopBuild(id);
-      }),
-    );
-    await slots;
-    await this.events.stop().catch(() => undefined);
+    const step = async (what: string, run: () => Promise<void>) => {
+      try {
+        await run();
+      } catch (err) {
+        this.deps.log.error({ err }, `stopping the ${what} failed`);
+      }
+    };
+    await step('watchdog', () => this.watchdog.stop());
+    await Promise.all(this.dispatchers.map((d) => step(`${d.consumerName} dispatcher`, () => d.stop())));
+    await step('build event consumer', () => this.events.stop());
   }
 
   /**
@@ -206,11 +203,6 @@ export class BuildPipeline {
       await new Promise((r) => setTimeout(r, 250));
     }
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const error = `the build worker ${how} without reporting a result`;
-    const { count } = await this.deps.ctx.db.deployment.updateMany({
-      where: { id, status: 'building' },
-      data: { status: 'error', error, finishedAt: new Date() },
-    });
-    if (count) this.deps.status.publish({ id, status: 'error', phase: null, error });
+    await this.deps.state.fail(id, `the build worker ${how} without reporting a result`);
   }
 }

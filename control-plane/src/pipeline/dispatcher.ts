@@ -8,17 +8,15 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BuildJobSchema, STREAMS, subjects, type BuildSpec } from '@deploysphere/contracts';
-import type { Db } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { StatusPublisher } from '../deployments/status-publisher.js';
+import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import { parseMessage } from './parse-message.js';
 import type { BuildHandle, BuildRunner } from './build-runner.js';
 
 export interface DispatcherDeps {
   nats: NatsConnection;
-  db: Db;
+  state: DeploymentStateMachine;
   runner: BuildRunner;
-  status: StatusPublisher;
   log: FastifyBaseLogger;
   /** Builds the spec (with the decrypted env and the storage targets) for a claimed deployment. */
   specFor(deploymentId: string): Promise<BuildSpec>;
@@ -29,6 +27,8 @@ export interface DispatcherDeps {
 /** Waits this long before offering a job again whose project already has a build running. */
 const PROJECT_BUSY_RETRY_MS = 1_000;
 const FETCH_EXPIRES_MS = 1_000;
+/** Why a build this control plane was running ended when it shut down. */
+export const STOPPED_DURING_BUILD = 'the control plane stopped during the build';
 
 /**
  * Consumes one region's build jobs, `concurrency` at a time. Each slot takes a job, claims the
@@ -63,10 +63,29 @@ export class RegionDispatcher {
     for (let slot = 0; slot < this.concurrency; slot++) this.loops.push(this.loop(consumer));
   }
 
-  /** Stops taking jobs; running builds are left to the caller (see stopBuilds). */
+  /**
+   * Stops taking jobs, then fails and stops every build this dispatcher runs, including one a
+   * slot is still starting: that slot sees `stopped` once its start returns and stops it itself.
+   * Resolves when every slot has finished, so nothing is left `building` or running.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    await Promise.all([...this.running.keys()].map((id) => this.stopDuringShutdown(id)));
     await Promise.all(this.loops);
+  }
+
+  private async stopDuringShutdown(deploymentId: string): Promise<void> {
+    const handle = this.running.get(deploymentId);
+    try {
+      await this.deps.state.fail(deploymentId, STOPPED_DURING_BUILD);
+    } catch (err) {
+      this.deps.log.error({ err, deploymentId }, 'could not record that the build was stopped');
+    }
+    try {
+      await handle?.stop();
+    } catch (err) {
+      this.deps.log.error({ err, deploymentId }, 'stopping a build during shutdown failed');
+    }
   }
 
   private async loop(consumer: Consumer): Promise<void> {
@@ -98,7 +117,11 @@ export class RegionDispatcher {
       return;
     }
     const { deploymentId } = parsed.data;
-    const claim = await this.claim(deploymentId);
+    if (this.stopped) {
+      msg.nak(); // another control plane (or the next start) takes it
+      return;
+    }
+    const claim = await this.deps.state.claim(deploymentId);
     if (claim === 'busy') {
       msg.nak(PROJECT_BUSY_RETRY_MS);
       return;
@@ -107,51 +130,24 @@ export class RegionDispatcher {
       msg.ack(); // cancelled, superseded or already taken: nothing to build
       return;
     }
-    this.deps.status.publish({ id: deploymentId, status: 'building', phase: 'clone', error: null });
 
     let handle: BuildHandle;
     try {
       handle = await this.deps.runner.start(await this.deps.specFor(deploymentId));
     } catch (err) {
       this.deps.log.error({ err, deploymentId }, 'could not start a build');
-      const error = `the build could not be started: ${(err as Error).message}`;
-      await this.deps.db.deployment.updateMany({
-        where: { id: deploymentId, status: 'building' },
-        data: { status: 'error', error, finishedAt: new Date() },
-      });
-      this.deps.status.publish({ id: deploymentId, status: 'error', phase: null, error });
+      await this.deps.state.fail(deploymentId, `the build could not be started: ${(err as Error).message}`);
       msg.ack();
       return;
     }
     msg.ack();
     this.running.set(deploymentId, handle);
+    // Shutdown began while this build was starting, after stop() looked at `running`.
+    if (this.stopped) await this.stopDuringShutdown(deploymentId);
     const exit = await handle.exited;
     this.running.delete(deploymentId);
     await this.deps.onExit(deploymentId, exit).catch((err) => {
       this.deps.log.error({ err, deploymentId }, 'settling a finished build failed');
-    });
-  }
-
-  /**
-   * queued → building, in a transaction holding the project's advisory lock, so two slots (or
-   * two control planes) never start two builds of one project.
-   */
-  private async claim(deploymentId: string): Promise<'claimed' | 'busy' | 'gone'> {
-    return this.deps.db.$transaction(async (tx) => {
-      const d = await tx.deployment.findUnique({
-        where: { id: deploymentId },
-        select: { projectId: true, status: true },
-      });
-      if (!d || d.status !== 'queued') return 'gone';
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${d.projectId}))`;
-      const busy = await tx.deployment.count({ where: { projectId: d.projectId, status: 'building' } });
-      if (busy > 0) return 'busy';
-      const now = new Date();
-      const { count } = await tx.deployment.updateMany({
-        where: { id: deploymentId, status: 'queued' },
-        data: { status: 'building', phase: 'clone', startedAt: now, lastHeartbeatAt: now },
-      });
-      return count === 1 ? 'claimed' : 'gone';
     });
   }
 }

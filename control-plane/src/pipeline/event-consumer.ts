@@ -13,11 +13,11 @@ import {
   TERMINAL_STATUSES,
   type BuildEvent,
 } from '@deploysphere/contracts';
-import type { Db, Prisma } from '@deploysphere/db';
+import type { Db } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
+import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { BuildMetrics } from './build-metrics.js';
-import type { StatusPublisher } from '../deployments/status-publisher.js';
 import { parseMessage } from './parse-message.js';
 
 /** The worker's cancel path ends with this error; a cancel the user asked for stays `cancelled`. */
@@ -29,8 +29,10 @@ const CONSUMER = 'control-plane-build-events';
  * so a restarted control plane resumes where it stopped; `lastEventSeq` on the row drops
  * anything applied before (a redelivery after a crash between update and ack).
  *
- * On `uploaded`, the route records are written first and the deployment marked ready after:
- * a deployment is never `ready` before visitors can reach it.
+ * Every status change goes through the state machine, guarded by the status it leaves: an event
+ * that arrives after a cancel or a watchdog failure changes nothing. On `uploaded`, the
+ * deployment's own host record is written first; production is switched and `ready` written
+ * together, under the deployment's row lock (DeploymentStateMachine.ready).
  */
 export class BuildEventConsumer {
   private messages: ConsumerMessages | undefined;
@@ -41,7 +43,7 @@ export class BuildEventConsumer {
       nats: NatsConnection;
       db: Db;
       routes: RouteWriter;
-      status: StatusPublisher;
+      state: DeploymentStateMachine;
       log: FastifyBaseLogger;
       metrics?: BuildMetrics;
     },
@@ -89,84 +91,62 @@ export class BuildEventConsumer {
       where: { id: event.deploymentId },
       include: { project: { include: { domains: true } } },
     });
-    if (!d || event.seq <= d.lastEventSeq) return;
-    if (TERMINAL_STATUSES.has(d.status)) {
-      // Cancelled, or failed by the watchdog: late events change nothing but the cursor.
-      await this.advance(event, {});
-      return;
-    }
+    // Applied before (a redelivery), or about a deployment that is gone or already finished:
+    // cancelled, or failed by the watchdog. The guarded transitions below would refuse it too.
+    if (!d || event.seq <= d.lastEventSeq || TERMINAL_STATUSES.has(d.status)) return;
+    const { state } = this.deps;
+    const cursor = { seq: event.seq };
+    const at = new Date(event.at);
     switch (event.type) {
       case 'started':
       case 'heartbeat':
-        await this.advance(event, { lastHeartbeatAt: new Date(event.at) });
+        await state.note(d.id, { lastHeartbeatAt: at }, cursor);
         return;
       case 'phase':
-        if (await this.advance(event, { phase: event.phase, lastHeartbeatAt: new Date(event.at) })) {
-          this.deps.status.publish({ id: d.id, status: 'building', phase: event.phase, error: null });
-        }
+        await state.phase(d.id, event.phase, { lastHeartbeatAt: at }, cursor);
         return;
       case 'commit':
-        await this.advance(event, { commitSha: event.commitSha });
+        await state.note(d.id, { commitSha: event.commitSha }, cursor);
         return;
       case 'progress':
-        await this.advance(event, {
-          uploadedBytes: BigInt(event.uploadedBytes),
-          totalBytes: BigInt(event.totalBytes),
-          lastHeartbeatAt: new Date(event.at),
-        });
+        await state.note(
+          d.id,
+          {
+            uploadedBytes: BigInt(event.uploadedBytes),
+            totalBytes: BigInt(event.totalBytes),
+            lastHeartbeatAt: at,
+          },
+          cursor,
+        );
         return;
-      case 'failed': {
-        const cancelled = event.error === CANCELLED_ERROR;
-        const data = {
-          status: cancelled ? 'cancelled' : 'error',
-          error: event.error,
-          finishedAt: new Date(event.at),
-        } as const;
-        if (await this.advance(event, data)) {
-          this.deps.status.publish({ id: d.id, status: data.status, phase: null, error: event.error });
-        }
+      case 'failed':
+        if (event.error === CANCELLED_ERROR) await state.cancel(d.id, event.error, { cursor, at });
+        else await state.fail(d.id, event.error, { cursor, at });
         return;
-      }
       case 'uploaded': {
-        await this.deps.db.deployment.update({ where: { id: d.id }, data: { phase: 'activate' } });
-        this.deps.status.publish({ id: d.id, status: 'building', phase: 'activate', error: null });
+        if (!(await state.phase(d.id, 'activate'))) return;
         const started = performance.now();
         await this.deps.routes.publishDeployment(d.project, d);
-        await this.deps.routes.publishProduction(d.project, d);
-        const activateMs = Math.round(performance.now() - started);
-        await this.deps.db.$transaction([
-          this.deps.db.project.update({ where: { id: d.projectId }, data: { productionDeploymentId: d.id } }),
-          this.deps.db.deployment.update({
-            where: { id: d.id },
-            data: {
-              status: 'ready',
-              phase: null,
-              outputDir: event.outputDir,
-              files: event.stats.files,
-              bytes: BigInt(event.stats.bytes),
-              uploadedBytes: BigInt(event.stats.uploadedBytes),
-              phaseDurationsMs: { ...event.stats.phaseDurationsMs, activate: activateMs },
-              finishedAt: new Date(),
-              lastEventSeq: event.seq,
-            },
-          }),
-        ]);
-        this.deps.status.publish({ id: d.id, status: 'ready', phase: null, error: null });
-        this.deps.metrics?.succeeded({
-          ...event.stats,
-          phaseDurationsMs: { ...event.stats.phaseDurationsMs, activate: activateMs },
-        });
+        const phaseDurationsMs = { ...event.stats.phaseDurationsMs };
+        const ready = await state.ready(
+          d.id,
+          {
+            outputDir: event.outputDir,
+            files: event.stats.files,
+            bytes: BigInt(event.stats.bytes),
+            uploadedBytes: BigInt(event.stats.uploadedBytes),
+            phaseDurationsMs,
+          },
+          async () => {
+            await this.deps.routes.publishProduction(d.project, d);
+            // Measured up to the switch itself, inside the transaction that records it.
+            phaseDurationsMs.activate = Math.round(performance.now() - started);
+          },
+          cursor,
+        );
+        if (ready) this.deps.metrics?.succeeded({ ...event.stats, phaseDurationsMs });
         return;
       }
     }
-  }
-
-  /** Applies `data` only if this event is newer than the last one applied; true when it was. */
-  private async advance(event: BuildEvent, data: Prisma.DeploymentUpdateManyMutationInput): Promise<boolean> {
-    const { count } = await this.deps.db.deployment.updateMany({
-      where: { id: event.deploymentId, lastEventSeq: { lt: event.seq } },
-      data: { ...data, lastEventSeq: event.seq },
-    });
-    return count === 1;
   }
 }

@@ -1,12 +1,12 @@
 import type { Db } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { BuildQueue } from './build-queue.js';
-import type { StatusPublisher } from '../deployments/status-publisher.js';
+import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 
 export interface WatchdogDeps {
   db: Db;
   queue: BuildQueue;
-  status: StatusPublisher;
+  state: DeploymentStateMachine;
   log: FastifyBaseLogger;
   heartbeatTimeoutMs: number;
   /** How long a queued deployment may wait before its job is checked for. */
@@ -48,14 +48,14 @@ export class Watchdog {
     });
     for (const d of silent) {
       const error = `the build worker stopped sending heartbeats (last one at ${d.lastHeartbeatAt?.toISOString()})`;
-      const { count } = await this.deps.db.deployment.updateMany({
-        where: { id: d.id, status: 'building', lastHeartbeatAt: d.lastHeartbeatAt },
-        data: { status: 'error', error, finishedAt: new Date() },
-      });
-      if (count === 1) {
+      // Only if no heartbeat arrived since it was read: a late beat means the build lives.
+      if (await this.deps.state.fail(d.id, error, { where: { lastHeartbeatAt: d.lastHeartbeatAt } })) {
         this.deps.log.warn({ deploymentId: d.id }, error);
-        this.deps.status.publish({ id: d.id, status: 'error', phase: null, error });
-        await this.deps.stopBuild(d.id).catch(() => undefined);
+        await this.deps
+          .stopBuild(d.id)
+          .catch((err: unknown) =>
+            this.deps.log.error({ err, deploymentId: d.id }, 'stopping a silent build failed'),
+          );
       }
     }
 

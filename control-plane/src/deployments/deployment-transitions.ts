@@ -1,0 +1,34 @@
+import type { DeploymentStatus } from '@deploysphere/contracts';
+
+/**
+ * Every way a deployment's status may change, and from where. This table is the whole life of a
+ * deployment; DeploymentStateMachine is the only code that writes `status`, and it writes it only
+ * through these transitions, each a guarded update that matches the `from` statuses.
+ *
+ *   queued ──claim──▶ building ──ready──▶ ready
+ *     │                 │  ▲
+ *     │                 │  └─ phase (building → building: clone, install, build, upload, activate)
+ *     ├──supersede──▶ cancelled ◀──cancel── (queued or building)
+ *     └──────fail───▶ error ◀────fail────── (queued or building)
+ */
+export const TRANSITIONS = {
+  /** A dispatcher takes the job: at most one building deployment per project. */
+  claim: { from: ['queued'], to: 'building' },
+  /** The build moves to its next phase. */
+  phase: { from: ['building'], to: 'building' },
+  /** The build's output is live: the deployment's host and the production switch are written. */
+  ready: { from: ['building'], to: 'ready' },
+  /** The build failed, timed out, went silent, or could not start. */
+  fail: { from: ['queued', 'building'], to: 'error' },
+  /** The user cancelled it, or its project was deleted. */
+  cancel: { from: ['queued', 'building'], to: 'cancelled' },
+  /** A newer deployment of the same project was queued before this one started. */
+  supersede: { from: ['queued'], to: 'cancelled' },
+} as const satisfies Record<string, { from: readonly DeploymentStatus[]; to: DeploymentStatus }>;
+
+export type Transition = keyof typeof TRANSITIONS;
+
+/** Whether `transition` may be applied to a deployment that is `status` now. */
+export function allows(transition: Transition, status: DeploymentStatus): boolean {
+  return (TRANSITIONS[transition].from as readonly DeploymentStatus[]).includes(status);
+}
