@@ -13,21 +13,3 @@ export async function mapLimit<T, R>(
     slot.clearQueue();
   }
 }
-
-/** Retries `fn` with exponential backoff; `signal` stops retrying at once. */
-export async function withRetries<T>(
-  fn: (attempt: number) => Promise<T>,
-  opts: { attempts: number; baseDelayMs: number; signal?: AbortSignal },
-): Promise<T> {
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (err) {
-      lastError = err;
-      if (opts.signal?.aborted || attempt === opts.attempts) break;
-      await new Promise((r) => setTimeout(r, opts.baseDelayMs * 2 ** (attempt - 1)));
-    }
-  }
-  throw lastError;
-}

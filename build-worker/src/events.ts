@@ -1,6 +1,12 @@
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { BuildEventSchema, STREAMS, subjects, type BuildEvent } from '@deploysphere/contracts';
+import {
+  BuildEventSchema,
+  retryWithBackoff,
+  STREAMS,
+  subjects,
+  type BuildEvent,
+} from '@deploysphere/contracts';
 import type { LogSink } from './log-sink.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -96,26 +102,21 @@ export class BuildReporter {
 
   private async publishUntilStored(event: BuildEvent): Promise<void> {
     if (this.undeliverable) throw this.undeliverable;
-    let delay = this.retry.baseDelayMs;
-    const giveUpAt = Date.now() + this.retry.giveUpAfterMs;
-    for (;;) {
-      try {
-        await this.sink.publish(event);
-        return;
-      } catch (err) {
-        if (this.closed || Date.now() >= giveUpAt) {
-          this.undeliverable = new Error(
-            `Build event #${event.seq} (${event.type}) could not be published: ${String(err)}`,
-          );
-          throw this.undeliverable;
-        }
-        this.logs.write(
-          'system',
-          `Publishing ${event.type} event #${event.seq} failed (${String(err)}); retrying`,
-        );
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, this.retry.maxDelayMs);
-      }
+    try {
+      await retryWithBackoff(() => this.sink.publish(event), {
+        ...this.retry,
+        shouldRetry: () => !this.closed,
+        onRetry: (err) =>
+          this.logs.write(
+            'system',
+            `Publishing ${event.type} event #${event.seq} failed (${String(err)}); retrying`,
+          ),
+      });
+    } catch (err) {
+      this.undeliverable = new Error(
+        `Build event #${event.seq} (${event.type}) could not be published: ${String(err)}`,
+      );
+      throw this.undeliverable;
     }
   }
 

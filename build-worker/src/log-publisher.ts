@@ -2,6 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   logBatchMsgId,
+  retryWithBackoff,
   STREAMS,
   subjects,
   type LogBatch,
@@ -228,24 +229,18 @@ export class LogPublisher implements LogSink {
 
   private async publishUntilStored(batch: SealedBatch): Promise<void> {
     const msgId = logBatchMsgId(this.deploymentId, batch.firstSeq);
-    let delay = this.retry.baseDelayMs;
-    const giveUpAt = Date.now() + this.retry.giveUpAfterMs;
-    for (;;) {
+    if (this.failure) return;
+    try {
+      await retryWithBackoff(() => this.transport.publish(this.subject, batch.payload, msgId), {
+        ...this.retry,
+        shouldRetry: () => !this.failure,
+      });
+    } catch (err) {
       if (this.failure) return;
-      try {
-        await this.transport.publish(this.subject, batch.payload, msgId);
-        return;
-      } catch (err) {
-        if (Date.now() >= giveUpAt) {
-          // Later lines would leave a gap behind this one: stop publishing altogether.
-          this.failure = new Error(`log batch ${msgId} could not be published: ${String(err)}`);
-          this.warn(this.failure.message);
-          this.queue.length = 0;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, this.retry.maxDelayMs);
-      }
+      // Later lines would leave a gap behind this one: stop publishing altogether.
+      this.failure = new Error(`log batch ${msgId} could not be published: ${String(err)}`);
+      this.warn(this.failure.message);
+      this.queue.length = 0;
     }
   }
 }

@@ -5,7 +5,7 @@
  * 1 build failed, 2 bad configuration, 3 cancelled, 4 the events could not be delivered.
  */
 import { connect, credsAuthenticator, errors, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { ConfigError, STREAMS, subjects } from '@deploysphere/contracts';
 import { runBuild } from './build.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
@@ -117,7 +117,8 @@ async function logStreamExists(nc: NatsConnection): Promise<boolean> {
     await (await jetstreamManager(nc, { checkAPI: false })).streams.info(STREAMS.buildLogs);
     return true;
   } catch (err) {
-    if (!(err instanceof Error && /not found/i.test(err.message))) return true; // transient: try anyway
+    const missing = err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+    if (!missing) return true; // transient: try anyway
     process.stderr.write(
       `build worker: stream ${STREAMS.buildLogs} does not exist; build logs go to stderr only\n`,
     );

@@ -12,6 +12,8 @@ import {
 import mime from 'mime';
 import pLimit from 'p-limit';
 import {
+  retryWithBackoff,
+  type BackoffOptions,
   blobKey,
   manifestKey,
   ManifestSchema,
@@ -19,7 +21,7 @@ import {
   type StorageTarget,
 } from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
-import { mapLimit, withRetries } from './concurrency.js';
+import { mapLimit } from './concurrency.js';
 import type { LogSink } from './log-sink.js';
 import type { OutputFile } from './output-dir.js';
 import { createS3Client } from './s3-client.js';
@@ -98,7 +100,12 @@ export interface UploadResult {
 
 /** Files read into memory below this size (retries resend the buffer); larger ones stream. */
 const BUFFER_LIMIT = 8 * 1024 * 1024;
-const RETRY = { attempts: 4, baseDelayMs: 250 };
+/** Each S3 call is tried 4 times, 250 ms apart and doubling; a cancel stops the retrying. */
+const retryOptions = (signal: AbortSignal | undefined): BackoffOptions => ({
+  attempts: 4,
+  baseDelayMs: 250,
+  shouldRetry: () => !signal?.aborted,
+});
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -231,43 +238,35 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
     opts.onProgress?.(0, totalBytes);
 
     const exists = (client: S3Client, bucket: string, blob: HashedFile) =>
-      withRetries(
-        async () => {
-          try {
-            const head = await client.send(
-              new HeadObjectCommand({ Bucket: bucket, Key: blobKey(blob.hash) }),
-              sendOpts,
-            );
-            return head.ContentLength === blob.size;
-          } catch (err) {
-            if (isNotFound(err)) return false;
-            throw err;
-          }
-        },
-        { ...RETRY, signal: opts.signal },
-      );
-
-    const put = (client: S3Client, bucket: string, blob: HashedFile) =>
-      withRetries(
-        async () => {
-          const body =
-            blob.size <= BUFFER_LIMIT
-              ? await readFile(blob.absolutePath)
-              : createReadStream(blob.absolutePath);
-          await client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: blobKey(blob.hash),
-              Body: body,
-              ContentLength: blob.size,
-              ContentType: blob.contentType,
-              CacheControl: 'public, max-age=31536000, immutable',
-            }),
+      retryWithBackoff(async () => {
+        try {
+          const head = await client.send(
+            new HeadObjectCommand({ Bucket: bucket, Key: blobKey(blob.hash) }),
             sendOpts,
           );
-        },
-        { ...RETRY, signal: opts.signal },
-      );
+          return head.ContentLength === blob.size;
+        } catch (err) {
+          if (isNotFound(err)) return false;
+          throw err;
+        }
+      }, retryOptions(opts.signal));
+
+    const put = (client: S3Client, bucket: string, blob: HashedFile) =>
+      retryWithBackoff(async () => {
+        const body =
+          blob.size <= BUFFER_LIMIT ? await readFile(blob.absolutePath) : createReadStream(blob.absolutePath);
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: blobKey(blob.hash),
+            Body: body,
+            ContentLength: blob.size,
+            ContentType: blob.contentType,
+            CacheControl: 'public, max-age=31536000, immutable',
+          }),
+          sendOpts,
+        );
+      }, retryOptions(opts.signal));
 
     await Promise.all(
       regions.map(async ({ target, client }, i) => {
@@ -301,7 +300,7 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
     const body = JSON.stringify(manifest);
     await Promise.all(
       regions.map(({ target, client }) =>
-        withRetries(
+        retryWithBackoff(
           () =>
             client.send(
               new PutObjectCommand({
@@ -312,7 +311,7 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
               }),
               sendOpts,
             ),
-          { ...RETRY, signal: opts.signal },
+          retryOptions(opts.signal),
         ),
       ),
     );

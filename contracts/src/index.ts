@@ -10,6 +10,8 @@ export * from './edge-config.js';
 export * from './edge-metrics.js';
 export * from './api.js';
 export * from './git-ref.js';
+export * from './health.js';
 export * from './logs.js';
 export * from './session.js';
 export * from './sites.js';
+export * from './retry.js';

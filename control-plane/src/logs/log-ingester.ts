@@ -8,10 +8,11 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { LogBatchSchema, STREAMS, subjects, type LogLine } from '@deploysphere/contracts';
+import { LogBatchSchema, retryWithBackoff, STREAMS, subjects, type LogLine } from '@deploysphere/contracts';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { LogStore } from './log-store.js';
+import { isConsumerNotFound } from '../infra/jetstream-errors.js';
 
 const NS_PER_MS = 1_000_000;
 
@@ -121,7 +122,7 @@ export async function startLogIngester(
       max_ack_pending: config.max_ack_pending!,
     });
   } catch (err) {
-    if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
+    if (!isConsumerNotFound(err)) throw err;
     await jsm.consumers.add(STREAMS.buildLogs, config);
   }
   const consumer = await jetstream(ctx.nats).consumers.get(STREAMS.buildLogs, durable);
@@ -142,25 +143,34 @@ export async function startLogIngester(
     const token = createHash('sha256')
       .update(batch.map((p) => p.msg.seq).join(','))
       .digest('hex');
-    let delay = retry.baseDelayMs;
-    for (;;) {
-      try {
-        const fresh = await withoutStored(store, lines);
-        m.duplicates.inc(lines.length - fresh.length);
-        const end = m.insertSeconds.startTimer();
-        await store.insert(fresh, token);
-        end();
-        m.lines.inc(fresh.length);
-        break;
-      } catch (err) {
-        m.failures.inc();
-        if (Date.now() >= stopDeadline) return; // unacked: redelivered to whoever runs next
-        onError(`insert of ${lines.length} lines failed; retrying`, err);
-        // Keep the messages ours while we retry, so they are not redelivered meanwhile.
-        for (const p of batch) p.msg.working();
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, retry.maxDelayMs);
-      }
+    try {
+      await retryWithBackoff(
+        async () => {
+          try {
+            const fresh = await withoutStored(store, lines);
+            m.duplicates.inc(lines.length - fresh.length);
+            const end = m.insertSeconds.startTimer();
+            await store.insert(fresh, token);
+            end();
+            m.lines.inc(fresh.length);
+          } catch (err) {
+            m.failures.inc();
+            throw err;
+          }
+        },
+        {
+          ...retry,
+          // Past the stop deadline the batch stays unacked: redelivered to whoever runs next.
+          shouldRetry: () => Date.now() < stopDeadline,
+          onRetry: (err: unknown) => {
+            onError(`insert of ${lines.length} lines failed; retrying`, err);
+            // Keep the messages ours while we retry, so they are not redelivered meanwhile.
+            for (const p of batch) p.msg.working();
+          },
+        },
+      );
+    } catch {
+      return;
     }
     await opts.afterInsert?.(lines);
     for (const p of batch) p.msg.ack();

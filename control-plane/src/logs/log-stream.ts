@@ -7,6 +7,7 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, subjects } from '@deploysphere/contracts';
+import { isStreamNotFound } from '../infra/jetstream-errors.js';
 
 const NS_PER_MS = 1_000_000;
 
@@ -37,7 +38,7 @@ export async function ensureLogStream(nats: NatsConnection): Promise<void> {
   try {
     await jsm.streams.info(LOG_STREAM_CONFIG.name);
   } catch (err) {
-    if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
+    if (!isStreamNotFound(err)) throw err;
     await jsm.streams.add(LOG_STREAM_CONFIG);
     return;
   }

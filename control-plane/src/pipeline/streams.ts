@@ -1,5 +1,6 @@
 import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { STREAMS, subjects } from '@deploysphere/contracts';
+import { isStreamNotFound } from '../infra/jetstream-errors.js';
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
 const MINUTE_NS = 60 * 1e9;
@@ -38,12 +39,8 @@ export async function ensureStreams(jsm: JetStreamManager, streams = PIPELINE_ST
       await jsm.streams.info(config.name);
       await jsm.streams.update(config.name, config);
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isStreamNotFound(err)) throw err;
       await jsm.streams.add(config);
     }
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && /not found/i.test(err.message);
 }
