@@ -73,7 +73,8 @@ export const LogStreamMessageSchema = z.discriminatedUnion('type', [
 export type LogStreamMessage = z.infer<typeof LogStreamMessageSchema>;
 
 /** Websocket close codes the log stream uses besides 1000 (done) and 1011 (server error). */
-export const LOG_STREAM_CLOSE = { slowConsumer: 4008, shuttingDown: 1001 } as const;
+/** Websocket close codes of the live log stream. 1013 ("try again later") means: reconnect. */
+export const LOG_STREAM_CLOSE = { slowConsumer: 4008, shuttingDown: 1001, interrupted: 1013 } as const;
 
 /** Query strings are strings: this turns `?after=10` into a number and says what was expected. */
 const queryInt = (min: number, max: number) =>

@@ -36,6 +36,8 @@ export interface LogHubOptions {
   endGraceMs?: number;
   /** How long a catching-up viewer may wait for the ingester to commit lines it needs. */
   replayWaitMs?: number;
+  /** Where the hub reports a failure no viewer caused (a live consumer that died). */
+  onError?: (message: string, err: unknown) => void;
 }
 
 const OPEN = 1;
@@ -125,13 +127,19 @@ class Channel {
       deliver_policy: DeliverPolicy.All,
     });
     if (this.closed) return;
-    this.messages = await consumer.consume({ max_messages: 100 });
+    // A stream that is gone ends the iteration rather than waiting, silently, for it to return.
+    this.messages = await consumer.consume({ max_messages: 100, abort_on_missing_resource: true });
+    // The iteration only ends on close(); ending otherwise (the stream or the connection went
+    // away) would leave every viewer on a channel that never speaks again.
     void (async () => {
       for await (const msg of this.messages!) {
         const parsed = LogBatchSchema.safeParse(safeJson(msg.data));
         if (parsed.success) this.onBatch(parsed.data.lines, parsed.data.end?.lastSeq);
       }
-    })().catch(() => undefined);
+    })().then(
+      () => this.closed || this.hub.channelFailed(this, new Error('the live log consumer stopped')),
+      (err: unknown) => this.closed || this.hub.channelFailed(this, err),
+    );
   }
 
   get ringFirstSeq(): number | undefined {
@@ -231,6 +239,7 @@ export class LogHub {
   readonly ringLines: number;
   readonly maxBufferedBytes: number;
   readonly endGraceMs: number;
+  private readonly onError: (message: string, err: unknown) => void;
   private readonly replayPageLines: number;
   private readonly replayWaitMs: number;
   private readonly channels = new Map<string, Channel>();
@@ -248,6 +257,7 @@ export class LogHub {
     this.replayPageLines = opts.replayPageLines ?? 2000;
     this.endGraceMs = opts.endGraceMs ?? 2000;
     this.replayWaitMs = opts.replayWaitMs ?? 15_000;
+    this.onError = opts.onError ?? ((message, err) => process.stderr.write(`${message}: ${String(err)}\n`));
   }
 
   get viewerCount(): number {
@@ -316,13 +326,31 @@ export class LogHub {
     }
   }
 
+  /**
+   * A channel's consumer died under it: its viewers are told and closed with "try again later",
+   * so they reconnect with `?after=` to a fresh channel, and the failure is reported.
+   */
+  channelFailed(channel: Channel, err: unknown): void {
+    this.onError(`live logs of ${channel.deploymentId} stopped; closing its viewers`, err);
+    if (this.channels.get(channel.deploymentId) === channel) this.channels.delete(channel.deploymentId);
+    for (const v of channel.viewers) {
+      v.send({
+        type: 'error',
+        code: 'unavailable',
+        message: 'The live log stream was interrupted; reconnect with ?after=<last seq> to resume',
+      });
+      v.finish(LOG_STREAM_CLOSE.interrupted, 'log stream interrupted');
+    }
+    channel.close();
+  }
+
   /** Moves a viewer forward: end, live on the channel, or one more replay step. */
   continueViewer(channel: Channel, viewer: Viewer): void {
     viewer.live = false;
     void this.catchUp(channel, viewer).catch((err: unknown) => {
       viewer.send({ type: 'error', code: 'internal', message: 'The log stream failed' });
       viewer.finish(1011, 'internal error');
-      process.stderr.write(`log stream ${channel.deploymentId}: ${String(err)}\n`);
+      this.onError(`log stream ${channel.deploymentId} failed`, err);
     });
   }
 
