@@ -54,9 +54,15 @@ export async function startPlatform(
     return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
   };
   const started: Stopper[] = [];
+  // In reverse start order: the control plane (and its NATS and database clients) before the
+  // servers it uses. One that fails to stop is reported and the rest still stop.
   const stopAll = async () => {
     for (const s of started.splice(0).reverse()) {
-      await s.stop().catch(() => undefined);
+      await s.stop().catch((err: unknown) => {
+        process.stderr.write(
+          `${s.name} did not stop cleanly: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
+      });
     }
   };
 

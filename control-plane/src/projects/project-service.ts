@@ -35,7 +35,9 @@ export class ProjectService {
     assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
     const id = `prj_${newId()}`;
     try {
-      const project = await this.deps.db.project.create({
+      // No `include` on the write: Prisma runs a nested write in a transaction on one connection,
+      // and loads included relations concurrently, which pg 9 refuses. The view is read after.
+      await this.deps.db.project.create({
         data: {
           id,
           slug: body.slug,
@@ -53,15 +55,15 @@ export class ProjectService {
             })),
           },
         },
-        include: projectViewInclude,
+        select: { id: true },
       });
-      return toProjectView(project, this.deps.urls);
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
         throw AppError.conflict(`slug: "${body.slug}" is already taken`, 'slug');
       }
       throw err;
     }
+    return this.view(id);
   }
 
   async list(): Promise<ProjectView[]> {
@@ -86,7 +88,7 @@ export class ProjectService {
     if (body.regions) this.assertRegions(body.regions);
     if (body.repoUrl) assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
     const env = Object.entries(body.env ?? {});
-    const updated = await this.deps.db.$transaction(async (tx) => {
+    await this.deps.db.$transaction(async (tx) => {
       for (const [key, value] of env) {
         if (value === null) {
           await tx.envVar.deleteMany({ where: { projectId: project.id, key } });
@@ -99,7 +101,7 @@ export class ProjectService {
           });
         }
       }
-      return tx.project.update({
+      await tx.project.update({
         where: { id: project.id },
         data: {
           ...(body.repoUrl !== undefined ? { repoUrl: body.repoUrl } : {}),
@@ -110,10 +112,19 @@ export class ProjectService {
           ...(body.rootDir !== undefined ? { rootDir: body.rootDir } : {}),
           ...(body.regions !== undefined ? { regions: body.regions } : {}),
         },
-        include: projectViewInclude,
+        select: { id: true },
       });
     });
-    return toProjectView(updated, this.deps.urls);
+    // Read outside the transaction, for the reason given in create().
+    return this.view(project.id);
+  }
+
+  private async view(id: string): Promise<ProjectView> {
+    const project = await this.deps.db.project.findUniqueOrThrow({
+      where: { id },
+      include: projectViewInclude,
+    });
+    return toProjectView(project, this.deps.urls);
   }
 
   /**

@@ -64,11 +64,14 @@ export async function startNatsServer(opts: {
 
   const tail = new TailBuffer();
   const args = ['-c', configFile];
-  // With setpriv, the kernel stops nats-server if we die without cleaning up (even SIGKILL).
+  // With setpriv, the kernel stops nats-server if we die without cleaning up (even SIGKILL). Its
+  // own process group keeps a terminal's Ctrl-C away from it: the platform stops its NATS
+  // clients first and the server last, so nothing logs "server shutdown" on the way out.
   const setpriv = await findProgram('setpriv');
-  const child = setpriv
-    ? spawn(setpriv, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = setpriv
+    ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', binary, ...args]]
+    : [binary, args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
 
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {

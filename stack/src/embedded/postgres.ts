@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { isAlive, TailBuffer } from '../child-process.js';
 import { freePort } from '../ports.js';
+import { findProgram } from '../system-packages.js';
 
 const run = promisify(execFile);
 
@@ -51,8 +52,16 @@ export async function startEmbeddedPostgres(opts: {
       );
     }));
   const asRoot = process.getuid?.() === 0;
-  const launch = (file: string, args: string[]): [string, string[]] =>
-    asRoot ? ['unshare', ['--map-user=65534', '--map-group=65534', '--', file, ...args]] : [file, args];
+  // setpriv: the kernel stops PostgreSQL (fast shutdown) if we die without cleaning up, even by
+  // SIGKILL. unshare, as root: see above. Both exec, so the child is PostgreSQL itself.
+  const setpriv = await findProgram('setpriv');
+  const launch = (file: string, args: string[]): [string, string[]] => {
+    const command = asRoot
+      ? ['unshare', '--map-user=65534', '--map-group=65534', '--', file, ...args]
+      : [file, ...args];
+    const wrapped = setpriv ? [setpriv, '--pdeathsig', 'SIGINT', '--', ...command] : command;
+    return [wrapped[0]!, wrapped.slice(1)];
+  };
 
   await mkdir(dirname(opts.dataDir), { recursive: true });
   await stopPostmaster(opts.dataDir);
@@ -84,8 +93,8 @@ export async function startEmbeddedPostgres(opts: {
 
   return {
     url: `postgresql://${USER}:${USER}@127.0.0.1:${port}/${DATABASE}`,
-    // By pid file rather than by child handle: PostgreSQL may already have exited (a terminal's
-    // Ctrl-C signals the whole process group, PostgreSQL included).
+    // By pid file rather than by child handle: the postmaster of an earlier run is found the
+    // same way, and PostgreSQL may have exited on its own.
     stop: () => stopPostmaster(opts.dataDir),
   };
 }
@@ -139,7 +148,13 @@ async function startPostmaster(
     '-c',
     'unix_socket_directories=',
   ]);
-  const child = spawn(file, args, { env: { LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C signals the whole foreground group, and PostgreSQL
+  // must outlive it until the platform has recorded how its builds ended.
+  const child = spawn(file, args, {
+    env: { LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   // Keep draining its output for as long as it runs, or it would block on a full pipe.
   child.stdout.resume();
   await new Promise<void>((resolve, reject) => {
