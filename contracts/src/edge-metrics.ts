@@ -38,6 +38,13 @@ export const EdgeMetricSeriesSchema = z.object({
 });
 export type EdgeMetricSeries = z.infer<typeof EdgeMetricSeriesSchema>;
 
+/** Blobs one region served whose bytes did not hash to their key, over one flush window. */
+export const EdgeIntegrityFailuresSchema = z.object({
+  region: z.string().min(1).max(32),
+  failures: z.number().int().positive(),
+});
+export type EdgeIntegrityFailures = z.infer<typeof EdgeIntegrityFailuresSchema>;
+
 /** What the edge POSTs to `${METRICS_URL}/internal/edge-metrics`. */
 export const EdgeMetricsBatchSchema = z.object({
   v: z.literal(1),
@@ -45,6 +52,8 @@ export const EdgeMetricsBatchSchema = z.object({
   source: z.string().max(128).optional(),
   sentAt: z.iso.datetime(),
   series: z.array(EdgeMetricSeriesSchema).max(5000),
+  /** Absent when there were none, and from edges older than the field. */
+  integrityFailures: z.array(EdgeIntegrityFailuresSchema).max(1000).optional(),
 });
 export type EdgeMetricsBatch = z.infer<typeof EdgeMetricsBatchSchema>;
 

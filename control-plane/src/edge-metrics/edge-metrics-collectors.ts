@@ -31,6 +31,12 @@ export function createEdgeMetrics(registry: Registry, options: { maxHosts?: numb
     buckets: EDGE_LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
     registry,
   });
+  const integrityFailures = new Counter({
+    name: 'edge_integrity_failures_total',
+    help: 'Blobs a region served whose bytes did not hash to their key; the edge failed over and did not serve them',
+    labelNames: ['region'] as const,
+    registers: [registry],
+  });
   const batches = new Counter({
     name: 'edge_metrics_batches_total',
     help: 'Metric batches received from edge isolates',
@@ -59,6 +65,7 @@ export function createEdgeMetrics(registry: Registry, options: { maxHosts?: numb
         if (s.bytes > 0) bytes.inc({ host, region: s.region, cache: s.cache }, s.bytes);
         duration.add({ region: s.region, cache: s.cache }, s.latencyBuckets, s.latencyMsSum / 1000);
       }
+      for (const f of batch.integrityFailures ?? []) integrityFailures.inc({ region: f.region }, f.failures);
       batches.inc();
       lastBatch.setToCurrentTime();
     },
