@@ -1,5 +1,10 @@
 import type { EdgeRegion } from '@deploysphere/contracts';
-import { BlobStore, DEFAULT_BLOB_STORE_OPTIONS, type BlobStoreOptions } from './cache/blob-store.js';
+import {
+  BlobStore,
+  DEFAULT_BLOB_STORE_OPTIONS,
+  type BlobStoreOptions,
+  type IntegrityFailureListener,
+} from './cache/blob-store.js';
 import { defaultEdgeCache, type EdgeCache } from './cache/edge-cache.js';
 import { ManifestStore } from './cache/manifest-store.js';
 import type { Bindings } from './config/bindings.js';
@@ -41,22 +46,34 @@ export function createServices(env: Bindings, options: AppOptions): EdgeServices
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const health = new RegionHealth(10_000, now);
+  const metrics =
+    config.METRICS_URL && config.METRICS_TOKEN
+      ? new MetricsShipper({
+          metricsUrl: config.METRICS_URL,
+          token: config.METRICS_TOKEN,
+          flushIntervalMs: config.METRICS_FLUSH_INTERVAL_MS,
+          now,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        })
+      : undefined;
+  const onIntegrityFailure: IntegrityFailureListener = ({ region, hash }) => {
+    // Wrong bytes under a content address mean a corrupted or tampered bucket: worth a look.
+    console.warn('blob failed verification; trying the next region', { region, hash });
+    metrics?.recordIntegrityFailure(region);
+  };
   return {
     config,
     regions: new Map(config.REGIONS.map((r) => [r.id, r])),
     routes: new RouteCache(env.ROUTES, config.ROUTE_CACHE_TTL_MS, 10_000, now),
     manifests: new ManifestStore(origin, health, cache),
-    blobs: new BlobStore(origin, health, cache, options.blobStore ?? DEFAULT_BLOB_STORE_OPTIONS),
-    metrics:
-      config.METRICS_URL && config.METRICS_TOKEN
-        ? new MetricsShipper({
-            metricsUrl: config.METRICS_URL,
-            token: config.METRICS_TOKEN,
-            flushIntervalMs: config.METRICS_FLUSH_INTERVAL_MS,
-            now,
-            ...(options.fetch ? { fetch: options.fetch } : {}),
-          })
-        : undefined,
+    blobs: new BlobStore(
+      origin,
+      health,
+      cache,
+      options.blobStore ?? DEFAULT_BLOB_STORE_OPTIONS,
+      onIntegrityFailure,
+    ),
+    metrics,
   };
 }
 

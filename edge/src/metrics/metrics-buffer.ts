@@ -1,6 +1,7 @@
 import {
   EDGE_LATENCY_BUCKETS_MS,
   type EdgeCacheStatus,
+  type EdgeIntegrityFailures,
   type EdgeMetricSeries,
   type EdgeStatusClass,
 } from '@deploysphere/contracts';
@@ -23,11 +24,14 @@ export function statusClass(status: number): EdgeStatusClass {
 }
 
 /**
- * Counts requests per (host, status class, region, cache) since the last drain. Aggregating in
- * the isolate keeps a batch's size bounded by the number of label sets, not by traffic.
+ * Counts requests per (host, status class, region, cache), and blobs that failed verification per
+ * region, since the last drain. Aggregating in the isolate keeps a batch's size bounded by the
+ * number of label sets, not by traffic.
  */
 export class MetricsBuffer {
   private series = new Map<string, EdgeMetricSeries>();
+  /** Blobs per region whose bytes failed verification. */
+  private integrityFailures = new Map<string, number>();
   private openedAt: number | undefined;
 
   record(sample: RequestSample, now: number): void {
@@ -56,8 +60,13 @@ export class MetricsBuffer {
     this.openedAt ??= now;
   }
 
+  recordIntegrityFailure(region: string, now: number): void {
+    this.integrityFailures.set(region, (this.integrityFailures.get(region) ?? 0) + 1);
+    this.openedAt ??= now;
+  }
+
   get seriesCount(): number {
-    return this.series.size;
+    return this.series.size + this.integrityFailures.size;
   }
 
   /** When the oldest undrained sample was recorded. */
@@ -65,9 +74,13 @@ export class MetricsBuffer {
     return this.openedAt;
   }
 
-  drain(): EdgeMetricSeries[] {
-    const drained = [...this.series.values()];
+  drain(): { series: EdgeMetricSeries[]; integrityFailures: EdgeIntegrityFailures[] } {
+    const drained = {
+      series: [...this.series.values()],
+      integrityFailures: [...this.integrityFailures].map(([region, failures]) => ({ region, failures })),
+    };
     this.series = new Map();
+    this.integrityFailures = new Map();
     this.openedAt = undefined;
     return drained;
   }

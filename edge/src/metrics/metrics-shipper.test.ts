@@ -43,6 +43,35 @@ describe('MetricsShipper', () => {
     expect(shipper.flushIfDue()).toBeUndefined();
   });
 
+  it('ships integrity failures per region, also in a window without requests', async () => {
+    const posted: Request[] = [];
+    const shipper = new MetricsShipper({
+      metricsUrl: 'http://control.test',
+      token: 't',
+      flushIntervalMs: 0,
+      now: () => 0,
+      fetch: async (request) => {
+        posted.push(request);
+        return new Response(null, { status: 204 });
+      },
+    });
+    shipper.recordIntegrityFailure('us-east-1');
+    shipper.recordIntegrityFailure('us-east-1');
+    shipper.recordIntegrityFailure('eu-west-1');
+    await shipper.flushIfDue();
+    shipper.record(sample(200, 1));
+    await shipper.flushIfDue();
+    const [first, second] = await Promise.all(
+      posted.map(async (r) => EdgeMetricsBatchSchema.parse(await r.json())),
+    );
+    expect(first?.series).toEqual([]);
+    expect(first?.integrityFailures).toEqual([
+      { region: 'us-east-1', failures: 2 },
+      { region: 'eu-west-1', failures: 1 },
+    ]);
+    expect(second?.integrityFailures).toBeUndefined();
+  });
+
   it('swallows failures, drops the window and warns at most once a minute', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const shipper = new MetricsShipper({

@@ -31,6 +31,11 @@ export class MetricsShipper {
     this.buffer.record(sample, this.now());
   }
 
+  /** A region served a blob whose bytes did not hash to its key. */
+  recordIntegrityFailure(region: string): void {
+    this.buffer.recordIntegrityFailure(region, this.now());
+  }
+
   /** A promise to hand to waitUntil when a batch is due; undefined when there is nothing to do. */
   flushIfDue(): Promise<void> | undefined {
     const since = this.buffer.since;
@@ -42,13 +47,14 @@ export class MetricsShipper {
   }
 
   async flush(): Promise<void> {
-    const series = this.buffer.drain();
-    if (series.length === 0) return;
+    const { series, integrityFailures } = this.buffer.drain();
+    if (series.length === 0 && integrityFailures.length === 0) return;
     const batch: EdgeMetricsBatch = {
       v: 1,
       source: this.source,
       sentAt: new Date(this.now()).toISOString(),
       series,
+      ...(integrityFailures.length > 0 ? { integrityFailures } : {}),
     };
     const url = `${this.options.metricsUrl.replace(/\/+$/, '')}${EDGE_METRICS_PATH}`;
     try {

@@ -14,15 +14,15 @@ export type FailoverResult<T> =
 
 /**
  * Tries `regions` in order until one yields a usable object. `accept` turns a 2xx response into
- * a value, or rejects it as corrupt (a manifest that does not parse, a blob whose hash is wrong),
- * which also moves on to the next region.
+ * a value, or rejects it as corrupt with undefined (a manifest that does not parse, a blob whose
+ * bytes do not hash to its key), which also moves on to the next region and marks this one failed.
  */
 export async function fetchWithFailover<T>(
   origin: S3Origin,
   health: RegionHealth,
   regions: readonly EdgeRegion[],
   key: string,
-  accept: (response: Response) => Promise<T | undefined>,
+  accept: (response: Response, region: EdgeRegion) => Promise<T | undefined>,
 ): Promise<FailoverResult<T>> {
   const failures: RegionFailure[] = [];
   for (const region of health.prioritise(regions)) {
@@ -39,10 +39,12 @@ export async function fetchWithFailover<T>(
     }
     let value: T | undefined;
     try {
-      value = await accept(attempt.response);
+      value = await accept(attempt.response, region);
     } catch {
-      // The body failed mid-stream: the same as a network error.
-      value = undefined;
+      // The body failed mid-stream: a network error, not bad content.
+      failures.push({ region: region.id, reason: 'network' });
+      health.markFailed(region.id);
+      continue;
     }
     if (value === undefined) {
       failures.push({ region: region.id, reason: 'corrupt' });

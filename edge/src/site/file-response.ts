@@ -1,4 +1,5 @@
 import { AppError, type EdgeRegion, type ManifestFile } from '@deploysphere/contracts';
+import type { BlobLookup } from '../cache/blob-store.js';
 import { waitUntilOf, type EdgeContext } from '../http/edge-env.js';
 import type { Site } from '../cache/manifest-store.js';
 import { sliceBody } from './byte-slice.js';
@@ -60,15 +61,33 @@ export async function fileResponse(c: EdgeContext, target: FileToServe): Promise
 
   const services = c.var.services;
   const blob = await services.blobs.get(file.hash, file.size, target.regions, waitUntilOf(c));
-  if (!blob.ok) {
-    throw AppError.unavailable('The site is temporarily unavailable', {
-      file: target.path,
-      failures: blob.failures,
-    });
-  }
+  if (!blob.ok) throw blobUnavailable(target.path, file, blob);
   headers.set('x-deploysphere-region', blob.region);
   headers.set('x-deploysphere-cache', blob.cache);
   c.set('bodyBytes', length);
   const body = partial ? sliceBody(blob.body, range.start, range.end) : blob.body;
   return new Response(body, { status: responseStatus, headers });
+}
+
+/**
+ * 502 when a region answered with bytes that failed verification (or the file is too large to
+ * verify): the origin's content is wrong, not merely out of reach. 503 when every region was
+ * simply unreachable or lacked the object. Details go to the log, never to the visitor.
+ */
+function blobUnavailable(
+  path: string,
+  file: ManifestFile,
+  lookup: Extract<BlobLookup, { ok: false }>,
+): AppError {
+  const cause = {
+    file: path,
+    hash: file.hash,
+    size: file.size,
+    failures: lookup.failures,
+    ...(lookup.tooLarge ? { reason: 'larger than the edge verifies' } : {}),
+  };
+  const badContent = lookup.tooLarge === true || lookup.failures.some((f) => f.reason === 'corrupt');
+  return badContent
+    ? new AppError(502, 'bad_gateway', 'The site is temporarily unavailable', { cause })
+    : AppError.unavailable('The site is temporarily unavailable', cause);
 }
