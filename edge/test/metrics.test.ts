@@ -1,30 +1,26 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { productionHost } from '@deploysphere/contracts';
-import fastify, { type FastifyInstance } from 'fastify';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { edgeMetricsRoutes } from '../../control-plane/src/edge-metrics/index.js';
-import { errorHandler } from '../../control-plane/src/plugins/error-handler.js';
 import { rawRequest } from './support/http-client.js';
+import { startMetricsControlPlane, type MetricsControlPlane } from './support/metrics-control-plane.js';
 import { ROOT_DOMAIN, startTestStack, type TestStack } from './support/test-stack.js';
 
 const TOKEN = 'edge-metrics-integration-token';
 const HOST = productionHost('measured', ROOT_DOMAIN);
 
 let stack: TestStack;
-let controlPlane: FastifyInstance;
+let controlPlane: MetricsControlPlane;
 let registry: Registry;
 let failing: Server;
 let failingUrl = '';
 let failingHits = 0;
 
 beforeAll(async () => {
-  registry = new Registry();
-  controlPlane = fastify();
-  await controlPlane.register(errorHandler);
-  await controlPlane.register(edgeMetricsRoutes, { token: TOKEN, registry });
-  const metricsUrl = await controlPlane.listen({ host: '127.0.0.1', port: 0 });
+  controlPlane = await startMetricsControlPlane(TOKEN);
+  registry = controlPlane.registry;
+  const metricsUrl = controlPlane.url;
 
   failing = createServer((req, res) => {
     failingHits++;
@@ -39,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
-  await controlPlane?.close();
+  await controlPlane?.stop();
   await new Promise((resolve) => failing?.close(resolve));
 });
 

@@ -80,8 +80,8 @@ export async function publishDeployment(
   return manifest;
 }
 
-/** Writes an arbitrary object, e.g. a secret the edge must never serve. */
-export async function putObject(target: BucketTarget, key: string, body: string): Promise<void> {
+/** Writes an arbitrary object, e.g. a secret the edge must never serve or other bytes under a blob key. */
+export async function putObject(target: BucketTarget, key: string, body: string | Uint8Array): Promise<void> {
   const s3 = client(target);
   await s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body }));
   s3.destroy();
