@@ -156,6 +156,24 @@ export type AddDomainBody = z.infer<typeof AddDomainBodySchema>;
 export const PromoteBodySchema = z.strictObject({ deploymentId: DeploymentIdSchema });
 export type PromoteBody = z.infer<typeof PromoteBodySchema>;
 
+/**
+ * Path parameters. The control plane answers a malformed one with 404, as it does an unknown one:
+ * to a client both name nothing (a malformed id in a body is a 400 naming the field).
+ */
+export const ProjectParamsSchema = z.object({ slug: SlugSchema });
+export const DeploymentParamsSchema = z.object({ id: DeploymentIdSchema });
+export const DomainParamsSchema = z.object({ slug: SlugSchema, hostname: HostnameSchema });
+
+/** `GET /projects?slug=`: with `slug`, `[]` or that one project (an availability check, never a 404). */
+export const ProjectsQuerySchema = z.strictObject({ slug: z.string().max(64).optional() });
+
+/** `GET /projects/:slug/deployments?limit=&before=`: newest first; `before` is the last id of the previous page. */
+export const DeploymentListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  before: DeploymentIdSchema.optional(),
+});
+export type DeploymentListQuery = z.infer<typeof DeploymentListQuerySchema>;
+
 export const ProjectViewSchema = z.object({
   id: z.string(),
   slug: SlugSchema,

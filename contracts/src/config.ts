@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requiredOr } from './errors.js';
 
 /** A configuration problem: the message names the variable and what was expected. */
 export class ConfigError extends Error {
@@ -11,6 +12,11 @@ export class ConfigError extends Error {
 /**
  * Parses a service's environment once. Every problem is reported in one readable message,
  * one line per variable, so an operator fixes them all in one go.
+ *
+ * The message names the variable and says what was expected, but never quotes its value: many
+ * values are secrets (ENV_ENCRYPTION_KEY, DEPLOYSPHERE_ADMIN_TOKEN, a DATABASE_URL with its
+ * password), and the message goes to logs. Never echoing anything is the rule that cannot be
+ * forgotten when a new secret variable is added.
  */
 export function parseConfig<S extends z.ZodType>(
   schema: S,
@@ -21,8 +27,7 @@ export function parseConfig<S extends z.ZodType>(
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.map(String).join('.') || '(environment)';
-    const got = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
-    return `  ${name}: ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(truncate(got))})`}`;
+    return `  ${name}: ${issue.message}`;
   });
   throw configError(service, lines);
 }
@@ -30,10 +35,6 @@ export function parseConfig<S extends z.ZodType>(
 /** The one message format for configuration problems: a heading, then one line per variable. */
 export function configError(service: string, lines: string[]): ConfigError {
   return new ConfigError(`Invalid ${service} configuration:\n${lines.join('\n')}`);
-}
-
-function truncate(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }
 
 /** Environment values are strings: these coerce them with messages that say what was expected. */
@@ -58,14 +59,26 @@ export const envInt = (fallback: number, min = 0) =>
     .min(min, `expected at least ${min}`)
     .default(fallback);
 
+const emptyIsUnset = (v: unknown) => (v === '' ? undefined : v);
+
+const urlWithScheme = (schemes: string[]) =>
+  z.url({
+    protocol: new RegExp(`^(?:${schemes.join('|')})$`),
+    error: requiredOr(`expected a URL starting with ${schemes.map((p) => `${p}://`).join(' or ')}`),
+  });
+
 /** An optional URL with one of the listed schemes (without ':'); empty strings count as unset. */
-export const envUrl = (schemes: string[]) =>
+export const envUrl = (schemes: string[]) => z.preprocess(emptyIsUnset, urlWithScheme(schemes).optional());
+
+/** A required URL with one of the listed schemes; unset or empty is "is required". */
+export const envRequiredUrl = (schemes: string[]) => z.preprocess(emptyIsUnset, urlWithScheme(schemes));
+
+/** A required, non-empty string; `why` says what it is for when it is missing. */
+export const envRequiredString = (why?: string) =>
   z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z
-      .url({
-        protocol: new RegExp(`^(?:${schemes.join('|')})$`),
-        error: `expected a URL starting with ${schemes.map((p) => `${p}://`).join(' or ')}`,
-      })
-      .optional(),
+    emptyIsUnset,
+    z.string({
+      error: (issue) =>
+        issue.input === undefined ? (why ? `is required (${why})` : 'is required') : 'expected a string',
+    }),
   );
