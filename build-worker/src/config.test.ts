@@ -1,6 +1,14 @@
 import { ConfigError } from '@deploysphere/contracts';
 import { describe, expect, it } from 'vitest';
-import { loadWorkerConfig } from './config.js';
+import {
+  BUILD_SETTING_VARIABLES,
+  BuildSettingsEnvSchema,
+  DEFAULT_BUILD_SETTINGS,
+  loadWorkerConfig,
+  settingsToEnv,
+  workerEnv,
+  type BuildSettings,
+} from './config.js';
 
 const spec = {
   v: 1,
@@ -82,5 +90,50 @@ describe('loadWorkerConfig', () => {
     expect(message).toContain('DEPLOYSPHERE_BUILD_SPEC: deploymentId:');
     expect(message).not.toContain('super-secret-token');
     expect(message).not.toContain('very-secret-key');
+  });
+});
+
+describe('settingsToEnv', () => {
+  // Every setting away from its default, so a variable the worker does not read back shows.
+  const settings: BuildSettings = {
+    workDir: '/srv/builds',
+    timeoutMs: 120_000,
+    memoryMb: 2048,
+    cpuSeconds: 600,
+    maxOutputBytes: 1024,
+    maxOutputFiles: 10,
+    allowUnsandboxed: true,
+    bwrapPath: '/opt/bin/bwrap',
+    uploadConcurrency: 4,
+    heartbeatIntervalMs: 250,
+    keepWorkDir: true,
+  };
+
+  it('is read back by the worker as the same settings, one variable per setting', () => {
+    for (const [key, value] of Object.entries(settings)) {
+      expect(value, key).not.toEqual(DEFAULT_BUILD_SETTINGS[key as keyof BuildSettings]);
+    }
+    const env = settingsToEnv(settings);
+    expect(Object.keys(env).sort()).toEqual(Object.values(BUILD_SETTING_VARIABLES).sort());
+    expect(BuildSettingsEnvSchema.parse(env)).toEqual(settings);
+  });
+
+  it('leaves out what is unset, so the worker uses its default', () => {
+    expect(settingsToEnv({ timeoutMs: 60_000 })).toEqual({ BUILD_TIMEOUT_MS: '60000' });
+    expect(BuildSettingsEnvSchema.parse(settingsToEnv({}))).toEqual(DEFAULT_BUILD_SETTINGS);
+  });
+
+  it('gives the whole environment a runner starts the worker with', () => {
+    const creds =
+      '-----BEGIN NATS USER JWT-----\nj\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\ns\n';
+    const env = workerEnv({
+      spec: JSON.parse(JSON.stringify(spec)),
+      natsUrl: 'nats://127.0.0.1:4222',
+      natsCredentials: creds,
+      settings,
+    });
+    const config = loadWorkerConfig(env);
+    expect(config).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', natsCredentials: creds, settings });
+    expect(config.spec.deploymentId).toBe(spec.deploymentId);
   });
 });

@@ -98,23 +98,109 @@ export function parseNatsCredentials(
   return creds;
 }
 
-const WorkerEnvSchema = z.object({
-  /** Events and cancel go over NATS; without it, events are printed to stdout as JSON lines. */
-  NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
-  /** CA certificates for a `tls://` server whose certificate the system does not trust. */
-  NATS_TLS_CA_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+const emptyIsUnset = (v: unknown) => (v === '' ? undefined : v);
+
+/**
+ * How each setting's variable is read, with DEFAULT_BUILD_SETTINGS for what is unset. The control
+ * plane reuses the limits' entries for its own variables of the same names.
+ */
+export const buildSettingsEnvShape = {
   WORK_DIR: z.string().min(1).default(d.workDir),
   BUILD_TIMEOUT_MS: envInt(d.timeoutMs, 1000),
   BUILD_MEMORY_MB: envInt(d.memoryMb, 1024),
   BUILD_CPU_SECONDS: envInt(d.cpuSeconds, 1),
   MAX_OUTPUT_BYTES: envInt(d.maxOutputBytes, 1),
   MAX_OUTPUT_FILES: envInt(d.maxOutputFiles, 1),
-  ALLOW_UNSANDBOXED_BUILDS: envBoolean(false),
-  BWRAP_PATH: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  ALLOW_UNSANDBOXED_BUILDS: envBoolean(d.allowUnsandboxed),
+  BWRAP_PATH: z.preprocess(emptyIsUnset, z.string().optional()),
   UPLOAD_CONCURRENCY: envInt(d.uploadConcurrency, 1),
   HEARTBEAT_INTERVAL_MS: envInt(d.heartbeatIntervalMs, 100),
-  KEEP_WORK_DIR: envBoolean(false),
-});
+  KEEP_WORK_DIR: envBoolean(d.keepWorkDir),
+};
+
+/** Each setting's variable: what the worker reads (below) and what runners write (settingsToEnv). */
+export const BUILD_SETTING_VARIABLES = {
+  workDir: 'WORK_DIR',
+  timeoutMs: 'BUILD_TIMEOUT_MS',
+  memoryMb: 'BUILD_MEMORY_MB',
+  cpuSeconds: 'BUILD_CPU_SECONDS',
+  maxOutputBytes: 'MAX_OUTPUT_BYTES',
+  maxOutputFiles: 'MAX_OUTPUT_FILES',
+  allowUnsandboxed: 'ALLOW_UNSANDBOXED_BUILDS',
+  bwrapPath: 'BWRAP_PATH',
+  uploadConcurrency: 'UPLOAD_CONCURRENCY',
+  heartbeatIntervalMs: 'HEARTBEAT_INTERVAL_MS',
+  keepWorkDir: 'KEEP_WORK_DIR',
+} as const satisfies Record<keyof BuildSettings, keyof typeof buildSettingsEnvShape>;
+
+type BuildSettingsEnv = z.output<z.ZodObject<typeof buildSettingsEnvShape>>;
+
+function settingsFrom(e: BuildSettingsEnv): BuildSettings {
+  return {
+    workDir: e.WORK_DIR,
+    timeoutMs: e.BUILD_TIMEOUT_MS,
+    memoryMb: e.BUILD_MEMORY_MB,
+    cpuSeconds: e.BUILD_CPU_SECONDS,
+    maxOutputBytes: e.MAX_OUTPUT_BYTES,
+    maxOutputFiles: e.MAX_OUTPUT_FILES,
+    allowUnsandboxed: e.ALLOW_UNSANDBOXED_BUILDS,
+    bwrapPath: e.BWRAP_PATH,
+    uploadConcurrency: e.UPLOAD_CONCURRENCY,
+    heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
+    keepWorkDir: e.KEEP_WORK_DIR,
+  };
+}
+
+/** The build settings alone, from an environment (settingsToEnv's inverse). */
+export const BuildSettingsEnvSchema = z.object(buildSettingsEnvShape).transform(settingsFrom);
+
+/**
+ * The variables that give a worker these settings; what is left out takes the worker's default.
+ * The inverse of BuildSettingsEnvSchema, so a runner never spells a variable name itself.
+ */
+export function settingsToEnv(settings: Partial<BuildSettings>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, variable] of Object.entries(BUILD_SETTING_VARIABLES)) {
+    const value = settings[key as keyof BuildSettings];
+    if (value !== undefined) env[variable] = String(value);
+  }
+  return env;
+}
+
+/** What a runner hands one build: everything loadWorkerConfig reads back. */
+export interface WorkerLaunch {
+  spec: BuildSpec;
+  natsUrl?: string | undefined;
+  natsCredentials?: string | undefined;
+  natsTlsCaFile?: string | undefined;
+  settings: Partial<BuildSettings>;
+}
+
+/**
+ * The worker's whole environment for one build, the inverse of loadWorkerConfig. Secrets (the
+ * spec holds the project's env, NATS_CREDS the build's NATS user) travel in the environment,
+ * never argv (visible in ps); the worker drops NATS_CREDS from its own environment once read.
+ */
+export function workerEnv(launch: WorkerLaunch): Record<string, string> {
+  return {
+    ...(launch.natsUrl ? { NATS_URL: launch.natsUrl } : {}),
+    ...(launch.natsCredentials ? { NATS_CREDS: launch.natsCredentials } : {}),
+    ...(launch.natsTlsCaFile ? { NATS_TLS_CA_FILE: launch.natsTlsCaFile } : {}),
+    DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(launch.spec),
+    ...settingsToEnv(launch.settings),
+  };
+}
+
+/** Everything of the worker's environment but the spec and NATS_CREDS, which are secrets (above). */
+const WorkerEnvSchema = z
+  .object({
+    /** Events and cancel go over NATS; without it, events are printed to stdout as JSON lines. */
+    NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
+    /** CA certificates for a `tls://` server whose certificate the system does not trust. */
+    NATS_TLS_CA_FILE: z.preprocess(emptyIsUnset, z.string().optional()),
+    ...buildSettingsEnvShape,
+  })
+  .transform((e) => ({ natsUrl: e.NATS_URL, natsTlsCaFile: e.NATS_TLS_CA_FILE, settings: settingsFrom(e) }));
 
 export interface WorkerConfig {
   spec: BuildSpec;
@@ -153,23 +239,5 @@ export function loadWorkerConfig(env: Record<string, string | undefined>): Worke
   if (problems.length > 0 || spec === undefined || c === undefined) {
     throw new ConfigError(`Invalid build worker configuration:\n${problems.join('\n')}`);
   }
-  return {
-    spec,
-    natsUrl: c.NATS_URL,
-    natsCredentials,
-    natsTlsCaFile: c.NATS_TLS_CA_FILE,
-    settings: {
-      workDir: c.WORK_DIR,
-      timeoutMs: c.BUILD_TIMEOUT_MS,
-      memoryMb: c.BUILD_MEMORY_MB,
-      cpuSeconds: c.BUILD_CPU_SECONDS,
-      maxOutputBytes: c.MAX_OUTPUT_BYTES,
-      maxOutputFiles: c.MAX_OUTPUT_FILES,
-      allowUnsandboxed: c.ALLOW_UNSANDBOXED_BUILDS,
-      bwrapPath: c.BWRAP_PATH,
-      uploadConcurrency: c.UPLOAD_CONCURRENCY,
-      heartbeatIntervalMs: c.HEARTBEAT_INTERVAL_MS,
-      keepWorkDir: c.KEEP_WORK_DIR,
-    },
-  };
+  return { spec, natsCredentials, ...c };
 }
