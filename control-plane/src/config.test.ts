@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { ConfigError, DEFAULT_REGIONS } from '@deploysphere/contracts';
 import { NatsAuthority, parseCredentials } from '@deploysphere/stack/nats-auth';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadControlPlaneConfig } from './config.js';
+import {
+  loadControlPlaneConfig,
+  loadServerConfig,
+  readRegionStorageEnv,
+  storageTargetEnv,
+} from './config.js';
 import { loadLocalPlatformConfig } from './local/config.js';
 
 // A real NATS setup's files: the control plane's .creds and the build signing key.
@@ -69,15 +74,16 @@ describe('control plane configuration', () => {
       /DATABASE_URL: expected a URL starting with postgres:\/\/ or postgresql:\/\//,
     ],
     [{ DATABASE_URL: undefined }, /DATABASE_URL: is required/],
-    [{ PORT: 'eighty' }, /PORT: expected a port number \(got "eighty"\)/],
+    [{ PORT: 'eighty' }, /PORT: expected a port number$/m],
     [{ PORT: '70000' }, /PORT: expected a port between 0 and 65535/],
     [{ DEPLOYSPHERE_ADMIN_TOKEN: 'short' }, /DEPLOYSPHERE_ADMIN_TOKEN: must be at least 16 characters/],
+    [{ DEPLOYSPHERE_ADMIN_TOKEN: undefined }, /DEPLOYSPHERE_ADMIN_TOKEN: is required/],
+    [{ CLICKHOUSE_URL: undefined }, /CLICKHOUSE_URL: is required \(or CLICKHOUSE_CHDB_PATH/],
     [{ ALLOW_LOCAL_REPOS: 'maybe' }, /ALLOW_LOCAL_REPOS: expected true or false/],
     [{ REGIONS: '[{"id":"Bad Id"}]' }, /REGIONS: 0\.id: expected a region id/],
     [{ REGIONS: 'not json' }, /REGIONS: expected a JSON array/],
     [{ S3_EU_WEST_1_BUCKET: undefined }, /S3_EU_WEST_1_BUCKET: is required for region eu-west-1/],
     [{ S3_US_EAST_1_ENDPOINT: 'ftp://x' }, /S3_US_EAST_1_ENDPOINT: expected an http:\/\/ or https:\/\/ URL/],
-    [{ CLOUDFLARE_API_TOKEN: undefined }, /CLOUDFLARE_API_TOKEN: all are required/],
     [{ ENV_ENCRYPTION_KEY: 'c2hvcnQ=' }, /ENV_ENCRYPTION_KEY: expected 32 bytes, base64-encoded/],
     [{ BUILD_MEMORY_MB: '512' }, /BUILD_MEMORY_MB: expected at least 1024/],
     [{ SITES_PROTOCOL: 'ftp' }, /SITES_PROTOCOL: expected http or https/],
@@ -91,6 +97,26 @@ describe('control plane configuration', () => {
     [{ NATS_TLS_CA_FILE: '/nonexistent/ca.pem' }, /NATS_TLS_CA_FILE: cannot read/],
   ])('names the variable when %o is wrong', (override, expected) => {
     expect(messageOf(() => loadControlPlaneConfig({ ...valid, ...override }))).toMatch(expected);
+  });
+
+  it('never quotes a value: many are secrets', () => {
+    const secrets = {
+      ENV_ENCRYPTION_KEY: 'c2VjcmV0LWtleS12YWx1ZQ==',
+      DEPLOYSPHERE_ADMIN_TOKEN: 'admin-secret',
+      DATABASE_URL: 'mysql://user:db-password@db/x',
+      EDGE_METRICS_TOKEN: 'edge-secret',
+    };
+    const message = messageOf(() => loadControlPlaneConfig({ ...valid, ...secrets }));
+    for (const name of Object.keys(secrets)) expect(message).toContain(`  ${name}: `);
+    for (const value of ['c2VjcmV0', 'admin-secret', 'db-password', 'edge-secret']) {
+      expect(message).not.toContain(value);
+    }
+    // Storage variables are checked once the others parse; they are not quoted either.
+    const storage = messageOf(() =>
+      loadControlPlaneConfig({ ...valid, S3_US_EAST_1_ENDPOINT: 'ftp://key:s3-secret@s3' }),
+    );
+    expect(storage).toContain('  S3_US_EAST_1_ENDPOINT: ');
+    expect(storage).not.toContain('s3-secret');
   });
 
   it('never quotes a bad NATS signing key: it is a secret', () => {
@@ -111,6 +137,49 @@ describe('control plane configuration', () => {
   });
 });
 
+describe('standalone server configuration', () => {
+  it('adds the Workers KV credentials to the control plane config', () => {
+    const { controlPlane, cloudflareKv } = loadServerConfig(valid);
+    expect(controlPlane).toEqual(loadControlPlaneConfig(valid));
+    expect(cloudflareKv).toEqual({ accountId: 'acc', namespaceId: 'ns', apiToken: 'cf' });
+  });
+
+  it('names each missing Cloudflare variable, with the other problems', () => {
+    const message = messageOf(() =>
+      loadServerConfig({ ...valid, CLOUDFLARE_API_TOKEN: undefined, CLOUDFLARE_ACCOUNT_ID: '', PORT: 'x' }),
+    );
+    expect(message).toMatch(/^ {2}PORT: /m);
+    expect(message).toMatch(
+      /^ {2}CLOUDFLARE_API_TOKEN: is required \(so the control plane can write route records/m,
+    );
+    expect(message).toMatch(/^ {2}CLOUDFLARE_ACCOUNT_ID: is required/m);
+  });
+});
+
+describe('region storage variables', () => {
+  it('read back as the targets they were written from', () => {
+    const targets = [
+      {
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9000',
+        bucket: 'ds-use1',
+        forcePathStyle: true,
+        accessKeyId: 'K',
+        secretAccessKey: 'S',
+      },
+      { region: 'eu-west-1', bucket: 'ds-euw1', forcePathStyle: false },
+    ];
+    // Stale variables of the same regions are overwritten, not merged.
+    const env = {
+      S3_EU_WEST_1_ENDPOINT: 'http://old:9000',
+      ...Object.assign({}, ...targets.map(storageTargetEnv)),
+    };
+    const { storage, problems } = readRegionStorageEnv(env, DEFAULT_REGIONS.slice(0, 2));
+    expect(problems).toEqual([]);
+    expect(storage).toEqual(targets);
+  });
+});
+
 describe('local platform configuration', () => {
   it('needs nothing: every service is embedded by default', () => {
     const config = loadLocalPlatformConfig({});
@@ -126,7 +195,7 @@ describe('local platform configuration', () => {
 
   it('uses a configured S3 endpoint per region and names the missing bucket', () => {
     expect(messageOf(() => loadLocalPlatformConfig({ S3_EU_WEST_1_ENDPOINT: 'http://minio:9000' }))).toMatch(
-      /S3 for eu-west-1: the endpoint is set, so its _BUCKET must be set too/,
+      /S3_EU_WEST_1_BUCKET: is required with S3_EU_WEST_1_ENDPOINT/,
     );
     const config = loadLocalPlatformConfig({
       S3_EU_WEST_1_ENDPOINT: 'http://minio:9000',

@@ -1,17 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { buildSettingsEnvShape, type BuildSettings } from '@deploysphere/build-worker/config';
 import {
-  configError,
   DEFAULT_REGIONS,
   envBoolean,
   envInt,
   envPort,
+  envRequiredString,
+  envRequiredUrl,
   envUrl,
   parseConfig,
   RegionSchema,
   type Region,
   type StorageTarget,
 } from '@deploysphere/contracts';
-import { readFileSync } from 'node:fs';
-import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '@deploysphere/build-worker/config';
 import { InvalidCredentialsError, isSeedOf, parseCredentials } from '@deploysphere/stack/nats-auth';
 import { z } from 'zod';
 
@@ -49,6 +50,23 @@ export function storageEnvPrefix(regionId: string): string {
   return `S3_${regionId.toUpperCase().replace(/-/g, '_')}_`;
 }
 
+/** What is wrong with one variable (or with a few, named together). */
+export interface EnvProblem {
+  variable: string;
+  message: string;
+}
+
+/** Adds the problems to a schema's issues, so parseConfig reports them with the others. */
+export function reportProblems(ctx: z.RefinementCtx, problems: readonly EnvProblem[]): void {
+  for (const p of problems) ctx.addIssue({ code: 'custom', path: [p.variable], message: p.message });
+}
+
+/** A variable as a string; unset and empty are both undefined. */
+function envString(env: Record<string, unknown>, name: string): string | undefined {
+  const v = env[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
 export interface RegionStorageEnv {
   region: string;
   endpoint?: string;
@@ -60,33 +78,35 @@ export interface RegionStorageEnv {
 
 /**
  * Reads each region's S3_<REGION>_ENDPOINT / _BUCKET / _ACCESS_KEY_ID / _SECRET_ACCESS_KEY /
- * _FORCE_PATH_STYLE. Problems are reported with the variable's name.
+ * _FORCE_PATH_STYLE. Their names depend on REGIONS, so they are read here rather than declared
+ * in a schema. Problems name the variable and never quote its value.
  */
 export function readRegionStorageEnv(
-  env: Record<string, string | undefined>,
+  env: Record<string, unknown>,
   regions: readonly Region[],
-): { storage: RegionStorageEnv[]; problems: string[] } {
-  const problems: string[] = [];
+): { storage: RegionStorageEnv[]; problems: EnvProblem[] } {
+  const problems: EnvProblem[] = [];
   const storage = regions.map((region) => {
     const prefix = storageEnvPrefix(region.id);
-    const get = (name: string) => {
-      const v = env[prefix + name];
-      return v === undefined || v === '' ? undefined : v;
-    };
+    const get = (name: string) => envString(env, prefix + name);
     const endpoint = get('ENDPOINT');
     if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
-      problems.push(
-        `  ${prefix}ENDPOINT: expected an http:// or https:// URL (got ${JSON.stringify(endpoint)})`,
-      );
+      problems.push({ variable: `${prefix}ENDPOINT`, message: 'expected an http:// or https:// URL' });
     }
     const bucket = get('BUCKET');
     if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-      problems.push(`  ${prefix}BUCKET: expected an S3 bucket name, 3-63 lowercase characters`);
+      problems.push({
+        variable: `${prefix}BUCKET`,
+        message: 'expected an S3 bucket name, 3-63 lowercase characters',
+      });
     }
     const accessKeyId = get('ACCESS_KEY_ID');
     const secretAccessKey = get('SECRET_ACCESS_KEY');
     if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-      problems.push(`  ${prefix}ACCESS_KEY_ID and ${prefix}SECRET_ACCESS_KEY must be set together`);
+      problems.push({
+        variable: `${prefix}ACCESS_KEY_ID and ${prefix}SECRET_ACCESS_KEY`,
+        message: 'must be set together',
+      });
     }
     const pathStyle = get('FORCE_PATH_STYLE');
     return {
@@ -101,6 +121,19 @@ export function readRegionStorageEnv(
   return { storage, problems };
 }
 
+/** The variables that configure one region's storage as `target` is: readRegionStorageEnv's inverse. */
+export function storageTargetEnv(target: StorageTarget): Record<string, string> {
+  const prefix = storageEnvPrefix(target.region);
+  // Empty means unset, so nothing of an environment's own S3 variables for the region remains.
+  return {
+    [`${prefix}ENDPOINT`]: target.endpoint ?? '',
+    [`${prefix}BUCKET`]: target.bucket,
+    [`${prefix}ACCESS_KEY_ID`]: target.accessKeyId ?? '',
+    [`${prefix}SECRET_ACCESS_KEY`]: target.secretAccessKey ?? '',
+    [`${prefix}FORCE_PATH_STYLE`]: String(target.forcePathStyle),
+  };
+}
+
 /** How the control plane authenticates to NATS (docs/nats-auth.md). */
 export interface NatsClientAuth {
   /** The control plane's own NATS user: the text of a `.creds` file. */
@@ -112,58 +145,65 @@ export interface NatsClientAuth {
 }
 
 /**
- * Reads NATS_CREDS_FILE, NATS_BUILD_SIGNING_KEY and NATS_TLS_CA_FILE. They are checked here, not
- * in a zod schema, because parseConfig quotes a bad value in its message and these are secrets.
+ * Reads NATS_CREDS_FILE, NATS_BUILD_SIGNING_KEY and NATS_TLS_CA_FILE: files are read and the key
+ * is checked here. File paths are quoted in problems (a path is not a secret); the key never is.
  * `required`: a NATS_URL is set, so NATS needs our credentials; otherwise none may be set.
  */
 export function readNatsAuthEnv(
-  env: Record<string, string | undefined>,
+  env: Record<string, unknown>,
   required: boolean,
-): { auth?: NatsClientAuth; problems: string[] } {
-  const get = (name: string) => (env[name] === '' ? undefined : env[name]);
-  const credsFile = get('NATS_CREDS_FILE');
-  const signingKey = get('NATS_BUILD_SIGNING_KEY')?.trim();
-  const tlsCaFile = get('NATS_TLS_CA_FILE');
-  const problems: string[] = [];
+): { auth?: NatsClientAuth; problems: EnvProblem[] } {
+  const credsFile = envString(env, 'NATS_CREDS_FILE');
+  const signingKey = envString(env, 'NATS_BUILD_SIGNING_KEY')?.trim();
+  const tlsCaFile = envString(env, 'NATS_TLS_CA_FILE');
+  const problems: EnvProblem[] = [];
   if (!required) {
-    for (const [name, value] of [
+    for (const [variable, value] of [
       ['NATS_CREDS_FILE', credsFile],
       ['NATS_BUILD_SIGNING_KEY', signingKey],
       ['NATS_TLS_CA_FILE', tlsCaFile],
     ] as const) {
       if (value !== undefined)
-        problems.push(`  ${name}: only used with NATS_URL (the embedded server makes its own)`);
+        problems.push({ variable, message: 'only used with NATS_URL (the embedded server makes its own)' });
     }
     return { problems };
   }
 
   let credentials: string | undefined;
   if (credsFile === undefined) {
-    problems.push("  NATS_CREDS_FILE: is required (the path of the control plane's NATS .creds file)");
+    problems.push({
+      variable: 'NATS_CREDS_FILE',
+      message: "is required (the path of the control plane's NATS .creds file)",
+    });
   } else {
     try {
       credentials = readFileSync(credsFile, 'utf8');
       parseCredentials(credentials);
     } catch (err) {
       const why = err instanceof InvalidCredentialsError ? err.message : (err as NodeJS.ErrnoException).code;
-      problems.push(`  NATS_CREDS_FILE: cannot use ${JSON.stringify(credsFile)}: ${why ?? String(err)}`);
+      problems.push({
+        variable: 'NATS_CREDS_FILE',
+        message: `cannot use ${JSON.stringify(credsFile)}: ${why ?? String(err)}`,
+      });
       credentials = undefined;
     }
   }
   if (signingKey === undefined) {
-    problems.push(
-      '  NATS_BUILD_SIGNING_KEY: is required (the seed of the account signing key that mints build users)',
-    );
+    problems.push({
+      variable: 'NATS_BUILD_SIGNING_KEY',
+      message: 'is required (the seed of the account signing key that mints build users)',
+    });
   } else if (!isSeedOf(signingKey, 'A')) {
-    problems.push('  NATS_BUILD_SIGNING_KEY: expected an account nkey seed (SA…); its value is not shown');
+    problems.push({ variable: 'NATS_BUILD_SIGNING_KEY', message: 'expected an account nkey seed (SA…)' });
   }
   if (tlsCaFile !== undefined) {
     try {
       readFileSync(tlsCaFile);
     } catch (err) {
-      problems.push(
-        `  NATS_TLS_CA_FILE: cannot read ${JSON.stringify(tlsCaFile)}: ${(err as NodeJS.ErrnoException).code}`,
-      );
+      problems.push({
+        variable: 'NATS_TLS_CA_FILE',
+        message: `cannot read ${JSON.stringify(tlsCaFile)}: ${(err as NodeJS.ErrnoException).code}`,
+      });
     }
   }
   if (problems.length > 0 || credentials === undefined || signingKey === undefined) return { problems };
@@ -182,6 +222,9 @@ export const envEncryptionKey = z
   )
   .transform((v) => Buffer.from(v, 'base64'));
 
+export const logLevel = (fallback: (typeof LOG_LEVELS)[number]) =>
+  z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default(fallback);
+
 /** Settings every control plane shares, standalone or under `npm start`. */
 export const sharedEnvShape = {
   ROOT_DOMAIN: z
@@ -191,17 +234,15 @@ export const sharedEnvShape = {
   REGIONS: envRegions,
   BUILD_CONCURRENCY: envInt(2, 1),
   LOG_RETENTION_DAYS: envInt(30, 1),
-  // The build worker's own defaults: the control plane passes these through to it.
-  BUILD_TIMEOUT_MS: envInt(DEFAULT_BUILD_SETTINGS.timeoutMs, 1000),
-  BUILD_MEMORY_MB: envInt(DEFAULT_BUILD_SETTINGS.memoryMb, 1024),
-  BUILD_CPU_SECONDS: envInt(DEFAULT_BUILD_SETTINGS.cpuSeconds, 1),
-  MAX_OUTPUT_BYTES: envInt(DEFAULT_BUILD_SETTINGS.maxOutputBytes, 1),
-  MAX_OUTPUT_FILES: envInt(DEFAULT_BUILD_SETTINGS.maxOutputFiles, 1),
-  ALLOW_UNSANDBOXED_BUILDS: envBoolean(DEFAULT_BUILD_SETTINGS.allowUnsandboxed),
+  // The build worker's own variables and defaults: the control plane passes them on to it.
+  BUILD_TIMEOUT_MS: buildSettingsEnvShape.BUILD_TIMEOUT_MS,
+  BUILD_MEMORY_MB: buildSettingsEnvShape.BUILD_MEMORY_MB,
+  BUILD_CPU_SECONDS: buildSettingsEnvShape.BUILD_CPU_SECONDS,
+  MAX_OUTPUT_BYTES: buildSettingsEnvShape.MAX_OUTPUT_BYTES,
+  MAX_OUTPUT_FILES: buildSettingsEnvShape.MAX_OUTPUT_FILES,
+  ALLOW_UNSANDBOXED_BUILDS: buildSettingsEnvShape.ALLOW_UNSANDBOXED_BUILDS,
   HEARTBEAT_TIMEOUT_MS: envInt(30_000, 1000),
 };
-
-export type SharedEnv = z.output<z.ZodObject<typeof sharedEnvShape>>;
 
 /** The worker's limits the control plane sets for every build, plus its own watchdog window. */
 export type BuildLimits = Pick<
@@ -218,9 +259,63 @@ export type BuildLimits = Pick<
   heartbeatTimeoutMs: number;
 };
 
-export function buildLimitsFrom(env: SharedEnv, workDir: string): BuildLimits {
-  return {
-    workDir,
+/** Every variable the control plane reads, standalone or under `npm start` (which sets them all). */
+const controlPlaneEnvShape = {
+  ...sharedEnvShape,
+  PORT: envPort(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: logLevel('info'),
+  DATABASE_URL: envRequiredUrl(['postgres', 'postgresql']),
+  NATS_URL: envRequiredUrl(['nats', 'tls', 'ws', 'wss']),
+  CLICKHOUSE_URL: envUrl(['http', 'https']),
+  CLICKHOUSE_CHDB_PATH: z.string().min(1).optional(),
+  EDGE_URL: envUrl(['http', 'https']),
+  SITES_PROTOCOL: z.enum(['http', 'https'], { error: 'expected http or https' }).default('https'),
+  SITES_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
+  ENV_ENCRYPTION_KEY: envEncryptionKey,
+  BUILD_WORK_DIR: z.string().min(1).default('/tmp/deploysphere-builds'),
+  DEPLOYSPHERE_ADMIN_TOKEN: envRequiredString().pipe(z.string().min(16, 'must be at least 16 characters')),
+  DASHBOARD_DIR: z.string().optional(),
+  EDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ALLOW_LOCAL_REPOS: envBoolean(false),
+};
+
+/** Unknown keys are kept: the per-region S3 variables are named after REGIONS. */
+const ControlPlaneEnv = z.looseObject(controlPlaneEnvShape);
+
+/**
+ * The variables' values, checked together and turned into the config object. Problems across
+ * variables (a region without a bucket, ClickHouse unset, NATS credentials) are issues too, so
+ * they are reported with the rest.
+ */
+function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.RefinementCtx) {
+  const { storage, problems } = readRegionStorageEnv(env, env.REGIONS);
+  const nats = readNatsAuthEnv(env, true);
+  problems.push(...nats.problems);
+  const targets: StorageTarget[] = [];
+  for (const s of storage) {
+    if (s.bucket) targets.push({ ...s, bucket: s.bucket });
+    else
+      problems.push({
+        variable: `${storageEnvPrefix(s.region)}BUCKET`,
+        message: `is required for region ${s.region}`,
+      });
+  }
+  const clickhouse = env.CLICKHOUSE_URL
+    ? { url: env.CLICKHOUSE_URL }
+    : env.CLICKHOUSE_CHDB_PATH
+      ? { chdbPath: env.CLICKHOUSE_CHDB_PATH }
+      : undefined;
+  if (!clickhouse) {
+    problems.push({
+      variable: 'CLICKHOUSE_URL',
+      message: 'is required (or CLICKHOUSE_CHDB_PATH for embedded chDB)',
+    });
+  }
+  reportProblems(ctx, problems);
+  if (problems.length > 0 || !nats.auth || !clickhouse) return z.NEVER;
+  const build: BuildLimits = {
+    workDir: env.BUILD_WORK_DIR,
     timeoutMs: env.BUILD_TIMEOUT_MS,
     memoryMb: env.BUILD_MEMORY_MB,
     cpuSeconds: env.BUILD_CPU_SECONDS,
@@ -229,108 +324,71 @@ export function buildLimitsFrom(env: SharedEnv, workDir: string): BuildLimits {
     allowUnsandboxed: env.ALLOW_UNSANDBOXED_BUILDS,
     heartbeatTimeoutMs: env.HEARTBEAT_TIMEOUT_MS,
   };
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    natsUrl: env.NATS_URL,
+    natsAuth: nats.auth,
+    clickhouse,
+    rootDomain: env.ROOT_DOMAIN,
+    /** How sites' URLs are printed: `<protocol>://<host>[:<port>]`. */
+    sites: { protocol: env.SITES_PROTOCOL, ...(env.SITES_PORT ? { port: env.SITES_PORT } : {}) },
+    /** AES-256-GCM key for project env values at rest. */
+    envEncryptionKey: env.ENV_ENCRYPTION_KEY,
+    build,
+    /** Base URL of the edge; its /healthz on the bare root domain is part of /readyz. */
+    ...(env.EDGE_URL ? { edgeUrl: env.EDGE_URL } : {}),
+    adminToken: env.DEPLOYSPHERE_ADMIN_TOKEN,
+    /** Bearer token the edge presents when it posts request metrics; unset disables the endpoint. */
+    ...(env.EDGE_METRICS_TOKEN ? { edgeMetricsToken: env.EDGE_METRICS_TOKEN } : {}),
+    ...(env.DASHBOARD_DIR ? { dashboardDir: env.DASHBOARD_DIR } : {}),
+    allowLocalRepos: env.ALLOW_LOCAL_REPOS,
+    regions: env.REGIONS,
+    storage: targets,
+    buildConcurrency: env.BUILD_CONCURRENCY,
+    /** Build log lines older than this are dropped by ClickHouse's TTL. */
+    logRetentionDays: env.LOG_RETENTION_DAYS,
+  };
 }
 
-const ControlPlaneEnvSchema = z.object({
-  ...sharedEnvShape,
-  PORT: envPort(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  DATABASE_URL: envUrl(['postgres', 'postgresql']).refine((v) => v !== undefined, 'is required'),
-  NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']).refine((v) => v !== undefined, 'is required'),
-  CLICKHOUSE_URL: envUrl(['http', 'https']),
-  CLICKHOUSE_CHDB_PATH: z.string().min(1).optional(),
-  EDGE_URL: envUrl(['http', 'https']),
-  SITES_PROTOCOL: z.enum(['http', 'https'], { error: 'expected http or https' }).default('https'),
-  SITES_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
-  ENV_ENCRYPTION_KEY: envEncryptionKey,
-  BUILD_WORK_DIR: z.string().min(1).default('/tmp/deploysphere-builds'),
-  DEPLOYSPHERE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  DASHBOARD_DIR: z.string().optional(),
-  EDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  CLOUDFLARE_ACCOUNT_ID: z.string().min(1).optional(),
-  CLOUDFLARE_KV_NAMESPACE_ID: z.string().min(1).optional(),
-  CLOUDFLARE_API_TOKEN: z.string().min(1).optional(),
-  ALLOW_LOCAL_REPOS: envBoolean(false),
-});
+/** The control plane's environment, parsed and checked into its config object in one step. */
+export const ControlPlaneConfigSchema = ControlPlaneEnv.transform(toControlPlaneConfig);
+export type ControlPlaneConfig = z.output<typeof ControlPlaneConfigSchema>;
 
-export interface ControlPlaneConfig {
-  host: string;
-  port: number;
-  logLevel: (typeof LOG_LEVELS)[number];
-  databaseUrl: string;
-  natsUrl: string;
-  natsAuth: NatsClientAuth;
-  clickhouse: { url: string } | { chdbPath: string };
-  rootDomain: string;
-  /** How sites' URLs are printed: `<protocol>://<host>[:<port>]`. */
-  sites: { protocol: 'http' | 'https'; port?: number };
-  /** AES-256-GCM key for project env values at rest. */
-  envEncryptionKey: Buffer;
-  build: BuildLimits;
-  /** Base URL of the edge; its /healthz on the bare root domain is part of /readyz. */
-  edgeUrl?: string;
-  adminToken: string;
-  /** Bearer token the edge presents when it posts request metrics; unset disables the endpoint. */
-  edgeMetricsToken?: string;
-  dashboardDir?: string;
-  allowLocalRepos: boolean;
-  regions: Region[];
-  storage: StorageTarget[];
-  buildConcurrency: number;
-  /** Build log lines older than this are dropped by ClickHouse's TTL. */
-  logRetentionDays: number;
-  /** Workers KV through the REST API (standalone control plane only). */
-  cloudflare?: { accountId: string; namespaceId: string; apiToken: string };
+/**
+ * The control plane's configuration. The one way to make one: the standalone server passes its
+ * environment, `npm start` the variables it resolved for its embedded services.
+ */
+export function loadControlPlaneConfig(env: Record<string, string | undefined>): ControlPlaneConfig {
+  return parseConfig(ControlPlaneConfigSchema, env, 'control plane');
 }
+
+const routeRecordsWhy = 'so the control plane can write route records to Workers KV';
+
+/**
+ * The standalone server (`server.ts`) also writes route records to Cloudflare Workers KV; `npm
+ * start` uses Miniflare's KV instead, so these are not part of the control plane's own config.
+ */
+const ServerConfigSchema = z
+  .looseObject({
+    ...controlPlaneEnvShape,
+    CLOUDFLARE_ACCOUNT_ID: envRequiredString(routeRecordsWhy),
+    CLOUDFLARE_KV_NAMESPACE_ID: envRequiredString(routeRecordsWhy),
+    CLOUDFLARE_API_TOKEN: envRequiredString(routeRecordsWhy),
+  })
+  .transform((env, ctx) => ({
+    controlPlane: toControlPlaneConfig(env, ctx),
+    cloudflareKv: {
+      accountId: env.CLOUDFLARE_ACCOUNT_ID,
+      namespaceId: env.CLOUDFLARE_KV_NAMESPACE_ID,
+      apiToken: env.CLOUDFLARE_API_TOKEN,
+    },
+  }));
+export type ServerConfig = z.output<typeof ServerConfigSchema>;
 
 /** The standalone control plane's configuration (`control-plane/src/server.ts`). */
-export function loadControlPlaneConfig(env: Record<string, string | undefined>): ControlPlaneConfig {
-  const parsed = parseConfig(ControlPlaneEnvSchema, env, 'control plane');
-  const { storage, problems } = readRegionStorageEnv(env, parsed.REGIONS);
-  const nats = readNatsAuthEnv(env, true);
-  problems.push(...nats.problems);
-  for (const s of storage) {
-    if (!s.bucket) problems.push(`  ${storageEnvPrefix(s.region)}BUCKET: is required for region ${s.region}`);
-  }
-  if (!parsed.CLICKHOUSE_URL && !parsed.CLICKHOUSE_CHDB_PATH) {
-    problems.push('  CLICKHOUSE_URL: is required (or CLICKHOUSE_CHDB_PATH for embedded chDB)');
-  }
-  const cf = [parsed.CLOUDFLARE_ACCOUNT_ID, parsed.CLOUDFLARE_KV_NAMESPACE_ID, parsed.CLOUDFLARE_API_TOKEN];
-  if (cf.some((v) => v === undefined)) {
-    problems.push(
-      '  CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_KV_NAMESPACE_ID, CLOUDFLARE_API_TOKEN: all are required, ' +
-        'so the control plane can write route records to Workers KV',
-    );
-  }
-  if (problems.length > 0) throw configError('control plane', problems);
-  return {
-    host: parsed.HOST,
-    port: parsed.PORT,
-    logLevel: parsed.LOG_LEVEL,
-    databaseUrl: parsed.DATABASE_URL!,
-    natsUrl: parsed.NATS_URL!,
-    natsAuth: nats.auth!,
-    clickhouse: parsed.CLICKHOUSE_URL
-      ? { url: parsed.CLICKHOUSE_URL }
-      : { chdbPath: parsed.CLICKHOUSE_CHDB_PATH! },
-    rootDomain: parsed.ROOT_DOMAIN,
-    sites: { protocol: parsed.SITES_PROTOCOL, ...(parsed.SITES_PORT ? { port: parsed.SITES_PORT } : {}) },
-    envEncryptionKey: parsed.ENV_ENCRYPTION_KEY,
-    build: buildLimitsFrom(parsed, parsed.BUILD_WORK_DIR),
-    ...(parsed.EDGE_URL ? { edgeUrl: parsed.EDGE_URL } : {}),
-    adminToken: parsed.DEPLOYSPHERE_ADMIN_TOKEN,
-    ...(parsed.EDGE_METRICS_TOKEN ? { edgeMetricsToken: parsed.EDGE_METRICS_TOKEN } : {}),
-    cloudflare: {
-      accountId: parsed.CLOUDFLARE_ACCOUNT_ID!,
-      namespaceId: parsed.CLOUDFLARE_KV_NAMESPACE_ID!,
-      apiToken: parsed.CLOUDFLARE_API_TOKEN!,
-    },
-    ...(parsed.DASHBOARD_DIR ? { dashboardDir: parsed.DASHBOARD_DIR } : {}),
-    allowLocalRepos: parsed.ALLOW_LOCAL_REPOS,
-    regions: parsed.REGIONS,
-    storage: storage.map((s) => ({ ...s, bucket: s.bucket! })),
-    buildConcurrency: parsed.BUILD_CONCURRENCY,
-    logRetentionDays: parsed.LOG_RETENTION_DAYS,
-  };
+export function loadServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  return parseConfig(ServerConfigSchema, env, 'control plane');
 }

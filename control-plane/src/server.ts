@@ -2,20 +2,21 @@
 import { ConfigError } from '@deploysphere/contracts';
 import Fastify from 'fastify';
 import { app, BODY_LIMIT_BYTES } from './app.js';
-import { loadControlPlaneConfig } from './config.js';
+import { loadServerConfig, type ServerConfig } from './config.js';
 import { createContext } from './create-context.js';
 import { CloudflareKvRouteStore } from './hosts/cloudflare-kv-route-store.js';
 
-let config;
+let settings: ServerConfig;
 try {
-  config = loadControlPlaneConfig(process.env);
+  settings = loadServerConfig(process.env);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
   process.exit(2);
 }
 
-const ctx = await createContext(config, new CloudflareKvRouteStore(config.cloudflare!));
+const { controlPlane: config, cloudflareKv } = settings;
+const ctx = await createContext(config, new CloudflareKvRouteStore(cloudflareKv));
 const fastify = Fastify({ logger: { level: config.logLevel }, bodyLimit: BODY_LIMIT_BYTES });
 await fastify.register(app, ctx);
 fastify.addHook('onClose', () => ctx.close());

@@ -1,22 +1,23 @@
 import { resolve } from 'node:path';
-import { configError, envBoolean, envPort, envUrl, parseConfig } from '@deploysphere/contracts';
+import { envBoolean, envPort, envUrl, parseConfig } from '@deploysphere/contracts';
 import { z } from 'zod';
 import {
   envEncryptionKey,
-  LOG_LEVELS,
+  logLevel,
   readNatsAuthEnv,
   readRegionStorageEnv,
+  reportProblems,
   sharedEnvShape,
-  type NatsClientAuth,
-  type RegionStorageEnv,
+  storageEnvPrefix,
 } from '../config.js';
 
-const LocalEnvSchema = z.object({
+/** `npm start`'s variables. Unknown keys are kept: the per-region S3 variables are named after REGIONS. */
+const LocalEnv = z.looseObject({
   DATA_DIR: z.string().min(1).default('.data'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: envPort(3000),
   EDGE_PORT: envPort(8787),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('warn'),
+  LOG_LEVEL: logLevel('warn'),
   DATABASE_URL: envUrl(['postgres', 'postgresql']),
   NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
   CLICKHOUSE_URL: envUrl(['http', 'https']),
@@ -26,30 +27,60 @@ const LocalEnvSchema = z.object({
   ALLOW_LOCAL_REPOS: envBoolean(true),
 });
 
-export type LocalPlatformConfig = Omit<z.output<typeof LocalEnvSchema>, 'DATA_DIR'> & {
-  DATA_DIR: string;
-  /** Per region: a configured S3 service, or nothing (an embedded s3rver then serves it). */
-  storage: RegionStorageEnv[];
-  /** With NATS_URL: the control plane's credentials for that server (the embedded one makes its own). */
-  natsAuth?: NatsClientAuth;
+const LocalPlatformConfigSchema = LocalEnv.transform((env, ctx) => {
+  const { storage, problems } = readRegionStorageEnv(env, env.REGIONS);
+  const nats = readNatsAuthEnv(env, env.NATS_URL !== undefined);
+  problems.push(...nats.problems);
+  for (const s of storage) {
+    if (s.endpoint && !s.bucket) {
+      const prefix = storageEnvPrefix(s.region);
+      problems.push({ variable: `${prefix}BUCKET`, message: `is required with ${prefix}ENDPOINT` });
+    }
+  }
+  reportProblems(ctx, problems);
+  if (problems.length > 0) return z.NEVER;
+  return {
+    DATA_DIR: resolve(env.DATA_DIR),
+    HOST: env.HOST,
+    PORT: env.PORT,
+    EDGE_PORT: env.EDGE_PORT,
+    LOG_LEVEL: env.LOG_LEVEL,
+    DATABASE_URL: env.DATABASE_URL,
+    NATS_URL: env.NATS_URL,
+    CLICKHOUSE_URL: env.CLICKHOUSE_URL,
+    ROOT_DOMAIN: env.ROOT_DOMAIN,
+    REGIONS: env.REGIONS,
+    ALLOW_UNSANDBOXED_BUILDS: env.ALLOW_UNSANDBOXED_BUILDS,
+    ENV_ENCRYPTION_KEY: env.ENV_ENCRYPTION_KEY,
+    DEPLOYSPHERE_ADMIN_TOKEN: env.DEPLOYSPHERE_ADMIN_TOKEN,
+    ALLOW_LOCAL_REPOS: env.ALLOW_LOCAL_REPOS,
+    /** Per region: a configured S3 service, or nothing (an embedded s3rver then serves it). */
+    storage,
+    /** With NATS_URL: the control plane's credentials for that server (the embedded one makes its own). */
+    ...(nats.auth ? { natsAuth: nats.auth } : {}),
+  };
+});
+
+/** With NATS_URL, the control plane authenticates with these, as a standalone one does. */
+const NATS_AUTH_VARIABLES = ['NATS_CREDS_FILE', 'NATS_BUILD_SIGNING_KEY', 'NATS_TLS_CA_FILE'];
+
+export type LocalPlatformConfig = z.output<typeof LocalPlatformConfigSchema> & {
+  /**
+   * Variables handed to the control plane as they were given: the settings it shares with `npm
+   * start` (regions, build limits, …) and, with NATS_URL, its NATS credentials. The platform adds
+   * the ones it resolves (DATABASE_URL, …) and builds the control plane's config from them all.
+   */
+  controlPlaneEnv: Record<string, string>;
 };
 
 /** `npm start`'s configuration: every service optional, each unset one embedded. */
 export function loadLocalPlatformConfig(env: Record<string, string | undefined>): LocalPlatformConfig {
-  const parsed = parseConfig(LocalEnvSchema, env, 'DeploySphere');
-  const { storage, problems } = readRegionStorageEnv(env, parsed.REGIONS);
-  const nats = readNatsAuthEnv(env, parsed.NATS_URL !== undefined);
-  problems.push(...nats.problems);
-  for (const s of storage) {
-    if (s.endpoint && !s.bucket) {
-      problems.push(`  S3 for ${s.region}: the endpoint is set, so its _BUCKET must be set too`);
-    }
+  const config = parseConfig(LocalPlatformConfigSchema, env, 'DeploySphere');
+  const passed = [...Object.keys(sharedEnvShape), ...(config.NATS_URL ? NATS_AUTH_VARIABLES : [])];
+  const controlPlaneEnv: Record<string, string> = {};
+  for (const name of passed) {
+    const value = env[name];
+    if (value !== undefined) controlPlaneEnv[name] = value;
   }
-  if (problems.length > 0) throw configError('DeploySphere', problems);
-  return {
-    ...parsed,
-    DATA_DIR: resolve(parsed.DATA_DIR),
-    storage,
-    ...(nats.auth ? { natsAuth: nats.auth } : {}),
-  };
+  return { ...config, controlPlaneEnv };
 }

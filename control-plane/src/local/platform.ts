@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { StorageTarget } from '@deploysphere/contracts';
 import { migrate } from '@deploysphere/db';
@@ -15,7 +15,7 @@ import {
 } from '@deploysphere/stack';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../app.js';
-import { buildLimitsFrom, type ControlPlaneConfig, type NatsClientAuth } from '../config.js';
+import { loadControlPlaneConfig, storageTargetEnv, type ControlPlaneConfig } from '../config.js';
 import { createContext } from '../create-context.js';
 import { generateAdminToken, generateEncryptionKey, persistedSecret } from './persisted-secret.js';
 import type { LocalPlatformConfig } from './config.js';
@@ -105,19 +105,30 @@ export async function startPlatform(
       return [pg.url, `embedded on ${new URL(pg.url).host}, data in ${shown(join(dataDir, 'postgres'))}`];
     });
 
-    const natsSetup = step('nats', async (): Promise<[{ url: string; auth: NatsClientAuth }, string]> => {
-      if (config.NATS_URL) {
-        return [{ url: config.NATS_URL, auth: config.natsAuth! }, `configured ${redactUrl(config.NATS_URL)}`];
-      }
-      // Operator mode with keys kept in the store; the control plane gets its own user and the
-      // key it mints build users with, exactly as a production control plane does.
-      const nats = await startNatsServer({ storeDir: join(dataDir, 'nats') });
-      started.push({ name: 'nats', stop: nats.stop });
-      return [
-        { url: nats.url, auth: { credentials: nats.credentials, buildSigningKey: nats.buildSigningKey } },
-        `embedded JetStream on ${new URL(nats.url).host}, store in ${shown(join(dataDir, 'nats'))}, JWT auth`,
-      ];
-    });
+    const natsSetup = step(
+      'nats',
+      async (): Promise<[{ url: string; env: Record<string, string> }, string]> => {
+        // With NATS_URL, its credentials came with the rest of the control plane's variables.
+        if (config.NATS_URL) {
+          return [{ url: config.NATS_URL, env: {} }, `configured ${redactUrl(config.NATS_URL)}`];
+        }
+        // Operator mode with keys kept in the store; the control plane gets its own user and the
+        // key it mints build users with, in the same variables a production control plane reads.
+        const storeDir = join(dataDir, 'nats');
+        const nats = await startNatsServer({ storeDir });
+        started.push({ name: 'nats', stop: nats.stop });
+        // Next to the keys it was made from (identities.json), with the same mode.
+        const credsFile = join(storeDir, 'auth', 'control-plane.creds');
+        await writeFile(credsFile, nats.credentials, { mode: 0o600 });
+        return [
+          {
+            url: nats.url,
+            env: { NATS_CREDS_FILE: credsFile, NATS_BUILD_SIGNING_KEY: nats.buildSigningKey },
+          },
+          `embedded JetStream on ${new URL(nats.url).host}, store in ${shown(storeDir)}, JWT auth`,
+        ];
+      },
+    );
 
     const storage = Promise.all(
       config.storage.map((s) =>
@@ -150,7 +161,8 @@ export async function startPlatform(
     const [dbResult, natsResult, storageResult] = await Promise.allSettled([databaseUrl, natsSetup, storage]);
     for (const r of [dbResult, natsResult, storageResult]) if (r.status === 'rejected') throw r.reason;
     const resolvedDb = (dbResult as PromiseFulfilledResult<string>).value;
-    const resolvedNats = (natsResult as PromiseFulfilledResult<{ url: string; auth: NatsClientAuth }>).value;
+    const resolvedNats = (natsResult as PromiseFulfilledResult<{ url: string; env: Record<string, string> }>)
+      .value;
     const targets = (storageResult as PromiseFulfilledResult<StorageTarget[]>).value;
 
     await step('migrations', async () => {
@@ -202,29 +214,29 @@ export async function startPlatform(
       ];
     });
 
-    const cpConfig: ControlPlaneConfig = {
-      host: config.HOST,
-      port,
-      logLevel: config.LOG_LEVEL,
-      databaseUrl: resolvedDb,
-      natsUrl: resolvedNats.url,
-      natsAuth: resolvedNats.auth,
-      clickhouse: config.CLICKHOUSE_URL
-        ? { url: config.CLICKHOUSE_URL }
-        : { chdbPath: join(dataDir, 'clickhouse') },
-      rootDomain: config.ROOT_DOMAIN,
-      sites: { protocol: 'http', port: edgePort },
-      envEncryptionKey,
-      build: buildLimitsFrom(config, join(dataDir, 'builds')),
-      edgeUrl: edge.url,
-      edgeMetricsToken,
-      adminToken,
-      allowLocalRepos: config.ALLOW_LOCAL_REPOS,
-      regions: config.REGIONS,
-      storage: targets,
-      buildConcurrency: config.BUILD_CONCURRENCY,
-      logRetentionDays: config.LOG_RETENTION_DAYS,
-    };
+    // The control plane is configured as a standalone one is, by the same function from the same
+    // variables: the user's shared settings, then what was resolved above for each service.
+    const cpConfig = loadControlPlaneConfig({
+      ...config.controlPlaneEnv,
+      HOST: config.HOST,
+      PORT: String(port),
+      LOG_LEVEL: config.LOG_LEVEL,
+      DATABASE_URL: resolvedDb,
+      NATS_URL: resolvedNats.url,
+      ...resolvedNats.env,
+      ...(config.CLICKHOUSE_URL
+        ? { CLICKHOUSE_URL: config.CLICKHOUSE_URL }
+        : { CLICKHOUSE_CHDB_PATH: join(dataDir, 'clickhouse') }),
+      SITES_PROTOCOL: 'http',
+      SITES_PORT: String(edgePort),
+      ENV_ENCRYPTION_KEY: envEncryptionKey.toString('base64'),
+      BUILD_WORK_DIR: join(dataDir, 'builds'),
+      EDGE_URL: edge.url,
+      EDGE_METRICS_TOKEN: edgeMetricsToken,
+      DEPLOYSPHERE_ADMIN_TOKEN: adminToken,
+      ALLOW_LOCAL_REPOS: String(config.ALLOW_LOCAL_REPOS),
+      ...Object.assign({}, ...targets.map(storageTargetEnv)),
+    });
 
     const fastify = await step('control plane', async () => {
       const ctx = await createContext(cpConfig, edge.routes);

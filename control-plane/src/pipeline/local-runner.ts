@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workerEnv } from '@deploysphere/build-worker/config';
 import type { BuildSpec } from '@deploysphere/contracts';
 import type { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import type { BuildLimits } from '../config.js';
@@ -53,22 +54,18 @@ export class LocalRunner implements BuildRunner {
     const logFile = await open(join(limits.workDir, `${spec.deploymentId}.worker.log`), 'a');
     const env: Record<string, string> = {
       PATH: this.opts.path ?? '/usr/local/bin:/usr/bin:/bin',
-      NATS_URL: this.opts.natsUrl,
-      // In the environment, never argv (visible in ps) or the URL; the worker drops it from its
-      // own environment once read, and the sandbox starts from an empty one.
-      NATS_CREDS: credentials,
-      ...(this.opts.natsTlsCaFile ? { NATS_TLS_CA_FILE: this.opts.natsTlsCaFile } : {}),
-      DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec),
-      WORK_DIR: limits.workDir,
-      BUILD_TIMEOUT_MS: String(limits.timeoutMs),
-      BUILD_MEMORY_MB: String(limits.memoryMb),
-      BUILD_CPU_SECONDS: String(limits.cpuSeconds),
-      MAX_OUTPUT_BYTES: String(limits.maxOutputBytes),
-      MAX_OUTPUT_FILES: String(limits.maxOutputFiles),
-      ALLOW_UNSANDBOXED_BUILDS: String(limits.allowUnsandboxed),
-      // Several heartbeats per timeout window, so one late beat never fails a healthy build.
-      HEARTBEAT_INTERVAL_MS: String(Math.max(250, Math.floor(limits.heartbeatTimeoutMs / 4))),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...workerEnv({
+        spec,
+        natsUrl: this.opts.natsUrl,
+        natsCredentials: credentials,
+        natsTlsCaFile: this.opts.natsTlsCaFile,
+        settings: {
+          ...limits,
+          // Several heartbeats per timeout window, so one late beat never fails a healthy build.
+          heartbeatIntervalMs: Math.max(250, Math.floor(limits.heartbeatTimeoutMs / 4)),
+        },
+      }),
     };
     const child = spawn(process.execPath, ['--import', TSX_LOADER, WORKER_MAIN], {
       env,
