@@ -2,23 +2,27 @@ import { fileURLToPath } from 'node:url';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { edgeMetricsRoutes } from './edge-metrics/index.js';
-import { ensureLogStream, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
+import { healthRoutes } from './health/health-routes.js';
+import { ReadinessService } from './health/readiness.js';
+import { siteRoutes } from './hosts/site-routes.js';
+import { ensureLogStream, LogService, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { requireAdminToken } from './plugins/auth.js';
-import { session } from './session/session.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
-import { httpMetrics } from './plugins/metrics.js';
-import { healthRoutes } from './health/health-routes.js';
-import { deploymentRoutes } from './deployments/deployment-routes.js';
+import { httpMetrics, metricsRoute } from './plugins/metrics.js';
+import { openApi } from './plugins/openapi.js';
+import { routeServices } from './plugins/services.js';
+import { zodSchemas } from './plugins/zod-schemas.js';
 import { projectRoutes } from './projects/project-routes.js';
 import { regionRoutes } from './regions/region-routes.js';
-import { sessionRoutes } from './session/session-routes.js';
-import { siteRoutes } from './hosts/site-routes.js';
-import { trafficRoutes } from './traffic/traffic-routes.js';
 import { createServices } from './services.js';
+import { session } from './session/session.js';
+import { sessionRoutes } from './session/session-routes.js';
+import { TrafficService } from './traffic/traffic-service.js';
 import { TrafficStore } from './traffic/traffic-store.js';
-import { ReadinessService } from './health/readiness.js';
+import { trafficRoutes } from './traffic/traffic-routes.js';
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -30,53 +34,63 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
  * instance, register this, and listen; tests register it on their own instance.
  */
 export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { config } = ctx;
+  await fastify.register(zodSchemas);
   await fastify.register(errorHandler);
+  // Before any route: it collects them as they are added.
+  await fastify.register(openApi);
   await fastify.register(httpMetrics, { registry: ctx.metrics });
+  await fastify.register(metricsRoute, { registry: ctx.metrics });
   await fastify.register(websocket);
-  await fastify.register(session, { adminToken: ctx.config.adminToken });
-  await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: ctx.config.adminToken });
-
-  const readiness = new ReadinessService({
-    ...ctx,
-    edgeUrl: ctx.config.edgeUrl,
-    rootDomain: ctx.config.rootDomain,
-  });
-  await fastify.register(healthRoutes, { readiness });
-
-  const traffic = new TrafficStore(ctx.clickhouse, ctx.config.rootDomain);
-  if (ctx.config.edgeMetricsToken) {
-    await fastify.register(edgeMetricsRoutes, {
-      token: ctx.config.edgeMetricsToken,
-      registry: ctx.metrics,
-      onBatch: (batch) => traffic.record(batch),
-    });
-  }
+  await fastify.register(session, { adminToken: config.adminToken });
 
   const services = createServices(ctx, fastify.log);
+  const traffic = new TrafficStore(ctx.clickhouse, config.rootDomain);
+  const buildLogs = new LogService(ctx);
+  await fastify.register(routeServices, {
+    projects: services.projects,
+    deployments: services.deployments,
+    siteUrls: services.urls,
+    buildLogs,
+    traffic: new TrafficService(ctx.db, traffic),
+    readiness: new ReadinessService({ ...ctx, edgeUrl: config.edgeUrl, rootDomain: config.rootDomain }),
+  });
+
   let ingester: { stop(): Promise<void> } | undefined;
   fastify.addHook('onReady', async () => {
     await ensureLogStream(ctx.nats);
-    await migrateClickHouse(ctx.clickhouse, { logRetentionDays: ctx.config.logRetentionDays });
+    await migrateClickHouse(ctx.clickhouse, { logRetentionDays: config.logRetentionDays });
     ingester = await startLogIngester(ctx);
     await services.pipeline.start();
   });
   fastify.addHook('onClose', async () => {
     await services.pipeline.stop();
     await ingester?.stop();
+    await buildLogs.close();
   });
+
+  await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken });
+  await fastify.register(healthRoutes);
+  if (config.edgeMetricsToken) {
+    await fastify.register(edgeMetricsRoutes, {
+      token: config.edgeMetricsToken,
+      registry: ctx.metrics,
+      onBatch: (batch) => traffic.record(batch),
+    });
+  }
 
   await fastify.register(
     async (api) => {
-      requireAdminToken(api, ctx.config.adminToken);
-      await api.register(regionRoutes, { config: ctx.config });
-      await api.register(siteRoutes, { urls: services.urls, rootDomain: ctx.config.rootDomain });
-      await api.register(projectRoutes, services);
-      await api.register(deploymentRoutes, services);
-      await api.register(logRoutes, { ctx });
-      await api.register(trafficRoutes, { db: ctx.db, traffic });
+      requireAdminToken(api, config.adminToken);
+      await api.register(regionRoutes, { regions: config.regions });
+      await api.register(siteRoutes, { rootDomain: config.rootDomain });
+      await api.register(projectRoutes);
+      await api.register(deploymentRoutes);
+      await api.register(logRoutes);
+      await api.register(trafficRoutes);
     },
     { prefix: '/api/v1' },
   );
 
-  await fastify.register(dashboard, { root: ctx.config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
+  await fastify.register(dashboard, { root: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
 }

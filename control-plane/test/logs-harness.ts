@@ -20,8 +20,16 @@ import WebSocket from 'ws';
 import { runProcess } from '../../build-worker/src/run-process.js';
 import type { AppContext } from '../src/context.js';
 import { createClickHouse } from '../src/infra/clickhouse.js';
-import { ensureLogStream, logRoutes, migrateClickHouse, type LogHubOptions } from '../src/logs/index.js';
+import {
+  ensureLogStream,
+  LogService,
+  logRoutes,
+  migrateClickHouse,
+  type LogHubOptions,
+} from '../src/logs/index.js';
 import { errorHandler } from '../src/plugins/error-handler.js';
+import { routeServices } from '../src/plugins/services.js';
+import { zodSchemas } from '../src/plugins/zod-schemas.js';
 
 /** Real parts for the build log tests: nats-server, chDB, embedded PostgreSQL, Fastify. */
 export interface LogsHarness {
@@ -75,9 +83,13 @@ export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness
     metrics: new Registry(),
   } as unknown as AppContext;
   const app = Fastify({ logger: process.env.LOGS_TEST_DEBUG ? { level: 'debug' } : false });
+  const buildLogs = new LogService({ db, nats: nc, clickhouse, metrics: ctx.metrics, hub });
+  app.addHook('onClose', () => buildLogs.close());
+  await app.register(zodSchemas);
   await app.register(websocket);
   await app.register(errorHandler);
-  await app.register(logRoutes, { prefix: '/api/v1', ctx, hub });
+  await app.register(routeServices, { buildLogs });
+  await app.register(logRoutes, { prefix: '/api/v1' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

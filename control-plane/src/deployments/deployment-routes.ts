@@ -1,19 +1,48 @@
-import { QuickDeployBodySchema } from '@deploysphere/contracts';
-import type { FastifyInstance } from 'fastify';
-import type { DeploymentService } from './deployment-service.js';
-import { deploymentIdParam, parse } from '../plugins/parse.js';
+import { DeploymentParamsSchema, DeploymentViewSchema, QuickDeployBodySchema } from '@deploysphere/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ERROR_RESPONSES } from '../plugins/openapi.js';
 
-export async function deploymentRoutes(app: FastifyInstance, opts: { deployments: DeploymentService }) {
-  const { deployments } = opts;
+const tags = ['deployments'];
 
-  app.post('/deployments', async (request, reply) => {
-    const body = parse(QuickDeployBodySchema, request.body);
-    return reply.status(202).send(await deployments.quickDeploy(body));
-  });
+export const deploymentRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { deployments } = app;
 
-  app.get('/deployments/:id', async (request) => deployments.get(deploymentIdParam(request.params)));
-
-  app.post('/deployments/:id/cancel', async (request) =>
-    deployments.cancel(deploymentIdParam(request.params)),
+  app.post(
+    '/deployments',
+    {
+      schema: {
+        summary: 'The one-form deploy: creates the project when it is new, then deploys it',
+        tags,
+        body: QuickDeployBodySchema,
+        response: { 202: DeploymentViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => reply.status(202).send(await deployments.quickDeploy(request.body)),
   );
-}
+
+  app.get(
+    '/deployments/:id',
+    {
+      schema: {
+        summary: 'One deployment',
+        tags,
+        params: DeploymentParamsSchema,
+        response: { 200: DeploymentViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deployments.get(request.params.id),
+  );
+
+  app.post(
+    '/deployments/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel a queued or building deployment (409 when it already finished)',
+        tags,
+        params: DeploymentParamsSchema,
+        response: { 200: DeploymentViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deployments.cancel(request.params.id),
+  );
+};

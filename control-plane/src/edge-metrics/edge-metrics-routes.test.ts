@@ -3,6 +3,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../plugins/error-handler.js';
+import { zodSchemas } from '../plugins/zod-schemas.js';
 import { edgeMetricsRoutes } from './edge-metrics-routes.js';
 
 const TOKEN = 'edge-metrics-token-for-tests';
@@ -38,6 +39,7 @@ let registry: Registry;
 beforeEach(async () => {
   registry = new Registry();
   app = fastify();
+  await app.register(zodSchemas);
   await app.register(errorHandler);
   await app.register(edgeMetricsRoutes, { token: TOKEN, registry, maxHosts: 2 });
   await app.ready();

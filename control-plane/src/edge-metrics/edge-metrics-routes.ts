@@ -2,12 +2,14 @@ import {
   AppError,
   EDGE_METRICS_PATH,
   EdgeMetricsBatchSchema,
-  fromZodError,
   type EdgeMetricsBatch,
 } from '@deploysphere/contracts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
 import { bearerToken, tokenMatches } from '../plugins/auth.js';
+import { ERROR_RESPONSES, SECURITY } from '../plugins/openapi.js';
 import { createEdgeMetrics } from './edge-metrics-collectors.js';
 
 export interface EdgeMetricsRoutesOptions {
@@ -28,10 +30,7 @@ const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
  * purpose (no fastify-plugin): the bearer check applies to this route only. Errors are AppErrors,
  * answered by the app's error handler.
  */
-export async function edgeMetricsRoutes(
-  app: FastifyInstance,
-  options: EdgeMetricsRoutesOptions,
-): Promise<void> {
+export const edgeMetricsRoutes: FastifyPluginAsyncZod<EdgeMetricsRoutesOptions> = async (app, options) => {
   if (options.token.length < 16) throw new Error('edgeMetricsRoutes needs a token of at least 16 characters');
   const metrics = createEdgeMetrics(options.registry, { maxHosts: options.maxHosts });
 
@@ -42,14 +41,25 @@ export async function edgeMetricsRoutes(
     }
   });
 
-  app.post(EDGE_METRICS_PATH, { bodyLimit: BODY_LIMIT_BYTES }, async (request, reply) => {
-    const parsed = EdgeMetricsBatchSchema.safeParse(request.body);
-    if (!parsed.success) throw fromZodError(parsed.error);
-    metrics.ingest(parsed.data);
-    // The edge has nothing useful to do with a failure here, and Prometheus already has the counts.
-    await options
-      .onBatch?.(parsed.data)
-      .catch((err: unknown) => request.log.warn({ err }, 'storing edge traffic failed'));
-    return reply.status(204).send();
-  });
-}
+  app.post(
+    EDGE_METRICS_PATH,
+    {
+      bodyLimit: BODY_LIMIT_BYTES,
+      schema: {
+        summary: "The edge's request counts for one flush window",
+        tags: ['operations'],
+        security: SECURITY.edgeMetrics,
+        body: EdgeMetricsBatchSchema,
+        response: { 204: z.undefined(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      metrics.ingest(request.body);
+      // The edge has nothing useful to do with a failure here, and Prometheus already has the counts.
+      await options
+        .onBatch?.(request.body)
+        .catch((err: unknown) => request.log.warn({ err }, 'storing edge traffic failed'));
+      return reply.status(204).send();
+    },
+  );
+};

@@ -1,12 +1,16 @@
 import { SitesViewSchema, siteUrlFor } from '@deploysphere/contracts';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { routeServices } from '../plugins/services.js';
+import { zodSchemas } from '../plugins/zod-schemas.js';
 import { SiteUrls } from './site-urls.js';
 import { siteRoutes } from './site-routes.js';
 
 async function sitesFor(rootDomain: string, sites: { protocol: 'http' | 'https'; port?: number }) {
   const app = Fastify();
-  await app.register(siteRoutes, { urls: new SiteUrls({ rootDomain, sites }), rootDomain });
+  await app.register(zodSchemas);
+  await app.register(routeServices, { siteUrls: new SiteUrls({ rootDomain, sites }) });
+  await app.register(siteRoutes, { rootDomain });
   const res = await app.inject({ url: '/sites' });
   await app.close();
   expect(res.statusCode).toBe(200);

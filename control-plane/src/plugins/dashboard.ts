@@ -13,7 +13,8 @@ export const dashboard = fp(async (app: FastifyInstance, opts: { root: string })
     return;
   }
   await app.register(fastifyStatic, { root: opts.root, wildcard: false, index: 'index.html' });
-  app.get('/*', async (request, reply) => {
+  // Not part of the API, so left out of its OpenAPI document.
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const accept = request.headers.accept ?? '';
     const path = request.url.split('?')[0] ?? '/';
     if (!accept.includes('text/html') || path.startsWith('/api/') || /\.[a-z0-9]+$/i.test(path)) {

@@ -2,82 +2,171 @@ import {
   AddDomainBodySchema,
   CreateDeploymentBodySchema,
   CreateProjectBodySchema,
+  DeploymentListQuerySchema,
+  DeploymentViewSchema,
+  DomainParamsSchema,
+  ProjectParamsSchema,
+  ProjectsQuerySchema,
+  ProjectViewSchema,
   PromoteBodySchema,
   UpdateProjectBodySchema,
 } from '@deploysphere/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { DeploymentService } from '../deployments/deployment-service.js';
-import type { ProjectService } from './project-service.js';
-import { parse, slugParam } from '../plugins/parse.js';
+import { ERROR_RESPONSES } from '../plugins/openapi.js';
 
-const DomainParams = z.object({ hostname: z.string() });
-const ProjectsQuery = z.strictObject({ slug: z.string().max(64).optional() });
-const ListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  before: z
-    .string()
-    .regex(/^[a-z0-9]{24}$/, 'expected a deployment id')
-    .optional(),
-});
+const tags = ['projects'];
 
-export async function projectRoutes(
-  app: FastifyInstance,
-  opts: { projects: ProjectService; deployments: DeploymentService },
-) {
-  const { projects, deployments } = opts;
+export const projectRoutes: FastifyPluginAsyncZod = async (app) => {
+  const { projects, deployments } = app;
 
   // `?slug=` answers 200 with [] or [project]: the dashboard's availability check, without a 404.
-  app.get('/projects', async (request) => {
-    const { slug } = parse(ProjectsQuery, request.query, 'query');
-    return slug === undefined ? projects.list() : projects.lookup(slug).then((p) => (p ? [p] : []));
-  });
+  app.get(
+    '/projects',
+    {
+      schema: {
+        summary: 'Every project, newest first; with `slug`, that one or none',
+        tags,
+        querystring: ProjectsQuerySchema,
+        response: { 200: z.array(ProjectViewSchema), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const { slug } = request.query;
+      if (slug === undefined) return projects.list();
+      const project = await projects.lookup(slug);
+      return project ? [project] : [];
+    },
+  );
 
-  app.post('/projects', async (request, reply) => {
-    const body = parse(CreateProjectBodySchema, request.body);
-    return reply.status(201).send(await projects.create(body));
-  });
+  app.post(
+    '/projects',
+    {
+      schema: {
+        summary: 'Create a project',
+        tags,
+        body: CreateProjectBodySchema,
+        response: { 201: ProjectViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await projects.create(request.body)),
+  );
 
-  app.get('/projects/:slug', async (request) => projects.get(slugParam(request.params)));
+  app.get(
+    '/projects/:slug',
+    {
+      schema: {
+        summary: 'One project',
+        tags,
+        params: ProjectParamsSchema,
+        response: { 200: ProjectViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => projects.get(request.params.slug),
+  );
 
-  app.patch('/projects/:slug', async (request) => {
-    const slug = slugParam(request.params);
-    return projects.update(slug, parse(UpdateProjectBodySchema, request.body));
-  });
+  app.patch(
+    '/projects/:slug',
+    {
+      schema: {
+        summary: "Change a project's settings (`null` resets; `env: {KEY: null}` removes)",
+        tags,
+        params: ProjectParamsSchema,
+        body: UpdateProjectBodySchema,
+        response: { 200: ProjectViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => projects.update(request.params.slug, request.body),
+  );
 
-  app.delete('/projects/:slug', async (request, reply) => {
-    await projects.delete(slugParam(request.params));
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/projects/:slug',
+    {
+      schema: {
+        summary: 'Delete a project; its hostnames stop serving',
+        tags,
+        params: ProjectParamsSchema,
+        response: { 204: z.undefined(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      await projects.delete(request.params.slug);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post('/projects/:slug/domains', async (request, reply) => {
-    const slug = slugParam(request.params);
-    const { hostname } = parse(AddDomainBodySchema, request.body);
-    return reply.status(201).send(await projects.addDomain(slug, hostname));
-  });
+  app.post(
+    '/projects/:slug/domains',
+    {
+      schema: {
+        summary: 'Attach a custom domain; it serves production at once when there is a ready deployment',
+        tags,
+        params: ProjectParamsSchema,
+        body: AddDomainBodySchema,
+        response: { 201: ProjectViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await projects.addDomain(request.params.slug, request.body.hostname)),
+  );
 
-  app.delete('/projects/:slug/domains/:hostname', async (request, reply) => {
-    const slug = slugParam(request.params);
-    const { hostname } = parse(DomainParams, request.params, 'params');
-    await projects.removeDomain(slug, hostname.toLowerCase());
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/projects/:slug/domains/:hostname',
+    {
+      schema: {
+        summary: 'Detach a custom domain; it stops serving',
+        tags,
+        params: DomainParamsSchema,
+        response: { 204: z.undefined(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      await projects.removeDomain(request.params.slug, request.params.hostname);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post('/projects/:slug/deployments', async (request, reply) => {
-    const slug = slugParam(request.params);
-    const body = parse(CreateDeploymentBodySchema, request.body ?? {});
-    return reply.status(202).send(await deployments.create(slug, body));
-  });
+  app.post(
+    '/projects/:slug/deployments',
+    {
+      schema: {
+        summary: 'Deploy the project (again), optionally from another ref',
+        tags,
+        params: ProjectParamsSchema,
+        // The body may be left out altogether: a redeploy needs nothing.
+        body: CreateDeploymentBodySchema.nullish(),
+        response: { 202: DeploymentViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(await deployments.create(request.params.slug, request.body ?? {})),
+  );
 
-  app.get('/projects/:slug/deployments', async (request) => {
-    const slug = slugParam(request.params);
-    const query = parse(ListQuery, request.query, 'query');
-    return deployments.listForProject(slug, query);
-  });
+  app.get(
+    '/projects/:slug/deployments',
+    {
+      schema: {
+        summary: "The project's deployments, newest first, paged with `before`",
+        tags,
+        params: ProjectParamsSchema,
+        querystring: DeploymentListQuerySchema,
+        response: { 200: z.array(DeploymentViewSchema), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deployments.listForProject(request.params.slug, request.query),
+  );
 
-  app.post('/projects/:slug/promote', async (request) => {
-    const slug = slugParam(request.params);
-    const { deploymentId } = parse(PromoteBodySchema, request.body);
-    return deployments.promote(slug, deploymentId);
-  });
-}
+  app.post(
+    '/projects/:slug/promote',
+    {
+      schema: {
+        summary: 'Point production at a ready deployment (instant rollback), with no rebuild',
+        tags,
+        params: ProjectParamsSchema,
+        body: PromoteBodySchema,
+        response: { 200: DeploymentViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deployments.promote(request.params.slug, request.body.deploymentId),
+  );
+};

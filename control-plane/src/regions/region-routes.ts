@@ -1,12 +1,24 @@
-import type { FastifyInstance } from 'fastify';
-import type { ControlPlaneConfig } from '../config.js';
+import { RegionSchema, type Region } from '@deploysphere/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ERROR_RESPONSES } from '../plugins/openapi.js';
 
-export async function regionRoutes(app: FastifyInstance, opts: { config: ControlPlaneConfig }) {
-  const regions = opts.config.regions.map(({ id, name, latitude, longitude }) => ({
+export const regionRoutes: FastifyPluginAsyncZod<{ regions: readonly Region[] }> = async (app, opts) => {
+  const regions = opts.regions.map(({ id, name, latitude, longitude }) => ({
     id,
     name,
     latitude,
     longitude,
   }));
-  app.get('/regions', async () => regions);
-}
+  app.get(
+    '/regions',
+    {
+      schema: {
+        summary: 'The regions a project can deploy to',
+        tags: ['platform'],
+        response: { 200: z.array(RegionSchema), ...ERROR_RESPONSES },
+      },
+    },
+    async () => regions,
+  );
+};

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '@deploysphere/contracts';
 import { tokenMatches, bearerToken } from '../plugins/auth.js';
 import { errorHandler } from '../plugins/error-handler.js';
+import { zodSchemas } from '../plugins/zod-schemas.js';
 import { SESSION_COOKIE, SessionSigner, session, sessionToken } from './session.js';
 import { sessionRoutes } from './session-routes.js';
 
@@ -16,6 +17,7 @@ afterEach(async () => {
 async function build(opts: { now?: () => number; secure?: boolean | 'auto' } = {}) {
   const app = Fastify();
   apps.push(app);
+  await app.register(zodSchemas);
   await app.register(errorHandler);
   await app.register(session, { adminToken: TOKEN, ...opts });
   await app.register(sessionRoutes, { prefix: '/api/v1', adminToken: TOKEN });

@@ -25,7 +25,12 @@ export interface SessionOptions {
   now?: () => number;
 }
 
-const DECORATION = 'deploysphereSession';
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set by the `session` plugin; absent where it is not registered (then no request has a session). */
+    sessionSigner?: SessionSigner;
+  }
+}
 
 /** Signs and verifies session cookie values. */
 export class SessionSigner {
@@ -73,8 +78,7 @@ export class SessionSigner {
 }
 
 function signerOf(request: FastifyRequest): SessionSigner | undefined {
-  const signer = (request.server as unknown as Record<string, unknown>)[DECORATION];
-  return signer instanceof SessionSigner ? signer : undefined;
+  return request.server.sessionSigner;
 }
 
 function cookieValue(request: FastifyRequest): string | undefined {
@@ -136,7 +140,7 @@ export function endSession(request: FastifyRequest, reply: FastifyReply): void {
 export const session = fp(
   async (app: FastifyInstance, opts: SessionOptions) => {
     if (!app.hasDecorator('parseCookie')) await app.register(fastifyCookie);
-    app.decorate(DECORATION, new SessionSigner(opts));
+    app.decorate('sessionSigner', new SessionSigner(opts));
   },
   { name: 'deploysphere-session', fastify: '5.x' },
 );

@@ -1,15 +1,19 @@
-import { AppError, TrafficQuerySchema } from '@deploysphere/contracts';
-import type { Db } from '@deploysphere/db';
-import type { FastifyInstance } from 'fastify';
-import type { TrafficStore } from './traffic-store.js';
-import { parse, slugParam } from '../plugins/parse.js';
+import { ProjectParamsSchema, TrafficQuerySchema, TrafficViewSchema } from '@deploysphere/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ERROR_RESPONSES } from '../plugins/openapi.js';
 
-export async function trafficRoutes(app: FastifyInstance, opts: { db: Db; traffic: TrafficStore }) {
-  app.get('/projects/:slug/traffic', async (request) => {
-    const slug = slugParam(request.params);
-    const { window } = parse(TrafficQuerySchema, request.query, 'query');
-    const project = await opts.db.project.findUnique({ where: { slug }, include: { domains: true } });
-    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
-    return opts.traffic.forProject(project, window);
-  });
-}
+export const trafficRoutes: FastifyPluginAsyncZod = async (app) => {
+  app.get(
+    '/projects/:slug/traffic',
+    {
+      schema: {
+        summary: "A project's edge traffic: requests, 4xx and 5xx per region and time bucket",
+        tags: ['projects'],
+        params: ProjectParamsSchema,
+        querystring: TrafficQuerySchema,
+        response: { 200: TrafficViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => app.traffic.forProject(request.params.slug, request.query.window),
+  );
+};
