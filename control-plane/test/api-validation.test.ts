@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from './harness.js';
+import { startTestApp, type TestApp } from './app-harness.js';
 
-// Every bad request gets a 4xx that names the field, and writes nothing. The platform runs with
-// local repos disallowed, as in production, so the URL policy is exercised too.
+// Every bad request gets a 4xx that names the field, and writes nothing. The app runs on real
+// services (PostgreSQL, NATS, chDB, KV), started once for the file and called with `inject`; local
+// repos are disallowed, as in production, so the URL policy is exercised too.
 
-let t: TestPlatform;
+let t: TestApp;
 beforeAll(async () => {
-  t = await startTestPlatform({ ALLOW_LOCAL_REPOS: 'false' });
+  t = await startTestApp({ ALLOW_LOCAL_REPOS: 'false' });
   const created = await t.api('POST', '/projects', {
     slug: 'taken',
     repoUrl: 'https://example.com/acme/site.git',
@@ -205,8 +206,8 @@ describe('bad requests', () => {
 
   it('refuses every /api/v1 route without the token', async () => {
     for (const path of ['/projects', '/regions', `/deployments/${'c'.repeat(24)}`]) {
-      const res = await fetch(`${t.platform.controlPlaneUrl}/api/v1${path}`);
-      expect(res.status).toBe(401);
+      const res = await t.app.inject(`/api/v1${path}`);
+      expect(res.statusCode).toBe(401);
     }
   });
 });

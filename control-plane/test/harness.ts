@@ -6,6 +6,7 @@ import type { DeploymentView } from '@deploysphere/contracts';
 import { createDb, type Db } from '@deploysphere/db';
 import { loadLocalPlatformConfig } from '../src/local/config.js';
 import { startPlatform, type PlatformHandle } from '../src/local/platform.js';
+import { StartProgress, startWithin } from './start-deadline.js';
 
 export interface TestPlatform {
   platform: PlatformHandle;
@@ -64,7 +65,22 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const platform = await startPlatform(config);
+  const progress = new StartProgress([
+    'system packages',
+    'postgres',
+    'nats',
+    ...config.REGIONS.map((r) => `s3 ${r.id}`),
+    'migrations',
+    'edge',
+    'control plane',
+  ]);
+  const platform = await startWithin(
+    'the platform',
+    progress,
+    startPlatform(config, progress.finished),
+    (late) => late.stop(),
+  );
+  progress.warnIfSlow('the platform');
   const db = createDb(platform.config.databaseUrl, { maxConnections: 2 });
 
   const api = async <T>(method: string, path: string, body?: unknown) => {

@@ -1,0 +1,57 @@
+/**
+ * Start-up with a deadline of its own, below vitest's hookTimeout (120 s in vitest.config.ts), so
+ * a start that hangs fails with what it was still waiting for instead of a bare "Hook timed out",
+ * and a start that finishes after the deadline is stopped at once instead of running on, unowned,
+ * under the next test file.
+ */
+export const START_DEADLINE_MS = 100_000;
+
+/** Records which parts of a start finished, and when, for the error a missed deadline gives. */
+export class StartProgress {
+  private readonly t0 = performance.now();
+  private readonly done: string[] = [];
+
+  constructor(private readonly parts: readonly string[]) {}
+
+  /** `part` is up; matches startPlatform's Progress callback. */
+  readonly finished = (part: string): void => {
+    this.done.push(`${part} at ${this.seconds()} s`);
+  };
+
+  private seconds(): string {
+    return ((performance.now() - this.t0) / 1000).toFixed(1);
+  }
+
+  /** A start that took long is worth knowing about before it turns into a timeout. */
+  warnIfSlow(what: string, thresholdMs = 30_000): void {
+    if (performance.now() - this.t0 > thresholdMs)
+      console.warn(`${what} was slow to start: ${this.describe()}`);
+  }
+
+  describe(): string {
+    const pending = this.parts.filter((p) => !this.done.some((d) => d.startsWith(`${p} at`)));
+    return `up: ${this.done.join(', ') || 'nothing'}; still starting: ${pending.join(', ') || 'nothing'}`;
+  }
+}
+
+export async function startWithin<T>(
+  what: string,
+  progress: StartProgress,
+  start: Promise<T>,
+  stop: (started: T) => Promise<void>,
+  deadlineMs = START_DEADLINE_MS,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Whatever the start brings up after all is stopped as soon as it is up.
+      start.then(stop, () => undefined).catch(() => undefined);
+      reject(new Error(`${what} did not start within ${deadlineMs / 1000} s (${progress.describe()})`));
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([start, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
