@@ -1,6 +1,7 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_SITE_FILE_BYTES } from '@deploysphere/contracts';
 import { tempDir, writeTree } from '../test/helpers.js';
 import { BuildError } from './build-error.js';
 import { CollectingLogSink } from './log-sink.js';
@@ -123,5 +124,22 @@ describe('collectOutputFiles', () => {
     expect(
       await collectOutputFiles(checkout, output, { maxBytes: 500, maxFiles: 5 }, new CollectingLogSink()),
     ).toHaveLength(5);
+  });
+
+  it("refuses a file over 25 MiB, Cloudflare Pages' limit, which the edge would not serve", async () => {
+    await writeTree(checkout, { 'dist/index.html': 'x' });
+    // Sparse: the size is real to the walk without writing 25 MiB.
+    const big = await open(join(checkout, 'dist', 'video.mp4'), 'w');
+    await big.truncate(MAX_SITE_FILE_BYTES + 1);
+    await big.close();
+    const output = await detectOutputDir(checkout, checkout, null);
+    await expect(
+      collectOutputFiles(
+        checkout,
+        output,
+        { maxBytes: 10 * MAX_SITE_FILE_BYTES, maxFiles: 100 },
+        new CollectingLogSink(),
+      ),
+    ).rejects.toMatchObject({ kind: 'output_too_large', message: expect.stringContaining('video.mp4') });
   });
 });

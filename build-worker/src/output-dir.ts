@@ -1,6 +1,6 @@
 import { lstat, opendir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
-import { SitePathSchema } from '@deploysphere/contracts';
+import { MAX_SITE_FILE_BYTES, SitePathSchema } from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
 import type { LogSink } from './log-sink.js';
 
@@ -151,6 +151,13 @@ export async function collectOutputFiles(
   const atProjectRoot = output.relative === '.';
 
   const add = (path: string, absolutePath: string, size: number) => {
+    if (size > MAX_SITE_FILE_BYTES) {
+      throw new BuildError(
+        'output_too_large',
+        `${path} is ${size} bytes; a site's files may be at most ${MAX_SITE_FILE_BYTES} bytes (25 MiB). Split it, or serve it from elsewhere.`,
+        { phase: 'upload' },
+      );
+    }
     files.push({ path, absolutePath, size });
     totalBytes += size;
     if (files.length > limits.maxFiles) {

@@ -68,3 +68,9 @@ export function blobKey(hash: string): string {
 export function manifestKey(deploymentId: string): string {
   return `deployments/${deploymentId}/manifest.json`;
 }
+
+/**
+ * The largest file a site may have: Cloudflare Pages' own limit. The build refuses a larger one,
+ * and the edge, which verifies each file's hash before serving it, reads no more than this.
+ */
+export const MAX_SITE_FILE_BYTES = 25 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import { blobKey, type EdgeRegion } from '@deploysphere/contracts';
+import { blobKey, MAX_SITE_FILE_BYTES, type EdgeRegion } from '@deploysphere/contracts';
 import type { WaitUntil } from '../config/bindings.js';
 import { fetchWithFailover, type RegionFailure } from '../origin/failover.js';
 import { readBodyOfSize } from '../origin/read-body.js';
@@ -30,8 +30,8 @@ export interface BlobStoreOptions {
   verifyMaxBytes: number;
 }
 
-/** Cloudflare Pages' own limit for one file. */
-export const MAX_VERIFIED_BLOB_BYTES = 25 * 1024 * 1024;
+/** The edge verifies whole files, up to the largest a site may have. */
+export const MAX_VERIFIED_BLOB_BYTES = MAX_SITE_FILE_BYTES;
 
 export const DEFAULT_BLOB_STORE_OPTIONS: BlobStoreOptions = {
   memoryItemMaxBytes: 512 * 1024,
