@@ -6,9 +6,7 @@ import { rememberProject } from '../api/cache.js';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import { regionsQuery } from '../api/queries.js';
-import { ErrorState } from '../components/error-state.js';
-import { LoadingState } from '../components/loading-state.js';
-import { RegionPicker } from '../components/region-picker.js';
+import { RegionsField } from '../components/regions-field.js';
 import { SaveNotice } from '../components/save-notice.js';
 import { TextField } from '../components/text-field.js';
 import { errorMessage } from '../lib/error-message.js';
@@ -93,17 +91,7 @@ export function BuildSettingsForm({ project }: { project: ProjectView }) {
         hint="Leave empty to detect it."
         className="mono"
       />
-      {regions.isPending && <LoadingState label="Loading regions…" />}
-      {regions.isError && <ErrorState error={regions.error} onRetry={() => void regions.refetch()} />}
-      {regions.data && (
-        <RegionPicker
-          regions={regions.data}
-          value={regionField.field.value}
-          onChange={regionField.field.onChange}
-          inputRef={regionField.field.ref}
-          error={regionField.fieldState.error?.message}
-        />
-      )}
+      <RegionsField regions={regions} field={regionField} />
       <SaveNotice result={result} />
       <div className="form-actions">
         <button type="submit" className="primary" disabled={save.isPending || invalid}>

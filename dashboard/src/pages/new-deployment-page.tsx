@@ -8,9 +8,7 @@ import { rememberDeployment } from '../api/cache.js';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
 import { regionsQuery, sitesQuery, slugAvailabilityQuery } from '../api/queries.js';
-import { ErrorState } from '../components/error-state.js';
-import { LoadingState } from '../components/loading-state.js';
-import { RegionPicker } from '../components/region-picker.js';
+import { RegionsField } from '../components/regions-field.js';
 import { TextField } from '../components/text-field.js';
 import {
   QuickDeployFormSchema,
@@ -213,18 +211,7 @@ export function NewDeploymentPage() {
             className="mono"
           />
         </div>
-        {regions.isPending && <LoadingState label="Loading regions…" />}
-        {regions.isError && <ErrorState error={regions.error} onRetry={() => void regions.refetch()} />}
-        {regions.data && (
-          <RegionPicker
-            regions={regions.data}
-            value={regionField.field.value}
-            onChange={regionField.field.onChange}
-            inputRef={regionField.field.ref}
-            nearestId={nearestId}
-            error={regionField.fieldState.error?.message}
-          />
-        )}
+        <RegionsField regions={regions} field={regionField} nearestId={nearestId} />
         {serverError && !serverFieldError && (
           <p className="form-error" role="alert">
             {serverError.message}
