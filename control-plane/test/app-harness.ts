@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../src/app.js';
 import { loadControlPlaneConfig, storageEnvPrefix, type ControlPlaneConfig } from '../src/config.js';
 import { createContext } from '../src/create-context.js';
-import { StartProgress, startWithin } from './start-deadline.js';
+import { retryOnPortRace, StartProgress, startWithin } from './start-deadline.js';
 
 export const TEST_ADMIN_TOKEN = 'dsk_test_admin_token_0123456789';
 
@@ -35,7 +35,11 @@ type Stop = () => Promise<void>;
  * records. No s3rver and no listening port, so it starts in a few seconds; start it once per test
  * file. Its config is built by loadControlPlaneConfig, as every control plane's is.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  return retryOnPortRace(() => startOnce(env));
+}
+
+async function startOnce(env: Record<string, string>): Promise<TestApp> {
   const progress = new StartProgress(['postgres', 'nats', 'edge KV', 'migrations', 'control plane']);
   const stops: Stop[] = [];
   const stopAll = async () => {

@@ -6,7 +6,7 @@ import type { DeploymentView } from '@deploysphere/contracts';
 import { createDb, type Db } from '@deploysphere/db';
 import { loadLocalPlatformConfig } from '../src/local/config.js';
 import { startPlatform, type PlatformHandle } from '../src/local/platform.js';
-import { StartProgress, startWithin } from './start-deadline.js';
+import { retryOnPortRace, StartProgress, startWithin } from './start-deadline.js';
 
 export interface TestPlatform {
   platform: PlatformHandle;
@@ -56,7 +56,11 @@ export function visitEdge(
  * The platform exactly as `npm start` brings it up, in a temporary DATA_DIR on free ports, for
  * integration tests. stop() ends everything and removes the directory.
  */
-export async function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+export function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
+  return retryOnPortRace(() => start(env));
+}
+
+async function start(env: Record<string, string>): Promise<TestPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ds-platform-'));
   const config = loadLocalPlatformConfig({
     DATA_DIR: dataDir,

@@ -55,3 +55,26 @@ export async function startWithin<T>(
     clearTimeout(timer);
   }
 }
+
+/** How a start fails when a port it picked was bound by someone else first. */
+const PORT_TAKEN = /address already in use|EADDRINUSE|could not bind|is already in use on/i;
+
+function messages(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause === undefined ? err.message : `${err.message}\n${messages(err.cause)}`;
+}
+
+/**
+ * Starts again, once, when the first start lost a port race. Embedded services listen on free
+ * ports picked a moment before they bind them (PostgreSQL picks its port before initdb), and a
+ * concurrent run on the same machine can take one in between. That fails fast and names the
+ * port; a second start on fresh ports is the fix, not a test failure.
+ */
+export async function retryOnPortRace<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (!PORT_TAKEN.test(messages(err))) throw err;
+    return start();
+  }
+}
