@@ -55,11 +55,7 @@ async function startOnce(env: Record<string, string>): Promise<TestApp> {
 async function start(env: Record<string, string>, progress: StartProgress, stops: Stop[]): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'ds-app-'));
   stops.push(() => rm(dir, { recursive: true, force: true }));
-  const step = async <T>(part: string, run: PromiseLike<T>): Promise<T> => {
-    const value = await run;
-    progress.finished(part);
-    return value;
-  };
+  const step = <T>(part: string, run: PromiseLike<T>) => progress.track(part, run);
 
   // Settled together, so one failure does not leave another's process unrecorded.
   const [pgResult, natsResult, edgeResult] = await Promise.allSettled([

@@ -30,6 +30,7 @@ import {
 import { errorHandler } from '../src/plugins/error-handler.js';
 import { routeServices } from '../src/plugins/services.js';
 import { zodSchemas } from '../src/plugins/zod-schemas.js';
+import { retryOnPortRace, StartProgress, startWithin } from './start-deadline.js';
 
 /** Real parts for the build log tests: nats-server, chDB, embedded PostgreSQL, Fastify. */
 export interface LogsHarness {
@@ -61,14 +62,29 @@ export async function connectAsBuild(nats: EmbeddedNats, deploymentId: string): 
   });
 }
 
-export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness> {
+export function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness> {
+  return retryOnPortRace(() => {
+    const progress = new StartProgress(['nats', 'postgres', 'log routes']);
+    return startWithin('the logs harness', progress, startOnce(hub, progress), (late) => late.close());
+  });
+}
+
+async function startOnce(hub: LogHubOptions, progress: StartProgress): Promise<LogsHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'ds-logs-'));
   const natsStore = join(dir, 'nats');
   const natsPort = await freePort();
-  const [nats, pg] = await Promise.all([
-    startNatsServer({ storeDir: natsStore, port: natsPort }),
-    startEmbeddedPostgres({ dataDir: join(dir, 'pg') }),
+  // Settled together, so when one fails the other is stopped rather than left running.
+  const [natsResult, pgResult] = await Promise.allSettled([
+    progress.track('nats', startNatsServer({ storeDir: natsStore, port: natsPort })),
+    progress.track('postgres', startEmbeddedPostgres({ dataDir: join(dir, 'pg') })),
   ]);
+  if (natsResult.status === 'rejected' || pgResult.status === 'rejected') {
+    for (const r of [natsResult, pgResult]) if (r.status === 'fulfilled') await r.value.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw natsResult.status === 'rejected' ? natsResult.reason : (pgResult as PromiseRejectedResult).reason;
+  }
+  const nats = natsResult.value;
+  const pg = pgResult.value;
   await migrate(pg.url);
   const db = createDb(pg.url);
   const nc = await connectNats(nats);
@@ -93,6 +109,7 @@ export async function startHarness(hub: LogHubOptions = {}): Promise<LogsHarness
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  progress.finished('log routes');
   const h: LogsHarness = {
     dir,
     nats,

@@ -22,6 +22,13 @@ export class StartProgress {
     return ((performance.now() - this.t0) / 1000).toFixed(1);
   }
 
+  /** `run`, marking `part` finished when it resolves. */
+  async track<T>(part: string, run: PromiseLike<T>): Promise<T> {
+    const value = await run;
+    this.finished(part);
+    return value;
+  }
+
   /** A start that took long is worth knowing about before it turns into a timeout. */
   warnIfSlow(what: string, thresholdMs = 30_000): void {
     if (performance.now() - this.t0 > thresholdMs)
