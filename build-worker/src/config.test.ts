@@ -94,20 +94,16 @@ describe('loadWorkerConfig', () => {
 });
 
 describe('settingsToEnv', () => {
-  // Every setting away from its default, so a variable the worker does not read back shows.
-  const settings: BuildSettings = {
-    workDir: '/srv/builds',
-    timeoutMs: 120_000,
-    memoryMb: 2048,
-    cpuSeconds: 600,
-    maxOutputBytes: 1024,
-    maxOutputFiles: 10,
-    allowUnsandboxed: true,
-    bwrapPath: '/opt/bin/bwrap',
-    uploadConcurrency: 4,
-    heartbeatIntervalMs: 250,
-    keepWorkDir: true,
-  };
+  // Every setting away from its default, so a variable the worker does not read back shows; made
+  // from the variable list, so a setting added later is covered too.
+  const settings = Object.fromEntries(
+    Object.keys(BUILD_SETTING_VARIABLES).map((key) => {
+      const value: unknown = DEFAULT_BUILD_SETTINGS[key as keyof BuildSettings];
+      if (typeof value === 'number') return [key, value + 1];
+      if (typeof value === 'boolean') return [key, !value];
+      return [key, `/srv/${key}`];
+    }),
+  ) as unknown as BuildSettings;
 
   it('is read back by the worker as the same settings, one variable per setting', () => {
     for (const [key, value] of Object.entries(settings)) {
