@@ -12,6 +12,8 @@ export interface RunProcessOptions {
   onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
   /** How many of the last output lines to keep for error messages. */
   tailLines?: number;
+  /** Give the child a pipe on fd 3 and collect what it writes there (the sandbox init's status). */
+  sideChannel?: boolean;
 }
 
 export interface RunProcessResult {
@@ -21,6 +23,8 @@ export interface RunProcessResult {
   aborted: boolean;
   /** The last output lines, both streams interleaved, for error messages. */
   tail: string[];
+  /** What the child wrote on fd 3, with sideChannel. */
+  sideChannel: string;
 }
 
 /**
@@ -33,18 +37,27 @@ export function runProcess(file: string, args: string[], opts: RunProcessOptions
   const tail: string[] = [];
   let timedOut = false;
   let aborted = false;
+  let sideChannel = '';
 
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) {
-      resolve({ code: null, signal: null, timedOut: false, aborted: true, tail });
+      resolve({ code: null, signal: null, timedOut: false, aborted: true, tail, sideChannel });
       return;
     }
     const child = spawn(file, args, {
       cwd: opts.cwd,
       env: opts.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: opts.sideChannel ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const status = opts.sideChannel ? child.stdio[3] : null;
+    if (status && 'on' in status) {
+      status.on('data', (chunk: Buffer) => {
+        // A few bytes of JSON; anything longer is not the init's.
+        if (sideChannel.length < 4096) sideChannel += chunk.toString('utf8');
+      });
+      status.on('error', () => undefined);
+    }
 
     const killGroup = () => {
       if (child.pid === undefined) return;
@@ -64,7 +77,7 @@ export function runProcess(file: string, args: string[], opts: RunProcessOptions
     for (const stream of ['stdout', 'stderr'] as const) {
       const decoder = new StringDecoder('utf8');
       let pending = '';
-      const readable = child[stream];
+      const readable = child[stream]!;
       readable.on('data', (chunk: Buffer) => {
         pending += decoder.write(chunk);
         let nl: number;
@@ -112,7 +125,7 @@ export function runProcess(file: string, args: string[], opts: RunProcessOptions
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve({ code, signal, timedOut, aborted, tail });
+      resolve({ code, signal, timedOut, aborted, tail, sideChannel });
     });
   });
 }

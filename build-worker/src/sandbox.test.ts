@@ -130,7 +130,20 @@ describe('runInSandbox with bubblewrap', () => {
     });
     const cpuErr = await failure(spin);
     expect(cpuErr.kind).toBe('command_failed');
+    expect(cpuErr.message).toContain('killed by SIGXCPU');
     expect(cpuErr.message).toContain('BUILD_CPU_SECONDS');
+  });
+
+  it('does not blame a signal or a limit for an exit code above 128 (npm exits 254 without package.json)', async () => {
+    const err = await failure(command('npm run build'));
+    expect(err.message).toContain('failed with exit code 254');
+    expect(err.message).not.toMatch(/signal|BUILD_CPU_SECONDS|BUILD_MEMORY_MB/);
+    const plain = await failure(command('exit 137'));
+    expect(plain.message).toContain('failed with exit code 137');
+    expect(plain.message).not.toMatch(/killed|signal/);
+    const killed = await failure(command('kill -TERM $$'));
+    expect(killed.message).toContain('killed by SIGTERM');
+    expect(killed.message).not.toMatch(/BUILD_CPU_SECONDS|BUILD_MEMORY_MB/);
   });
 
   it('stops a command that passes the wall-clock limit, with everything it started', async () => {

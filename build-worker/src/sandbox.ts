@@ -16,8 +16,12 @@ export interface SandboxLimits {
 }
 
 export interface SandboxCommand {
-  /** The user's command, run as `sh -c <command>`. */
-  command: string;
+  /**
+   * The user's command, run as `sh -c <command>`, or a command the worker chose itself (a preset,
+   * a tool install), run as an argument array: the worker never puts text from the repository
+   * into a shell string.
+   */
+  command: string | { argv: string[] };
   /** Host directory of the checkout: the only writable tree the command sees besides its home. */
   checkoutDir: string;
   /** Host directory used as the command's $HOME (npm cache and the like). Private to this build. */
@@ -36,6 +40,10 @@ export interface SandboxCommand {
   mode: { kind: 'bwrap'; bwrapPath: string } | { kind: 'none' };
   /** For error messages: 'install' or 'build'. */
   label: 'install' | 'build';
+  /** Directories (inside the sandbox) put first on PATH: the package manager fetched for this build. */
+  pathPrefix?: string[];
+  /** Variables the worker sets for this command (under the project's env, which wins). */
+  extraEnv?: Record<string, string>;
   /**
    * The build's egress proxy (see egress/egress-proxy.ts). Without it a sandboxed command has no
    * network at all. Unsandboxed runs ignore it: they use the host's network directly.
@@ -90,9 +98,10 @@ export function sandboxEnv(
   home: string,
   toolchainBin: string,
   proxyUrl?: string,
+  extra: { pathPrefix?: string[] | undefined; env?: Record<string, string> | undefined } = {},
 ): Record<string, string> {
   const base: Record<string, string> = {
-    PATH: [toolchainBin, '/usr/local/bin', '/usr/bin', '/bin']
+    PATH: [...(extra.pathPrefix ?? []), toolchainBin, '/usr/local/bin', '/usr/bin', '/bin']
       .filter((v, i, a) => a.indexOf(v) === i)
       .join(':'),
     HOME: home,
@@ -103,7 +112,16 @@ export function sandboxEnv(
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     npm_config_audit: 'false',
+    // npm 11 runs a dependency's install scripts only when package.json's allowScripts lists it.
+    // Here the sandbox is the boundary (no host, no secrets but the project's own, egress through
+    // the proxy), so dependencies build as they do on every other host: esbuild, sharp, native addons.
+    npm_config_dangerously_allow_all_scripts: 'true',
+    // pnpm 10 has the same gate for dependencies' build scripts.
+    npm_config_dangerously_allow_all_builds: 'true',
+    YARN_ENABLE_TELEMETRY: '0',
+    YARN_ENABLE_PROGRESS_BARS: 'false',
     ...(proxyUrl ? proxyEnv(proxyUrl) : {}),
+    ...extra.env,
   };
   const env = { ...base, ...projectEnv };
   // RLIMIT_AS and WebAssembly's guard-region reservations do not mix; without the trap handler
@@ -208,22 +226,24 @@ export function bwrapArgs(cmd: SandboxCommand, env: Record<string, string>, etcD
     cmd.workdir ? posix.join(SANDBOX_WORKSPACE, cmd.workdir) : SANDBOX_WORKSPACE,
     '--clearenv',
   );
-  if (cmd.egress) {
-    args.push(
-      '--ro-bind',
-      SANDBOX_INIT_SOURCE,
-      SANDBOX_INIT,
-      '--bind',
-      cmd.egress.socketPath,
-      SANDBOX_EGRESS_SOCKET,
-    );
-  }
+  args.push('--ro-bind', SANDBOX_INIT_SOURCE, SANDBOX_INIT);
+  if (cmd.egress) args.push('--bind', cmd.egress.socketPath, SANDBOX_EGRESS_SOCKET);
   for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
   return args;
 }
 
+/**
+ * The CPU limit's hard value is a little above the soft one: at the soft limit the kernel sends
+ * SIGXCPU, which names the limit unambiguously; with equal values it sends SIGKILL straight away,
+ * which could be anything.
+ */
 function limitArgs(limits: SandboxLimits): string[] {
-  return [`--as=${limits.memoryMb * 1024 * 1024}`, `--cpu=${limits.cpuSeconds}`, '--core=0', '--'];
+  return [
+    `--as=${limits.memoryMb * 1024 * 1024}`,
+    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 5}`,
+    '--core=0',
+    '--',
+  ];
 }
 
 /**
@@ -244,20 +264,22 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
     );
     await writeFile(join(etcDir, 'group'), `root:x:0:\nbuilder:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`);
     const proxyUrl = cmd.egress ? `http://127.0.0.1:${SANDBOX_PROXY_PORT}` : undefined;
-    const env = sandboxEnv(cmd.env, SANDBOX_HOME, join(nodeToolchainDir(), 'bin'), proxyUrl);
-    // With egress, the forwarder starts first and runs the command once it listens.
+    const env = sandboxEnv(cmd.env, SANDBOX_HOME, join(nodeToolchainDir(), 'bin'), proxyUrl, {
+      pathPrefix: cmd.pathPrefix,
+      env: cmd.extraEnv,
+    });
+    // The init always runs: it reports how the command ended on fd 3. With egress, its forwarder
+    // starts first and it runs the command once that listens.
     const init = cmd.egress
       ? [process.execPath, SANDBOX_INIT, String(SANDBOX_PROXY_PORT), SANDBOX_EGRESS_SOCKET, '--']
-      : [];
+      : [process.execPath, SANDBOX_INIT, '-', '-', '--'];
     const args = [
       ...bwrapArgs(cmd, env, etcDir),
       '--',
       ...init,
       prlimit,
       ...limitArgs(cmd.limits),
-      'sh',
-      '-c',
-      cmd.command,
+      ...commandArgv(cmd.command),
     ];
     // bwrap itself gets an empty environment: it is PID 1 of the sandbox, and /proc/1/environ is
     // readable from inside.
@@ -266,10 +288,16 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
       signal: cmd.signal,
       timeoutMs: cmd.limits.timeoutMs,
       onLine,
+      sideChannel: true,
     });
   } else {
-    const env = sandboxEnv(cmd.env, cmd.homeDir, join(nodeToolchainDir(), 'bin'));
-    result = await runProcess(prlimit, [...limitArgs(cmd.limits), 'sh', '-c', cmd.command], {
+    const env = sandboxEnv(cmd.env, cmd.homeDir, join(nodeToolchainDir(), 'bin'), undefined, {
+      pathPrefix: cmd.pathPrefix?.map((p) =>
+        p.startsWith(SANDBOX_HOME) ? cmd.homeDir + p.slice(SANDBOX_HOME.length) : p,
+      ),
+      env: cmd.extraEnv,
+    });
+    result = await runProcess(prlimit, [...limitArgs(cmd.limits), ...commandArgv(cmd.command)], {
       cwd: cmd.workdir ? join(cmd.checkoutDir, cmd.workdir) : cmd.checkoutDir,
       env,
       signal: cmd.signal,
@@ -288,17 +316,59 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
     );
   }
   if (result.code === 0) return;
-  // A signal death shows up as 128+N from bwrap and sh, or as a signal when unsandboxed.
+  const shown = typeof cmd.command === 'string' ? cmd.command : cmd.command.argv.join(' ');
+  const outcome = commandOutcome(result, cmd.mode.kind === 'bwrap');
   const code = result.code ?? 128;
-  const signalled = result.signal !== null || code > 128;
-  const hint = signalled
-    ? ` (killed by a signal: the CPU limit of ${cmd.limits.cpuSeconds}s (BUILD_CPU_SECONDS) or the memory limit of ${cmd.limits.memoryMb} MB (BUILD_MEMORY_MB) may have been hit)`
-    : '';
-  throw new BuildError(
-    'command_failed',
-    `The ${cmd.label} command "${truncate(cmd.command)}" failed with exit code ${code}${hint}.${last}`,
-    { phase: cmd.label, exitCode: code },
+  const how =
+    outcome.signal !== null
+      ? `was killed by ${outcome.signal}${signalHint(outcome.signal, cmd.limits, result.tail)}`
+      : `failed with exit code ${outcome.code ?? code}`;
+  throw new BuildError('command_failed', `The ${cmd.label} command "${truncate(shown)}" ${how}.${last}`, {
+    phase: cmd.label,
+    exitCode: code,
+  });
+}
+
+function commandArgv(command: SandboxCommand['command']): string[] {
+  return typeof command === 'string' ? ['sh', '-c', command] : command.argv;
+}
+
+/**
+ * How the command really ended. An exit code above 128 is not a signal by itself: npm exits 254
+ * when package.json is missing. Sandboxed, the init reports the truth on its status pipe (a
+ * signal it saw, or the exit code); unsandboxed, Node reports the signal itself.
+ */
+export function commandOutcome(
+  result: { code: number | null; signal: NodeJS.Signals | null; sideChannel: string },
+  sandboxed: boolean,
+): { code: number | null; signal: string | null } {
+  if (result.signal !== null) return { code: null, signal: result.signal };
+  if (sandboxed) {
+    try {
+      const status = JSON.parse(result.sideChannel) as { code?: unknown; signal?: unknown };
+      if (typeof status.signal === 'string' && /^SIG[A-Z0-9]+$/.test(status.signal))
+        return { code: null, signal: status.signal };
+      if (typeof status.code === 'number') return { code: status.code, signal: null };
+    } catch {
+      // no status: the init itself failed to start; fall back to the exit code
+    }
+  }
+  return { code: result.code, signal: null };
+}
+
+/**
+ * Names a limit only when the evidence says it was hit: SIGXCPU is what RLIMIT_CPU sends, and
+ * RLIMIT_AS shows up as a failed allocation in the output, which the process then aborts on.
+ */
+export function signalHint(signal: string, limits: SandboxLimits, tail: readonly string[]): string {
+  if (signal === 'SIGXCPU')
+    return `: it used up the CPU limit of ${limits.cpuSeconds}s per process (BUILD_CPU_SECONDS)`;
+  const outOfMemory = tail.some((l) =>
+    /out of memory|Cannot allocate memory|Allocation failed|ENOMEM/i.test(l),
   );
+  if (outOfMemory && ['SIGABRT', 'SIGTRAP', 'SIGSEGV', 'SIGKILL', 'SIGBUS'].includes(signal))
+    return `: an allocation failed, which the memory limit of ${limits.memoryMb} MB per process (BUILD_MEMORY_MB) causes`;
+  return '';
 }
 
 function truncate(s: string): string {
