@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import type { BuildSpec, BuildStats, DeploymentPhase } from '@deploysphere/contracts';
@@ -11,7 +11,16 @@ import { cloneRepo } from './git.js';
 import type { LogSink } from './log-sink.js';
 import { SecretMasker, secretsFromEnv } from './secret-masker.js';
 import { assertRelativePath, collectOutputFiles, detectOutputDir } from './output-dir.js';
-import { findBwrap, runInSandbox, type SandboxCommand } from './sandbox.js';
+import {
+  restoreCache,
+  saveCache,
+  type CacheContext,
+  type CacheLayout,
+  type SaveResult,
+} from './build-cache/build-cache.js';
+import { cacheKey } from './build-cache/cache-key.js';
+import { planBuild, show, toolInstall, type BuildPlan, type PlannedCommand } from './presets/build-plan.js';
+import { findBwrap, runInSandbox, SANDBOX_HOME, type SandboxCommand } from './sandbox.js';
 import { parseHeaders, parseRedirects } from './site-rules.js';
 import { buildManifest, hashFiles, uploadDeployment } from './upload.js';
 
@@ -24,7 +33,17 @@ export interface RunBuildOptions {
 }
 
 export type BuildResult =
-  | { status: 'uploaded'; commitSha: string; outputDir: string; stats: BuildStats }
+  | {
+      status: 'uploaded';
+      commitSha: string;
+      outputDir: string;
+      stats: BuildStats;
+      /**
+       * The build cache's save, which runs after the `uploaded` event (the deployment goes ready
+       * without waiting for it). The CLI awaits it before exiting; it never rejects.
+       */
+      cacheSave: Promise<SaveResult | null>;
+    }
   | {
       status: 'failed';
       error: string;
@@ -55,6 +74,8 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
   let phaseStarted = Date.now();
   let currentPhase: DeploymentPhase | undefined;
   let egress: EgressProxy | undefined;
+  /** Set once the cache save runs: it owns the build directory's removal from then on. */
+  let cacheSave: Promise<SaveResult | null> | undefined;
 
   const enterPhase = async (phase: DeploymentPhase) => {
     endPhase();
@@ -117,32 +138,44 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       logs,
       signal: opts.signal,
       timeoutMs: remaining('clone'),
+      sparseDir: spec.rootDir ? normalizeRootDir(spec.rootDir) : null,
     });
     await reporter.emit({ type: 'commit', commitSha });
+    stats.cloneBytes = await directorySize(join(checkoutDir, '.git'));
+    logs.write('system', `Clone: ${formatBytes(stats.cloneBytes)} fetched`);
     cancelled();
 
     // install, build
-    const workdir = spec.rootDir
-      ? spec.rootDir
-          .replace(/\\/g, '/')
-          .replace(/^\.\/+/, '')
-          .replace(/\/+$/, '')
-      : '';
+    const workdir = spec.rootDir ? normalizeRootDir(spec.rootDir) : '';
     const projectDir = workdir ? join(checkoutDir, workdir) : checkoutDir;
     await assertProjectDir(checkoutDir, projectDir, workdir);
     if (mode.kind === 'bwrap') egress = await startBuildEgress(logs);
-    for (const [phase, command] of [
-      ['install', spec.installCommand],
-      ['build', spec.buildCommand],
-    ] as const) {
-      await enterPhase(phase);
-      if (command.trim() === '') {
-        logs.write('system', `No ${phase} command; skipping`);
-        continue;
-      }
-      logs.write('system', `Running: ${command}`);
-      await runInSandbox({
-        command,
+    const plan = await planBuild(spec, checkoutDir, workdir);
+    logPlan(plan, logs);
+
+    // install: the cache first (part of the phase, so a warm install's cost is all there)
+    await enterPhase('install');
+    const cacheCtx = await cacheContext(spec, settings, plan, checkoutDir, workdir, logs);
+    const layout: CacheLayout = { buildDir, repoCaches: plan.repoCaches, modules: plan.modules };
+    let warm = false;
+    if (cacheCtx.skip) {
+      stats.cache = { restored: 'none', skipped: cacheCtx.skip };
+      logs.write(
+        'system',
+        `Build cache: ${cacheCtx.skip === 'disabled' ? 'disabled for this project' : 'skipped (deploy without cache)'}`,
+      );
+    } else {
+      const restored = await restoreCache(cacheCtx.ctx, layout);
+      warm = restored.exact;
+      stats.cache = restored.report;
+    }
+    if (cacheCtx.ctx) stats.cache = { ...stats.cache, saveKey: cacheCtx.ctx.key };
+    stats.preset = plan.report(warm);
+    cancelled();
+
+    const sandboxed = (command: PlannedCommand & object, phase: 'install' | 'build', pathPrefix: string[]) =>
+      runInSandbox({
+        command: command.kind === 'project' ? command.command : { argv: command.argv },
         checkoutDir,
         homeDir,
         workdir,
@@ -153,13 +186,52 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
         mode,
         label: phase,
         egress,
+        pathPrefix,
       });
+    const install = plan.install(warm);
+    const pathPrefix: string[] = [];
+    const pm = plan.preset.packageManager;
+    const tool = pm ? toolInstall(pm, mode.kind === 'bwrap' ? SANDBOX_HOME : homeDir) : null;
+    if (tool && (install || plan.build)) {
+      pathPrefix.push(tool.binDir);
+      const hostBin = join(
+        homeDir,
+        tool.binDir.slice((mode.kind === 'bwrap' ? SANDBOX_HOME : homeDir).length),
+      );
+      if (await isPresent(hostBin)) {
+        logs.write('system', `Using ${pm!.toolPackage}@${pm!.toolVersion} from the build cache`);
+      } else {
+        logs.write(
+          'system',
+          `Installing ${pm!.toolPackage}@${pm!.toolVersion} from the npm registry into the build's home`,
+        );
+        await sandboxed({ kind: 'preset', argv: tool.argv }, 'install', []);
+      }
+    }
+    for (const [phase, command] of [
+      ['install', install],
+      ['build', plan.build],
+    ] as const) {
+      if (phase === 'build') await enterPhase('build');
+      if (!command) {
+        logs.write('system', `No ${phase} command; skipping`);
+        continue;
+      }
+      logs.write('system', `Running: ${show(command)}`);
+      await sandboxed(command, phase, pathPrefix);
       cancelled();
     }
 
     // upload
     await enterPhase('upload');
-    const output = await detectOutputDir(checkoutDir, projectDir, spec.outputDir);
+    const output = await detectOutputDir(
+      checkoutDir,
+      projectDir,
+      spec.outputDir !== null ||
+        (plan.outputDir !== null && (await isPresent(join(projectDir, plan.outputDir))))
+        ? plan.outputDir
+        : null,
+    );
     logs.write('system', `Output directory: ${output.relative}`);
     const files = await collectOutputFiles(
       checkoutDir,
@@ -205,7 +277,15 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     );
     reporter.stopHeartbeat();
     await reporter.emit({ type: 'uploaded', outputDir: output.relative, stats });
-    return { status: 'uploaded', commitSha, outputDir: output.relative, stats };
+    // The save starts only now, off the critical path: the deployment is already reported.
+    const saving: Promise<SaveResult | null> =
+      cacheCtx.ctx && !opts.signal?.aborted
+        ? saveCache(cacheCtx.ctx, layout).catch(() => null)
+        : Promise.resolve(null);
+    cacheSave = saving.finally(async () => {
+      if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
+    });
+    return { status: 'uploaded', commitSha, outputDir: output.relative, stats, cacheSave };
   } catch (err) {
     endPhase();
     reporter.stopHeartbeat();
@@ -235,7 +315,8 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
   } finally {
     await closeBuildEgress(egress);
     await reporter.close();
-    if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
+    if (!settings.keepWorkDir && !cacheSave)
+      await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
     // The outcome never reached the control plane: say so loudly rather than return quietly.
     // eslint-disable-next-line no-unsafe-finally
     if (reporter.undeliverable) throw reporter.undeliverable;
@@ -289,4 +370,92 @@ function truncateError(message: string): string {
   const max = 8000;
   if (message.length <= max) return message;
   return `${message.slice(0, 2000)}\n...\n${message.slice(-(max - 2010))}`;
+}
+
+/** What the log says about the plan: the preset and why, the commands and where they came from. */
+function logPlan(plan: BuildPlan, logs: LogSink): void {
+  logs.write('system', `Preset: ${plan.preset.name} (${plan.preset.reason})`);
+  for (const note of plan.preset.notes) logs.write('system', `Note: ${note}`);
+  const node = plan.node;
+  if (node.requested) {
+    if (node.satisfied === false)
+      logs.write(
+        'system',
+        `WARNING: the project asks for Node ${node.requested}, which this worker cannot honour: it has Node ${node.running} only. Building with Node ${node.running}.`,
+      );
+    else if (node.satisfied === null)
+      logs.write(
+        'system',
+        `Node: the project asks for ${node.requested}; building with Node ${node.running} (could not check the request)`,
+      );
+    else logs.write('system', `Node: ${node.running} (satisfies ${node.requested})`);
+  }
+  logs.write('system', `Output directory (expected): ${plan.outputDir ?? 'detected after the build'}`);
+}
+
+type CacheSetup =
+  | { skip: 'disabled'; ctx: null }
+  | { skip: 'without-cache'; ctx: CacheContext }
+  | { skip: null; ctx: CacheContext };
+
+async function cacheContext(
+  spec: BuildSpec,
+  settings: BuildSettings,
+  plan: BuildPlan,
+  checkoutDir: string,
+  workdir: string,
+  logs: LogSink,
+): Promise<CacheSetup> {
+  if (spec.cache?.enabled === false) return { skip: 'disabled', ctx: null };
+  const { key, exactAllowed } = await cacheKey(checkoutDir, {
+    lockfile: plan.lockfile,
+    packageManager: plan.preset.packageManager?.id ?? null,
+    workdir,
+  });
+  const productionBranch = spec.productionBranch ?? '(default branch)';
+  const ctx: CacheContext = {
+    project: spec.projectSlug,
+    target: spec.storage[0]!,
+    key,
+    exactAllowed,
+    branch: spec.branch ?? spec.gitRef ?? productionBranch,
+    productionBranch,
+    expiryDays: settings.cacheExpiryDays,
+    maxBytes: settings.cacheMaxBytes,
+    logs,
+  };
+  return spec.cache?.restore === false ? { skip: 'without-cache', ctx } : { skip: null, ctx };
+}
+
+async function isPresent(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes under a directory (the clone's .git), not following symlinks. */
+async function directorySize(dir: string): Promise<number> {
+  let total = 0;
+  try {
+    for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) total += (await lstat(join(entry.parentPath, entry.name))).size;
+    }
+  } catch {
+    // gone or unreadable: report what was counted
+  }
+  return total;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+function normalizeRootDir(rootDir: string): string {
+  return rootDir
+    .replace(/\\/g, '/')
+    .replace(/^\.\/+/, '')
+    .replace(/\/+$/, '');
 }

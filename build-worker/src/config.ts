@@ -31,6 +31,10 @@ export interface BuildSettings {
   uploadConcurrency: number;
   heartbeatIntervalMs: number;
   keepWorkDir: boolean;
+  /** Largest build-cache archive set (compressed) a build may save; a larger one is not saved. */
+  cacheMaxBytes: number;
+  /** A cache unused for this many days is ignored (and may be deleted by a bucket lifecycle rule). */
+  cacheExpiryDays: number;
 }
 
 export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
@@ -44,6 +48,8 @@ export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
   uploadConcurrency: 16,
   heartbeatIntervalMs: 5_000,
   keepWorkDir: false,
+  cacheMaxBytes: 2 * 1024 * 1024 * 1024,
+  cacheExpiryDays: 7,
 };
 
 const d = DEFAULT_BUILD_SETTINGS;
@@ -116,6 +122,8 @@ export const buildSettingsEnvShape = {
   UPLOAD_CONCURRENCY: envInt(d.uploadConcurrency, 1),
   HEARTBEAT_INTERVAL_MS: envInt(d.heartbeatIntervalMs, 100),
   KEEP_WORK_DIR: envBoolean(d.keepWorkDir),
+  BUILD_CACHE_MAX_BYTES: envInt(d.cacheMaxBytes, 0),
+  BUILD_CACHE_EXPIRY_DAYS: envInt(d.cacheExpiryDays, 1),
 };
 
 /** Each setting's variable: what the worker reads (below) and what runners write (settingsToEnv). */
@@ -131,6 +139,8 @@ export const BUILD_SETTING_VARIABLES = {
   uploadConcurrency: 'UPLOAD_CONCURRENCY',
   heartbeatIntervalMs: 'HEARTBEAT_INTERVAL_MS',
   keepWorkDir: 'KEEP_WORK_DIR',
+  cacheMaxBytes: 'BUILD_CACHE_MAX_BYTES',
+  cacheExpiryDays: 'BUILD_CACHE_EXPIRY_DAYS',
 } as const satisfies Record<keyof BuildSettings, keyof typeof buildSettingsEnvShape>;
 
 type BuildSettingsEnv = z.output<z.ZodObject<typeof buildSettingsEnvShape>>;
@@ -148,6 +158,8 @@ function settingsFrom(e: BuildSettingsEnv): BuildSettings {
     uploadConcurrency: e.UPLOAD_CONCURRENCY,
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
     keepWorkDir: e.KEEP_WORK_DIR,
+    cacheMaxBytes: e.BUILD_CACHE_MAX_BYTES,
+    cacheExpiryDays: e.BUILD_CACHE_EXPIRY_DAYS,
   };
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,26 @@ export interface CloneOptions {
   logs: LogSink;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * The project's rootDir in a monorepo: only it (and the repository's top-level files, where a
+   * workspace keeps its lockfile) is checked out, and only its blobs are fetched.
+   */
+  sparseDir?: string | null;
+}
+
+/** Directory names that mean nothing to git's cone patterns; anything else gets a full checkout. */
+const CONE_SAFE = /^[\w.@+-]+(\/[\w.@+-]+)*$/;
+
+/** Cone-mode patterns for one directory: the top level's files, and each parent down to it. */
+export function conePatterns(dir: string): string {
+  const parts = dir.split('/');
+  const lines = ['/*', '!/*/'];
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    lines.push(`/${prefix}/`);
+    if (i < parts.length) lines.push(`!/${prefix}/*/`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /**
@@ -102,24 +122,45 @@ export async function cloneRepo(opts: CloneOptions): Promise<{ commitSha: string
   try {
     opts.logs.write('system', `Cloning ${shownUrl} at ${opts.gitRef ?? 'the default branch'}`);
     await git(['init', '--quiet', '.'], 'git init');
-    await git(
-      [
-        'fetch',
-        '--quiet',
-        '--depth',
-        '1',
-        '--no-tags',
-        '--no-recurse-submodules',
-        '--',
-        opts.repoUrl,
-        opts.gitRef ?? 'HEAD',
-      ],
-      `Fetching ${opts.gitRef ?? 'the default branch'} from ${shownUrl}`,
-    );
-    await git(
-      ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'],
-      'git checkout',
-    );
+    const sparse =
+      opts.sparseDir &&
+      CONE_SAFE.test(opts.sparseDir) &&
+      !opts.sparseDir.split('/').some((p) => p === '.' || p === '..')
+        ? opts.sparseDir
+        : null;
+    if (sparse) {
+      // A partial clone (no blobs up front) plus a sparse checkout: checkout then fetches only the
+      // blobs of the root directory and the top-level files. git lazily fetches missing blobs
+      // from a named remote only, so the URL is kept in .git/config until the checkout is done.
+      opts.logs.write('system', `Partial clone with a sparse checkout of ${sparse}/`);
+      await git(['remote', 'add', 'origin', opts.repoUrl], 'git remote add');
+      await git(['config', 'core.sparseCheckout', 'true'], 'git config');
+      await git(['config', 'core.sparseCheckoutCone', 'true'], 'git config');
+      await mkdir(join(opts.dest, '.git', 'info'), { recursive: true });
+      await writeFile(join(opts.dest, '.git', 'info', 'sparse-checkout'), conePatterns(sparse));
+    }
+    try {
+      await git(
+        [
+          'fetch',
+          '--quiet',
+          '--depth',
+          '1',
+          '--no-tags',
+          '--no-recurse-submodules',
+          ...(sparse ? ['--filter=blob:none', 'origin'] : ['--', opts.repoUrl]),
+          opts.gitRef ?? 'HEAD',
+        ],
+        `Fetching ${opts.gitRef ?? 'the default branch'} from ${shownUrl}`,
+      );
+      await git(
+        ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', '--detach', 'FETCH_HEAD'],
+        'git checkout',
+      );
+    } finally {
+      // The checkout is bound into the sandbox: no URL (which may hold a token) stays in its config.
+      if (sparse) await git(['remote', 'remove', 'origin'], 'git remote remove').catch(() => undefined);
+    }
     const { stdout } = await execFileAsync('git', ['rev-parse', 'HEAD'], { cwd: opts.dest, env });
     const commitSha = stdout.trim();
     opts.logs.write('system', `Checked out commit ${commitSha}`);

@@ -67,6 +67,8 @@ async function main(): Promise<number> {
       logs,
       signal: controller.signal,
     });
+    // The deployment is already reported uploaded; the build cache's save finishes before exit.
+    if (result.status === 'uploaded') await result.cacheSave;
     return result.status === 'uploaded' ? 0 : result.status === 'cancelled' ? 3 : 1;
   } finally {
     logs.flushHeld();

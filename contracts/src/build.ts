@@ -34,6 +34,17 @@ export const StorageTargetSchema = z.object({
 });
 export type StorageTarget = z.infer<typeof StorageTargetSchema>;
 
+/**
+ * The build cache's controls. `enabled: false` is the project setting "cache off" (nothing is
+ * restored or saved); `restore: false` is "redeploy without cache" (nothing is restored, and a
+ * fresh cache is saved after a successful build, so the next build starts clean).
+ */
+export const BuildCacheOptionsSchema = z.object({
+  enabled: z.boolean().default(true),
+  restore: z.boolean().default(true),
+});
+export type BuildCacheOptions = z.infer<typeof BuildCacheOptionsSchema>;
+
 /** Everything one build needs, handed by a BuildRunner to the build worker process. */
 export const BuildSpecSchema = z.object({
   v: z.literal(1),
@@ -42,9 +53,11 @@ export const BuildSpecSchema = z.object({
   repoUrl: z.string().min(1),
   /** null: the remote's default branch */
   gitRef: z.string().nullable(),
-  installCommand: z.string(),
-  buildCommand: z.string(),
-  /** null: detect it */
+  /** null: the detected preset's command; '': skip the phase. */
+  installCommand: z.string().nullable(),
+  /** null: the detected preset's command; '': skip the phase. */
+  buildCommand: z.string().nullable(),
+  /** null: the detected preset's output directory, else the first candidate found after the build */
   outputDir: z.string().nullable(),
   rootDir: z.string().nullable(),
   /** The project's env, decrypted; only the sandboxed commands see it. */
@@ -56,14 +69,63 @@ export const BuildSpecSchema = z.object({
    * which blobs a region already holds, so an unchanged redeploy checks nothing one by one.
    */
   previousDeployments: z.array(DeploymentIdSchema).max(10).default([]),
+  /**
+   * The branch this build belongs to, which scopes its build cache. null: gitRef when it is set,
+   * else the production branch.
+   */
+  branch: z.string().max(255).nullable().optional(),
+  /** The project's production branch: the cache's last fallback. null: the default branch. */
+  productionBranch: z.string().max(255).nullable().optional(),
+  /** Absent: the cache is on. */
+  cache: BuildCacheOptionsSchema.optional(),
 });
 export type BuildSpec = z.infer<typeof BuildSpecSchema>;
+
+/** The framework preset a build used, and what it chose. Commands are null when skipped. */
+export const BuildPresetReportSchema = z.object({
+  /** e.g. 'vite', 'astro', 'docusaurus', 'static', 'none', 'custom' */
+  id: z.string(),
+  name: z.string(),
+  /** Why, e.g. "vite: dependency vite, vite.config.ts" */
+  reason: z.string(),
+  packageManager: z.enum(['npm', 'pnpm', 'yarn-classic', 'yarn-berry', 'bun']).nullable(),
+  /** The commands that ran ('' when the phase was skipped), and where each came from. */
+  installCommand: z.string(),
+  buildCommand: z.string(),
+  installFrom: z.enum(['project', 'preset']),
+  buildFrom: z.enum(['project', 'preset']),
+  outputDir: z.string().nullable(),
+  /** The Node version the project asked for, if any, and whether it was honoured. */
+  nodeVersionRequested: z.string().nullable().optional(),
+  nodeVersion: z.string().optional(),
+});
+export type BuildPresetReport = z.infer<typeof BuildPresetReportSchema>;
+
+export const BuildCacheReportSchema = z.object({
+  /** 'exact': node_modules too; 'partial': package-manager and framework caches only. */
+  restored: z.enum(['exact', 'partial', 'none']),
+  /** Why nothing was restored, when it was not. */
+  skipped: z.enum(['disabled', 'without-cache', 'miss', 'corrupt', 'error']).optional(),
+  /** Which archive was restored: its key, and how it was found. */
+  key: z.string().optional(),
+  source: z.enum(['lockfile', 'branch', 'production-branch']).optional(),
+  restoredBytes: z.number().int().nonnegative().optional(),
+  /** The key a save after this build will write, when it saves. */
+  saveKey: z.string().optional(),
+});
+export type BuildCacheReport = z.infer<typeof BuildCacheReportSchema>;
 
 export const BuildStatsSchema = z.object({
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   uploadedBytes: z.number().int().nonnegative(),
   phaseDurationsMs: z.partialRecord(DeploymentPhaseSchema, z.number().nonnegative()),
+  /** What the worker detected and ran (absent from workers older than presets). */
+  preset: BuildPresetReportSchema.optional(),
+  /** What the build cache did (absent from workers older than the cache). */
+  cache: BuildCacheReportSchema.optional(),
+  /** Bytes the clone fetched (the size of .git after the fetch). */
+  cloneBytes: z.number().int().nonnegative().optional(),
 });
 export type BuildStats = z.infer<typeof BuildStatsSchema>;
 

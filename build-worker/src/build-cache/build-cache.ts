@@ -1,0 +1,253 @@
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BuildCacheReport, StorageTarget } from '@deploysphere/contracts';
+import type { LogSink } from '../log-sink.js';
+import { createS3Client } from '../s3-client.js';
+import {
+  archiveCompression,
+  createArchive,
+  extractArchive,
+  safeExistingPath,
+  type Compression,
+} from './cache-archive.js';
+import { CacheStore, type CacheMeta } from './cache-store.js';
+
+/** Where a build keeps its files: `<buildDir>/home` (its $HOME) and `<buildDir>/repo` (the checkout). */
+export interface CacheLayout {
+  buildDir: string;
+  /** Checkout-relative directories of framework caches (e.g. 'site/.docusaurus'). */
+  repoCaches: string[];
+  /** Checkout-relative node_modules directories, saved and restored only on an exact match. */
+  modules: string[];
+}
+
+export interface CacheContext {
+  project: string;
+  /** The primary region: the cache lives in its bucket only. */
+  target: StorageTarget;
+  key: string;
+  /** A lockfile exists: node_modules may be restored on an exact match. */
+  exactAllowed: boolean;
+  branch: string;
+  productionBranch: string;
+  expiryDays: number;
+  maxBytes: number;
+  logs: LogSink;
+}
+
+export interface RestoreResult {
+  report: BuildCacheReport;
+  /** node_modules was restored: the install can check it instead of starting over. */
+  exact: boolean;
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const HOME = 'home';
+const REPO = 'repo';
+
+/**
+ * Restores the best cache there is, before install: the exact key (lockfile, Node, platform),
+ * else the branch's newest, else the production branch's. Whatever goes wrong (a missing,
+ * expired, corrupt or partial archive, an unreachable bucket) is a log line and a cold install,
+ * never a failed build.
+ */
+export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Promise<RestoreResult> {
+  const client = createS3Client(ctx.target);
+  const store = new CacheStore(client, ctx.target.bucket, ctx.project);
+  const staging = join(layout.buildDir, 'cache-restore');
+  const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
+  let skipped: BuildCacheReport['skipped'] = 'miss';
+  try {
+    const candidates: { key: string; source: NonNullable<BuildCacheReport['source']> }[] = [
+      { key: ctx.key, source: 'lockfile' },
+    ];
+    for (const [branch, source] of [
+      [ctx.branch, 'branch'],
+      [ctx.productionBranch, 'production-branch'],
+    ] as const) {
+      const key = await store.branchKey(branch);
+      if (key && !candidates.some((c) => c.key === key)) candidates.push({ key, source });
+    }
+    for (const candidate of candidates) {
+      const meta = await store.meta(candidate.key);
+      if (!meta) continue;
+      const lastUse = Date.parse(meta.usedAt ?? meta.savedAt);
+      if (Date.now() - lastUse > ctx.expiryDays * 86_400_000) {
+        log(
+          `${candidate.source} cache ${short(candidate.key)} expired (unused for over ${ctx.expiryDays} days); ignored`,
+        );
+        continue;
+      }
+      const exact = candidate.key === ctx.key && ctx.exactAllowed && meta.modulesBytes !== null;
+      await rm(staging, { recursive: true, force: true });
+      await mkdir(staging, { recursive: true });
+      let bytes = 0;
+      try {
+        bytes += await fetchAndExtract(store, meta, 'caches', staging);
+        if (exact) bytes += await fetchAndExtract(store, meta, 'modules', staging);
+      } catch (err) {
+        log(
+          `${candidate.source} cache ${short(candidate.key)} could not be used and is ignored: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        skipped = 'corrupt';
+        continue;
+      }
+      await moveInto(staging, layout, exact ? [...meta.modulePaths, ...meta.repoPaths] : meta.repoPaths);
+      const what = exact
+        ? 'package manager cache, framework caches and node_modules'
+        : 'package manager cache and framework caches';
+      log(
+        `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed)`,
+      );
+      await store.touch(meta).catch(() => undefined);
+      return {
+        exact,
+        report: {
+          restored: exact ? 'exact' : 'partial',
+          key: candidate.key,
+          source: candidate.source,
+          restoredBytes: bytes,
+        },
+      };
+    }
+    if (skipped === 'miss') log('no cache for this lockfile, branch or production branch; installing cold');
+    return { exact: false, report: { restored: 'none', skipped } };
+  } catch (err) {
+    log(`could not be read and is skipped: ${err instanceof Error ? err.message : String(err)}`);
+    return { exact: false, report: { restored: 'none', skipped: 'error' } };
+  } finally {
+    client.destroy();
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function fetchAndExtract(
+  store: CacheStore,
+  meta: CacheMeta,
+  part: 'caches' | 'modules',
+  staging: string,
+): Promise<number> {
+  const file = join(staging, `..`, `cache-${part}.tar.${meta.compression}`);
+  try {
+    const size = await store.download(meta.key, part, meta.compression, file);
+    await extractArchive(file, staging, meta.compression);
+    return size;
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/**
+ * Moves what was extracted into the build: the home's entries, then each recorded checkout path
+ * that the checkout does not already have (a committed directory wins) and whose parents are real
+ * directories of the checkout (never through a symlink the repository put there).
+ */
+async function moveInto(staging: string, layout: CacheLayout, repoPaths: string[]): Promise<void> {
+  const home = join(layout.buildDir, HOME);
+  await mkdir(home, { recursive: true });
+  for (const entry of await readdir(join(staging, HOME)).catch(() => [] as string[])) {
+    await rm(join(home, entry), { recursive: true, force: true });
+    await rename(join(staging, HOME, entry), join(home, entry));
+  }
+  const checkout = join(layout.buildDir, REPO);
+  for (const path of repoPaths) {
+    const from = join(staging, REPO, path);
+    const to = join(checkout, path);
+    if (!(await exists(from)) || (await exists(to))) continue;
+    const parent = dirname(path);
+    if (parent !== '.' && !(await safeExistingPath(checkout, parent))) {
+      await mkdir(join(checkout, parent), { recursive: true }).catch(() => undefined);
+      if (!(await safeExistingPath(checkout, parent))) continue;
+    }
+    await rename(from, to);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface SaveResult {
+  saved: boolean;
+  key: string;
+  bytes: number;
+}
+
+/**
+ * Archives the build's home (package manager caches and tools) and framework caches, plus
+ * node_modules when a lockfile makes the key exact, and stores them under the key, then points
+ * the branch at it. Runs after the deployment is reported uploaded; every failure is a log line.
+ */
+export async function saveCache(ctx: CacheContext, layout: CacheLayout): Promise<SaveResult> {
+  const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
+  const started = Date.now();
+  const compression: Compression = archiveCompression();
+  const out = join(layout.buildDir, 'cache-save');
+  const client = createS3Client(ctx.target);
+  const store = new CacheStore(client, ctx.target.bucket, ctx.project);
+  try {
+    await rm(out, { recursive: true, force: true });
+    await mkdir(out, { recursive: true });
+    const repoPaths: string[] = [];
+    for (const p of layout.repoCaches)
+      if (await safeExistingPath(join(layout.buildDir, REPO), p)) repoPaths.push(p);
+    const modulePaths: string[] = [];
+    if (ctx.exactAllowed) {
+      for (const p of layout.modules)
+        if (await safeExistingPath(join(layout.buildDir, REPO), p)) modulePaths.push(p);
+    }
+    const cachesFile = join(out, `caches.tar.${compression}`);
+    const members = [HOME, ...repoPaths.map((p) => `${REPO}/${p}`)];
+    const cachesBytes = await createArchive(layout.buildDir, members, cachesFile, compression);
+    let modulesBytes: number | null = null;
+    const modulesFile = join(out, `modules.tar.${compression}`);
+    if (modulePaths.length > 0) {
+      // Framework caches under node_modules are in the caches archive already.
+      const inCaches = repoPaths
+        .filter((p) => modulePaths.some((m) => p.startsWith(`${m}/`)))
+        .map((p) => `${REPO}/${p}`);
+      modulesBytes = await createArchive(
+        layout.buildDir,
+        modulePaths.map((p) => `${REPO}/${p}`),
+        modulesFile,
+        compression,
+        inCaches,
+      );
+    }
+    const total = cachesBytes + (modulesBytes ?? 0);
+    if (total > ctx.maxBytes) {
+      log(`not saved: ${mb(total)} is over the cache limit of ${mb(ctx.maxBytes)} (BUILD_CACHE_MAX_BYTES)`);
+      return { saved: false, key: ctx.key, bytes: total };
+    }
+    await store.upload(ctx.key, 'caches', compression, cachesFile);
+    if (modulesBytes !== null) await store.upload(ctx.key, 'modules', compression, modulesFile);
+    await store.commit({
+      v: 1,
+      key: ctx.key,
+      compression,
+      savedAt: new Date().toISOString(),
+      branch: ctx.branch,
+      cachesBytes,
+      modulesBytes,
+      repoPaths,
+      modulePaths,
+    });
+    log(
+      `saved ${short(ctx.key)} for branch ${ctx.branch}: caches ${mb(cachesBytes)}${modulesBytes !== null ? `, node_modules ${mb(modulesBytes)}` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return { saved: true, key: ctx.key, bytes: total };
+  } catch (err) {
+    log(`not saved: ${err instanceof Error ? err.message : String(err)}`);
+    return { saved: false, key: ctx.key, bytes: 0 };
+  } finally {
+    client.destroy();
+    await rm(out, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+const short = (key: string) => key.slice(0, 12);

@@ -1,0 +1,120 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { BuildSpec, StorageTarget } from '@deploysphere/contracts';
+import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
+import { runBuild } from '../src/build.js';
+import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '../src/config.js';
+import { MemoryEventSink } from '../src/events.js';
+import { CollectingLogSink } from '../src/log-sink.js';
+import { deploymentId, tempDir, type TestRepo } from './helpers.js';
+
+const run = promisify(execFile);
+
+/** The npm registry is reachable on the project's machines; elsewhere these tests are skipped. */
+export const registryReachable = await fetch('https://registry.npmjs.org/is-number', {
+  signal: AbortSignal.timeout(5000),
+})
+  .then((r) => r.ok)
+  .catch(() => false);
+
+export interface ZeroConfigEnv {
+  root: string;
+  server: EmbeddedS3;
+  target: StorageTarget;
+  settings: BuildSettings;
+  stop(): Promise<void>;
+}
+
+/** One s3rver region (the primary, where the cache lives) and a work directory. */
+export async function startZeroConfigEnv(): Promise<ZeroConfigEnv> {
+  const root = await tempDir('bw-zero-');
+  const server = await startS3rver({ directory: join(root, 's3'), buckets: ['region-a'] });
+  const target: StorageTarget = {
+    region: 'eu-west',
+    endpoint: server.endpoint,
+    bucket: 'region-a',
+    forcePathStyle: true,
+    ...S3RVER_CREDENTIALS,
+  };
+  return {
+    root,
+    server,
+    target,
+    settings: {
+      ...DEFAULT_BUILD_SETTINGS,
+      workDir: join(root, 'work'),
+      timeoutMs: 600_000,
+      memoryMb: 4096,
+      heartbeatIntervalMs: 1000,
+    },
+    async stop() {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A spec with nothing set but the repository and the slug: every command is detected. */
+export function zeroConfigSpec(
+  env: ZeroConfigEnv,
+  repo: TestRepo,
+  overrides: Partial<BuildSpec> = {},
+): BuildSpec {
+  return {
+    v: 1,
+    previousDeployments: [],
+    deploymentId: deploymentId(),
+    projectSlug: 'zero-config',
+    repoUrl: repo.url,
+    gitRef: null,
+    installCommand: null,
+    buildCommand: null,
+    outputDir: null,
+    rootDir: null,
+    env: {},
+    storage: [env.target],
+    ...overrides,
+  };
+}
+
+/** Runs a build and waits for its cache save too, so the next build can use it. */
+export async function buildAndSave(env: ZeroConfigEnv, spec: BuildSpec) {
+  const events = new MemoryEventSink();
+  const logs = new CollectingLogSink();
+  const result = await runBuild(spec, { settings: env.settings, events, logs });
+  const saved = result.status === 'uploaded' ? await result.cacheSave : null;
+  if (result.status !== 'uploaded') {
+    throw new Error(
+      `build failed: ${result.status === 'failed' ? result.error : 'cancelled'}\n${logs.text().slice(-4000)}`,
+    );
+  }
+  return { result, events, logs, saved };
+}
+
+/**
+ * A package-lock.json for a package.json, as the project's author would commit it: resolved
+ * from the registry on the host, no scripts, no node_modules.
+ */
+export async function npmLockfile(packageJson: object): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bw-lock-'));
+  try {
+    await writeFile(join(dir, 'package.json'), JSON.stringify(packageJson, null, 2));
+    await run('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+    return await readFile(join(dir, 'package-lock.json'), 'utf8');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Phase durations for the log: the numbers are shown, never asserted. */
+export function phases(stats: { phaseDurationsMs: Record<string, number | undefined> }): string {
+  return Object.entries(stats.phaseDurationsMs)
+    .map(([k, v]) => `${k} ${((v ?? 0) / 1000).toFixed(1)} s`)
+    .join(', ');
+}

@@ -1,0 +1,215 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archiveKey } from '../src/build-cache/cache-store.js';
+import { createS3Client } from '../src/s3-client.js';
+import { createRepo, type TestRepo } from './helpers.js';
+import {
+  buildAndSave,
+  npmLockfile,
+  phases,
+  registryReachable,
+  startZeroConfigEnv,
+  zeroConfigSpec,
+  type ZeroConfigEnv,
+} from './zero-config-helpers.js';
+
+let env: ZeroConfigEnv;
+beforeAll(async () => {
+  env = await startZeroConfigEnv();
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe('zero config (nothing set but the repository)', () => {
+  it('publishes a plain HTML folder with no package.json, running no command', async () => {
+    // The shape of MDN's beginner-html-site-styled.
+    const repo = await createRepo({
+      'index.html':
+        '<!doctype html><title>My test page</title><link href="styles/style.css" rel="stylesheet"><img src="images/firefox-icon.png">',
+      'styles/style.css': 'html { background-color: #00539f }',
+      'images/firefox-icon.png': 'not really a png',
+      'README.md': 'published too: the root is the output',
+    });
+    const { result, logs } = await buildAndSave(env, zeroConfigSpec(env, repo));
+    expect(result.outputDir).toBe('.');
+    expect(result.stats.preset).toMatchObject({
+      id: 'static',
+      installCommand: '',
+      buildCommand: '',
+      outputDir: '.',
+    });
+    expect(result.stats.preset?.reason).toContain('index.html at the root');
+    expect(result.stats.files).toBe(4);
+    expect(logs.text()).toContain('No install command; skipping');
+    expect(logs.text()).toContain('No build command; skipping');
+    // The install phase is recorded even when nothing ran.
+    expect(result.stats.phaseDurationsMs.install).toBeGreaterThanOrEqual(0);
+  });
+
+  it('publishes public/ when the HTML lives there', async () => {
+    const repo = await createRepo({ 'public/index.html': '<h1>hi</h1>', 'notes.txt': 'not published' });
+    const { result } = await buildAndSave(env, zeroConfigSpec(env, repo));
+    expect(result.outputDir).toBe('public');
+    expect(result.stats.files).toBe(1);
+  });
+});
+
+describe.skipIf(!registryReachable)('a Vite app from the registry, and its build cache', () => {
+  const packageJson = {
+    name: 'vite-vanilla-starter',
+    private: true,
+    version: '0.0.0',
+    type: 'module',
+    scripts: { dev: 'vite', build: 'vite build', preview: 'vite preview' },
+    devDependencies: { vite: '^7.1.0' },
+  };
+  const files = {
+    'index.html':
+      '<!doctype html><html><head><title>Vite App</title></head><body><div id="app"></div><script type="module" src="/src/main.js"></script></body></html>',
+    'src/main.js':
+      "import './style.css';\ndocument.querySelector('#app').innerHTML = '<h1>Hello Vite!</h1>';\n",
+    'src/style.css': 'h1 { color: #646cff }',
+    'vite.config.js': "import { defineConfig } from 'vite';\nexport default defineConfig({});\n",
+    '.gitignore': 'node_modules\ndist\n',
+  };
+  let repo: TestRepo;
+  let lock: string;
+
+  beforeAll(async () => {
+    lock = await npmLockfile(packageJson);
+    repo = await createRepo({
+      ...files,
+      'package.json': JSON.stringify(packageJson, null, 2),
+      'package-lock.json': lock,
+    });
+  }, 180_000);
+
+  it('detects Vite, installs with npm ci, builds into dist, and saves a cache; the second build of the same commit restores node_modules', async () => {
+    const cold = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'vite-app' }));
+    expect(cold.result.stats.preset).toMatchObject({
+      id: 'vite',
+      packageManager: 'npm',
+      installCommand: 'npm ci',
+      buildCommand: 'npm run build',
+      installFrom: 'preset',
+      buildFrom: 'preset',
+      outputDir: 'dist',
+    });
+    expect(cold.result.stats.preset?.reason).toMatch(/^vite: dependency vite, vite\.config\.js/);
+    expect(cold.result.outputDir).toBe('dist');
+    expect(cold.result.stats.cache).toMatchObject({ restored: 'none', skipped: 'miss' });
+    expect(cold.saved?.saved).toBe(true);
+    expect(cold.logs.text()).toMatch(/Build cache: saved [0-9a-f]{12} for branch .*node_modules/);
+
+    const warm = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'vite-app' }));
+    expect(warm.result.stats.cache).toMatchObject({
+      restored: 'exact',
+      source: 'lockfile',
+      key: cold.result.stats.cache?.saveKey,
+    });
+    expect(warm.result.stats.cache?.restoredBytes).toBeGreaterThan(0);
+    expect(warm.result.stats.preset?.installCommand).toBe('npm install --prefer-offline --no-save');
+    expect(warm.logs.text()).toContain(
+      'Build cache: restored package manager cache, framework caches and node_modules',
+    );
+    console.log(`vite cold: ${phases(cold.result.stats)}\nvite warm: ${phases(warm.result.stats)}`);
+  }, 600_000);
+
+  it('falls back to the branch cache (package manager cache only) when the lockfile changed', async () => {
+    const changed = { ...packageJson, dependencies: { 'is-number': '^7.0.0' } };
+    await repo.commit({
+      'package.json': JSON.stringify(changed, null, 2),
+      'package-lock.json': await npmLockfile(changed),
+    });
+    const { result, logs } = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'vite-app' }));
+    expect(result.stats.cache).toMatchObject({ restored: 'partial', source: 'branch' });
+    expect(result.stats.cache?.key).not.toBe(result.stats.cache?.saveKey);
+    expect(result.stats.preset?.installCommand).toBe('npm ci');
+    expect(logs.text()).toContain(
+      'Build cache: restored package manager cache and framework caches from the branch cache',
+    );
+    console.log(`vite, changed lockfile: ${phases(result.stats)}`);
+  }, 600_000);
+
+  it('ignores a corrupt archive with a log line, and the build succeeds', async () => {
+    const first = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'vite-app' }));
+    const key = first.result.stats.cache!.saveKey!;
+    const client = createS3Client(env.target);
+    for (const c of ['zst', 'gz'] as const) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: env.target.bucket,
+          Key: archiveKey('vite-app', key, 'caches', c),
+          Body: Buffer.from('this is not a tar archive'),
+        }),
+      );
+    }
+    client.destroy();
+    const { result, logs } = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'vite-app' }));
+    expect(result.stats.cache?.restored).not.toBe('exact');
+    expect(logs.text()).toMatch(
+      /Build cache: lockfile cache [0-9a-f]{12} could not be used and is ignored: the archive is corrupt/,
+    );
+    expect(result.stats.files).toBeGreaterThan(0);
+  }, 600_000);
+
+  it('"without cache" restores nothing and saves a fresh cache', async () => {
+    const { result, logs, saved } = await buildAndSave(
+      env,
+      zeroConfigSpec(env, repo, { projectSlug: 'vite-app', cache: { enabled: true, restore: false } }),
+    );
+    expect(result.stats.cache).toMatchObject({ restored: 'none', skipped: 'without-cache' });
+    expect(logs.text()).not.toContain('Build cache: restored');
+    expect(saved?.saved).toBe(true);
+  }, 600_000);
+
+  it('"cache disabled" neither restores nor saves', async () => {
+    const { result, logs, saved } = await buildAndSave(
+      env,
+      zeroConfigSpec(env, repo, { projectSlug: 'vite-app', cache: { enabled: false, restore: true } }),
+    );
+    expect(result.stats.cache).toEqual({ restored: 'none', skipped: 'disabled' });
+    expect(saved).toBeNull();
+    expect(logs.text()).not.toMatch(/Build cache: (restored|saved)/);
+  }, 600_000);
+});
+
+describe.skipIf(!registryReachable)('dependency install scripts', () => {
+  it("run inside the sandbox: a dependency's postinstall writes a file the build then sees", async () => {
+    const pkg = {
+      name: 'scripted-site',
+      private: true,
+      scripts: { build: 'node build.mjs' },
+      dependencies: { 'scripted-dep': 'file:./packages/scripted-dep' },
+    };
+    const repo = await createRepo({
+      'package.json': JSON.stringify(pkg, null, 2),
+      'packages/scripted-dep/package.json': JSON.stringify({
+        name: 'scripted-dep',
+        version: '1.0.0',
+        scripts: { postinstall: 'node write-marker.js' },
+      }),
+      'packages/scripted-dep/write-marker.js':
+        "require('node:fs').writeFileSync('marker.txt', 'written by postinstall as ' + require('node:os').userInfo().username);",
+      'build.mjs': [
+        "import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';",
+        "const marker = readFileSync('node_modules/scripted-dep/marker.txt', 'utf8');",
+        "mkdirSync('dist', { recursive: true });",
+        "writeFileSync('dist/index.html', `<p>${marker}</p>`);",
+        'console.log(marker);',
+      ].join('\n'),
+    });
+    const { result, logs } = await buildAndSave(
+      env,
+      zeroConfigSpec(env, repo, { projectSlug: 'scripted-site' }),
+    );
+    expect(result.stats.preset).toMatchObject({
+      id: 'custom',
+      installCommand: 'npm install',
+      buildCommand: 'npm run build',
+    });
+    expect(logs.text()).toContain('written by postinstall as builder');
+    expect(logs.text()).not.toContain('not yet covered by allowScripts');
+  }, 300_000);
+});
