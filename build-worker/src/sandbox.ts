@@ -92,6 +92,8 @@ function prlimitPath(): string {
   );
 }
 
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
 /** The environment a build command sees: the project's env over a small fixed base. */
 export function sandboxEnv(
   projectEnv: Record<string, string>,
@@ -118,6 +120,9 @@ export function sandboxEnv(
     npm_config_dangerously_allow_all_scripts: 'true',
     // pnpm 10 has the same gate for dependencies' build scripts.
     npm_config_dangerously_allow_all_builds: 'true',
+    // Node's own CA list is not the system's: tools other than npm (Yarn berry, pnpm's fetcher)
+    // trust what git and curl trust, the system store that is bound in read-only.
+    ...(existsSync(SYSTEM_CA_BUNDLE) ? { NODE_EXTRA_CA_CERTS: SYSTEM_CA_BUNDLE } : {}),
     YARN_ENABLE_TELEMETRY: '0',
     YARN_ENABLE_PROGRESS_BARS: 'false',
     ...(proxyUrl ? proxyEnv(proxyUrl) : {}),

@@ -107,15 +107,18 @@ export function toolInstall(
   const prefix = posix.join(sandboxHome, '.deploysphere', 'tools', `${pm.id}-${pm.toolVersion}`);
   return {
     prefix,
-    binDir: posix.join(prefix, 'bin'),
+    binDir: posix.join(prefix, 'node_modules', '.bin'),
     // npm from the registry, inside the sandbox, through the egress proxy: not corepack, which
-    // needs registry signatures the registry here does not serve, and not Yarn's own host.
+    // needs registry signatures the registry here does not serve, and not Yarn's own host. A
+    // local install under --prefix, not --global: --global --prefix would also move npm's
+    // global config (and the machine's CA settings in it) to that prefix.
     argv: [
       'npm',
       'install',
-      '--global',
       '--prefix',
       prefix,
+      '--no-save',
+      '--no-package-lock',
       '--no-audit',
       '--no-fund',
       '--loglevel=warn',

@@ -120,7 +120,10 @@ export function installArgv(pm: PackageManager, warm: boolean): string[] {
       if (!locked) return ['npm', 'install'];
       return warm ? ['npm', 'install', '--prefer-offline', '--no-save'] : ['npm', 'ci'];
     case 'pnpm':
-      return locked ? ['pnpm', 'install', '--frozen-lockfile', '--prefer-offline'] : ['pnpm', 'install'];
+      // pnpm freezes the lockfile by default in CI; without one it must be allowed to write it.
+      return locked
+        ? ['pnpm', 'install', '--frozen-lockfile', '--prefer-offline']
+        : ['pnpm', 'install', '--no-frozen-lockfile'];
     case 'yarn-classic':
       return locked ? ['yarn', 'install', '--frozen-lockfile', '--prefer-offline'] : ['yarn', 'install'];
     case 'yarn-berry':
