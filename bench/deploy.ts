@@ -5,6 +5,11 @@
 //   platform = POST /deployments → ready (queue, dispatch, sandbox, clone, install, build, hash,
 //              upload, manifests, KV switch)
 //
+// A second case, at Cloudflare Pages' free limit, drives the worker's upload directly: 20,000
+// small files to one region, against a raw parallel upload of the same bytes (its floor), then
+// the unchanged redeploy, whose only work is establishing presence (target under 2 s) from the
+// earlier manifest, and, for comparison, from a bucket listing alone.
+//
 // It also measures what build isolation costs: `npm ci` of a real app on the host versus inside
 // the sandbox (bench/sandbox-install.ts).
 //
@@ -20,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
+import { buildManifest, hashFiles, uploadDeployment } from '../build-worker/src/upload.js';
 import type { DeploymentView, StorageTarget } from '@deploysphere/contracts';
 import { loadLocalPlatformConfig } from '../control-plane/src/local/config.js';
 import { startPlatform, type PlatformHandle } from '../control-plane/src/local/platform.js';
@@ -113,6 +119,87 @@ function client(platform: PlatformHandle) {
       }
     });
   return { api, deploy };
+}
+
+const BIG_FILES = Number(process.env.BENCH_BIG_FILES ?? 20_000);
+const BIG_FILE_BYTES = 1024;
+
+/** 20,000 files straight through the worker's upload, against a raw upload of the same bytes. */
+async function benchBigSite(work: string, target: StorageTarget): Promise<[string, string][]> {
+  const dir = join(work, 'big-site');
+  for (let i = 0; i < BIG_FILES; i++) {
+    const sub = join(dir, `s${i % 100}`);
+    if (i < 100) await mkdir(sub, { recursive: true });
+    await writeFile(join(sub, `p${i}.html`), randomBytes(BIG_FILE_BYTES / 2).toString('hex'));
+  }
+  const paths = await listFiles(dir);
+  const [hashed, hashMs] = await timed(() =>
+    hashFiles(
+      paths.map((absolutePath) => ({
+        absolutePath,
+        path: relative(dir, absolutePath),
+        size: BIG_FILE_BYTES,
+      })),
+    ),
+  );
+  const logs = { write: () => undefined };
+  const deployOnce = (id: string, known: string[]) =>
+    timed(() =>
+      uploadDeployment({
+        targets: [target],
+        files: hashed,
+        manifest: buildManifest({
+          deploymentId: id,
+          createdAt: new Date().toISOString(),
+          files: hashed,
+          redirects: [],
+          headers: [],
+        }),
+        concurrency: UPLOAD_CONCURRENCY,
+        knownDeployments: known,
+        logs,
+      }),
+    );
+  const s3 = createS3Client(target);
+  const [, floorMs] = await timed(async () => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: UPLOAD_CONCURRENCY }, async () => {
+        while (next < paths.length) {
+          const file = paths[next++]!;
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: target.bucket,
+              Key: `bench-floor-big/${relative(dir, file)}`,
+              Body: await readFile(file),
+            }),
+          );
+        }
+      }),
+    );
+  });
+  s3.destroy();
+  const first = 'bigsite00000000000000001';
+  const [firstResult, firstMs] = await deployOnce(first, []);
+  const [known, knownMs] = await deployOnce('bigsite00000000000000002', [first]);
+  const [listed, listedMs] = await deployOnce('bigsite00000000000000003', []);
+  return [
+    ['20k site', `${hashed.length} files of ${BIG_FILE_BYTES} bytes, one region, upload phase only`],
+    ['20k: hashing', seconds(hashMs)],
+    [`20k floor: raw parallel upload (${UPLOAD_CONCURRENCY} at a time)`, seconds(floorMs)],
+    [
+      '20k: first upload (presence + PUTs + manifest)',
+      `${seconds(firstMs)} (${(firstMs / floorMs).toFixed(2)}× the floor), ${firstResult.uploadedBlobs} blobs`,
+    ],
+    [
+      '20k unchanged: presence from the earlier manifest',
+      `${seconds(knownMs)} incl. the manifest write, ${known.uploadedBlobs} blobs sent (target < 2 s)`,
+    ],
+    [
+      '20k unchanged: presence from a listing alone',
+      `${seconds(listedMs)}, ${listed.uploadedBlobs} blobs sent`,
+    ],
+  ];
 }
 
 const phases = (d: DeploymentView) =>
@@ -209,6 +296,7 @@ async function main() {
         `${Math.max(...rounds.map((r) => r.redeployBytes))} bytes, worst round (target 0)`,
       ],
     ];
+    rows.push(...(await benchBigSite(work, target)));
     const width = Math.max(...rows.map(([k]) => k.length));
     process.stdout.write(`\nbench:deploy on ${process.platform}/${process.arch}, node ${process.version}\n`);
     for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);

@@ -226,9 +226,19 @@ export async function uploadDeployment(opts: UploadOptions): Promise<UploadResul
       ),
     );
     const candidates = regions.map((_, i) => distinct.filter((b) => !known[i]!.has(b.hash)));
+    // Nothing left to ask about (an unchanged redeploy, every hash in an earlier manifest): no
+    // listing at all. Even one page of a 20,000-blob bucket cost seconds on s3rver.
     const listings = await Promise.all(
       regions.map(({ target, client }, i) =>
-        listBlobs(client, target.bucket, candidates[i]!.length, opts.listing ?? DEFAULT_LISTING, opts.signal),
+        candidates[i]!.length === 0
+          ? Promise.resolve<Listing>({ sizes: new Map(), coveredUpTo: ALL })
+          : listBlobs(
+              client,
+              target.bucket,
+              candidates[i]!.length,
+              opts.listing ?? DEFAULT_LISTING,
+              opts.signal,
+            ),
       ),
     );
     // An upper bound that shrinks as HEADs find blobs already stored.
