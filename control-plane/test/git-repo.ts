@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,12 +15,19 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'test@example.com',
 };
 
+/** Every repository a test file made; removed when its worker exits, so no test leaves one behind. */
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A real git repository on disk, served to builds as a file:// URL. */
 export class GitRepo {
   private constructor(readonly dir: string) {}
 
   static async create(files: Record<string, string>, branch = 'main'): Promise<GitRepo> {
     const dir = await mkdtemp(join(tmpdir(), 'ds-repo-'));
+    made.push(dir);
     await run('git', ['init', '-q', '-b', branch, dir]);
     const repo = new GitRepo(dir);
     await repo.commit(files, 'initial');
