@@ -155,10 +155,16 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
 
     // install: the cache first (part of the phase, so a warm install's cost is all there)
     await enterPhase('install');
-    const cacheCtx = await cacheContext(spec, settings, plan, checkoutDir, workdir, logs);
+    // A build that runs nothing (a folder of HTML) has nothing to cache.
+    const runsSomething = plan.install(false) !== null || plan.build !== null;
+    const cacheCtx: CacheSetup = runsSomething
+      ? await cacheContext(spec, settings, plan, checkoutDir, workdir, logs)
+      : { skip: 'nothing', ctx: null };
     const layout: CacheLayout = { buildDir, repoCaches: plan.repoCaches, modules: plan.modules };
     let warm = false;
-    if (cacheCtx.skip) {
+    if (cacheCtx.skip === 'nothing') {
+      logs.write('system', 'Build cache: not used (no install or build command)');
+    } else if (cacheCtx.skip) {
       stats.cache = { restored: 'none', skipped: cacheCtx.skip };
       logs.write(
         'system',
@@ -169,7 +175,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       warm = restored.exact;
       stats.cache = restored.report;
     }
-    if (cacheCtx.ctx) stats.cache = { ...stats.cache, saveKey: cacheCtx.ctx.key };
+    if (cacheCtx.ctx && stats.cache) stats.cache = { ...stats.cache, saveKey: cacheCtx.ctx.key };
     stats.preset = plan.report(warm);
     cancelled();
 
@@ -309,7 +315,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
         ? 'Build cancelled'
         : new SecretMasker(secretsFromEnv(spec.env)).mask(buildError.message);
     logs.write('system', `Build failed: ${message}`);
-    await reporter.emit({ type: 'failed', error: truncateError(message) }).catch(() => undefined);
+    await reporter.emit({ type: 'failed', error: truncateError(message), stats }).catch(() => undefined);
     if (kind === 'cancelled') return { status: 'cancelled', stats };
     return { status: 'failed', error: message, kind, phase: buildError.phase, stats };
   } finally {
@@ -394,7 +400,7 @@ function logPlan(plan: BuildPlan, logs: LogSink): void {
 }
 
 type CacheSetup =
-  | { skip: 'disabled'; ctx: null }
+  | { skip: 'disabled' | 'nothing'; ctx: null }
   | { skip: 'without-cache'; ctx: CacheContext }
   | { skip: null; ctx: CacheContext };
 

@@ -43,7 +43,7 @@ describe('loadWorkerConfig', () => {
     expect(config.spec.deploymentId).toBe('a'.repeat(24));
     expect(config.spec.storage[0]?.forcePathStyle).toBe(true);
     expect(config.natsUrl).toBeUndefined();
-    expect(config.settings).toMatchObject({ timeoutMs: 60_000, memoryMb: 4096, allowUnsandboxed: false });
+    expect(config.settings).toMatchObject({ timeoutMs: 60_000, memoryMb: 16384, allowUnsandboxed: false });
   });
 
   it('names every bad variable in one message', () => {

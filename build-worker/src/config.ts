@@ -40,7 +40,10 @@ export interface BuildSettings {
 export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
   workDir: join(tmpdir(), 'deploysphere-builds'),
   timeoutMs: 15 * 60_000,
-  memoryMb: 4096,
+  // Address space, not RSS: a zero-config Docusaurus 3 build failed under both 4096 and 8192 with
+  // "Failed to reserve virtual memory for CodeRange" (V8 reserves far more than it touches). The
+  // real memory bound is the worker's task or container limit.
+  memoryMb: 16384,
   cpuSeconds: 30 * 60,
   maxOutputBytes: 1024 * 1024 * 1024,
   maxOutputFiles: 50_000,

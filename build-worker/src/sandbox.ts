@@ -118,8 +118,9 @@ export function sandboxEnv(
     // Here the sandbox is the boundary (no host, no secrets but the project's own, egress through
     // the proxy), so dependencies build as they do on every other host: esbuild, sharp, native addons.
     npm_config_dangerously_allow_all_scripts: 'true',
-    // pnpm 10 has the same gate for dependencies' build scripts.
-    npm_config_dangerously_allow_all_builds: 'true',
+    // pnpm 10 has the same gate for dependencies' build scripts; pnpm_config_* so npm, which
+    // warns about every npm_config_* it does not know, never sees it.
+    pnpm_config_dangerously_allow_all_builds: 'true',
     // Node's own CA list is not the system's: tools other than npm (Yarn berry, pnpm's fetcher)
     // trust what git and curl trust, the system store that is bound in read-only.
     ...(existsSync(SYSTEM_CA_BUNDLE) ? { NODE_EXTRA_CA_CERTS: SYSTEM_CA_BUNDLE } : {}),

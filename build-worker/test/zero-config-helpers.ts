@@ -47,7 +47,7 @@ export async function startZeroConfigEnv(): Promise<ZeroConfigEnv> {
       ...DEFAULT_BUILD_SETTINGS,
       workDir: join(root, 'work'),
       timeoutMs: 600_000,
-      memoryMb: 4096,
+      memoryMb: Number(process.env.TEST_BUILD_MEMORY_MB ?? DEFAULT_BUILD_SETTINGS.memoryMb),
       heartbeatIntervalMs: 1000,
     },
     async stop() {

@@ -154,6 +154,12 @@ export const BuildEventSchema = z.discriminatedUnion('type', [
     outputDir: z.string(),
     stats: BuildStatsSchema,
   }),
-  z.object({ ...eventBase, type: z.literal('failed'), error: z.string().max(8192) }),
+  z.object({
+    ...eventBase,
+    type: z.literal('failed'),
+    error: z.string().max(8192),
+    /** What was known when it failed: the preset, the cache, phase durations (newer workers). */
+    stats: BuildStatsSchema.optional(),
+  }),
 ]);
 export type BuildEvent = z.infer<typeof BuildEventSchema>;
