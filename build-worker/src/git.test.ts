@@ -108,3 +108,35 @@ describe('cloneRepo', () => {
     expect(logs.text()).not.toContain('hunter2');
   });
 });
+
+describe('sparse checkout of a rootDir', () => {
+  it('cone patterns keep the top-level files and each parent of the directory', async () => {
+    const { conePatterns } = await import('./git.js');
+    expect(conePatterns('apps/web')).toBe('/*\n!/*/\n/apps/\n!/apps/*/\n/apps/web/\n');
+  });
+
+  it('checks out only the root directory and the top-level files, and leaves no remote URL behind', async () => {
+    const repo = await createRepo({
+      'package.json': '{"private":true}',
+      'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+      'apps/web/index.html': '<h1>web</h1>',
+      'apps/docs/index.html': '<h1>docs</h1>',
+      'packages/big/data.txt': 'x'.repeat(10_000),
+    });
+    // Serve blobs lazily, as a hosted git server does.
+    await git(repo.dir, 'config', 'uploadpack.allowFilter', 'true');
+    const dest = await tempDir('bw-sparse-');
+    const logs = new CollectingLogSink();
+    try {
+      await cloneRepo({ repoUrl: repo.url, gitRef: null, dest, logs, sparseDir: 'apps/web' });
+      expect(await readFile(join(dest, 'apps/web/index.html'), 'utf8')).toBe('<h1>web</h1>');
+      expect(await readFile(join(dest, 'pnpm-lock.yaml'), 'utf8')).toContain('9.0');
+      await expect(readFile(join(dest, 'apps/docs/index.html'))).rejects.toThrow();
+      await expect(readFile(join(dest, 'packages/big/data.txt'))).rejects.toThrow();
+      expect(await readFile(join(dest, '.git/config'), 'utf8')).not.toContain(repo.dir);
+      expect(logs.text()).toContain('Partial clone with a sparse checkout of apps/web/');
+    } finally {
+      await rm(dest, { recursive: true, force: true });
+    }
+  });
+});
