@@ -1,6 +1,6 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import type { BuildSpec, BuildStats, DeploymentPhase } from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
 import type { BuildSettings } from './config.js';
@@ -19,6 +19,7 @@ import {
   type SaveResult,
 } from './build-cache/build-cache.js';
 import { cacheKey } from './build-cache/cache-key.js';
+import { npmTreeMatchesLockfile } from './presets/installed-check.js';
 import { planBuild, show, toolInstall, type BuildPlan, type PlannedCommand } from './presets/build-plan.js';
 import { findBwrap, runInSandbox, SANDBOX_HOME, type SandboxCommand } from './sandbox.js';
 import { parseHeaders, parseRedirects } from './site-rules.js';
@@ -221,6 +222,20 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       if (phase === 'build') await enterPhase('build');
       if (!command) {
         logs.write('system', `No ${phase} command; skipping`);
+        continue;
+      }
+      if (
+        phase === 'install' &&
+        warm &&
+        command.kind === 'preset' &&
+        (await npmTreeIsCurrent(plan, checkoutDir))
+      ) {
+        // The fast check of an exact cache hit: node_modules is what this lockfile installs.
+        logs.write(
+          'system',
+          'Install: node_modules from the build cache matches package-lock.json (same packages, versions and integrity); npm is not run',
+        );
+        stats.preset = { ...stats.preset!, installCommand: '' };
         continue;
       }
       logs.write('system', `Running: ${show(command)}`);
@@ -464,4 +479,12 @@ function normalizeRootDir(rootDir: string): string {
     .replace(/\\/g, '/')
     .replace(/^\.\/+/, '')
     .replace(/\/+$/, '');
+}
+
+async function npmTreeIsCurrent(plan: BuildPlan, checkoutDir: string): Promise<boolean> {
+  const pm = plan.preset.packageManager;
+  if (pm?.id !== 'npm' || !plan.lockfile || !/(^|\/)(package-lock|npm-shrinkwrap)\.json$/.test(plan.lockfile))
+    return false;
+  const lockfile = join(checkoutDir, plan.lockfile);
+  return npmTreeMatchesLockfile(dirname(lockfile), lockfile);
 }

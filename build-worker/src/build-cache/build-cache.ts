@@ -57,6 +57,7 @@ export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Prom
   const staging = join(layout.buildDir, 'cache-restore');
   const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
   let skipped: BuildCacheReport['skipped'] = 'miss';
+  const started = Date.now();
   try {
     const candidates: { key: string; source: NonNullable<BuildCacheReport['source']> }[] = [
       { key: ctx.key, source: 'lockfile' },
@@ -97,7 +98,7 @@ export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Prom
         ? 'package manager cache, framework caches and node_modules'
         : 'package manager cache and framework caches';
       log(
-        `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed)`,
+        `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
       await store.touch(meta).catch(() => undefined);
       return {
