@@ -9,9 +9,10 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function project(lock: object, hidden: object | null) {
+async function project(lock: object, hidden: object | null, scripts: object = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'bw-tree-'));
   dirs.push(dir);
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'p', scripts }));
   await writeFile(join(dir, 'package-lock.json'), JSON.stringify(lock));
   if (hidden) {
     await mkdir(join(dir, 'node_modules'), { recursive: true });
@@ -34,5 +35,10 @@ describe('npmTreeMatchesLockfile', () => {
       false,
     );
     expect(await project({ packages: { '': {} } }, { packages: {} })).toBe(false);
+  });
+  it("refuses when the project's own install scripts must run", async () => {
+    expect(await project(lock, { packages: { 'node_modules/a': a } }, { postinstall: 'node gen.js' })).toBe(
+      false,
+    );
   });
 });

@@ -14,6 +14,13 @@ interface LockPackages {
  */
 export async function npmTreeMatchesLockfile(projectDir: string, lockfile: string): Promise<boolean> {
   try {
+    // The project's own install-time scripts may write outside node_modules (generated code):
+    // npm must run them, so such a project always gets its install.
+    const pkg = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8')) as {
+      scripts?: Record<string, unknown>;
+    };
+    if (['preinstall', 'install', 'postinstall', 'prepare'].some((s) => pkg.scripts?.[s] !== undefined))
+      return false;
     const lock = JSON.parse(await readFile(lockfile, 'utf8')) as LockPackages;
     const hidden = JSON.parse(
       await readFile(join(projectDir, 'node_modules', '.package-lock.json'), 'utf8'),
