@@ -136,7 +136,8 @@ async function buildOnce(repoUrl: string, slug: string, target: StorageTarget, s
     );
   }
   const saved = await result.cacheSave;
-  return { stats: result.stats, totalMs, saved };
+  const notes = logs.lines.map((l) => l.line).filter((l) => /^(Build cache:|Install:|Running:)/.test(l));
+  return { stats: result.stats, totalMs, saved, notes };
 }
 
 function table(
@@ -201,6 +202,7 @@ async function main() {
       );
       const warm = await buildOnce(url, name, target, settings);
       table(name, cold, warm);
+      for (const note of warm.notes) process.stdout.write(`  warm log: ${note}\n`);
     }
   } finally {
     await s3.stop();

@@ -172,7 +172,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
         `Build cache: ${cacheCtx.skip === 'disabled' ? 'disabled for this project' : 'skipped (deploy without cache)'}`,
       );
     } else {
-      const restored = await restoreCache(cacheCtx.ctx, layout);
+      const restored = await restoreCache(cacheCtx.ctx, layout, plan.preset.packageManager?.id !== 'npm');
       warm = restored.exact;
       stats.cache = restored.report;
     }

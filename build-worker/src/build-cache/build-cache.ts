@@ -10,7 +10,7 @@ import {
   safeExistingPath,
   type Compression,
 } from './cache-archive.js';
-import { CacheStore, type CacheMeta } from './cache-store.js';
+import { CacheStore, type CacheMeta, type CachePart } from './cache-store.js';
 
 /** Where a build keeps its files: `<buildDir>/home` (its $HOME) and `<buildDir>/repo` (the checkout). */
 export interface CacheLayout {
@@ -51,7 +51,12 @@ const REPO = 'repo';
  * expired, corrupt or partial archive, an unreachable bucket) is a log line and a cold install,
  * never a failed build.
  */
-export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Promise<RestoreResult> {
+export async function restoreCache(
+  ctx: CacheContext,
+  layout: CacheLayout,
+  /** npm with node_modules back needs no package cache; pnpm, Yarn and bun need their tool from home. */
+  homeOnExact: boolean,
+): Promise<RestoreResult> {
   const client = createS3Client(ctx.target);
   const store = new CacheStore(client, ctx.target.bucket, ctx.project);
   const staging = join(layout.buildDir, 'cache-restore');
@@ -83,9 +88,12 @@ export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Prom
       await rm(staging, { recursive: true, force: true });
       await mkdir(staging, { recursive: true });
       let bytes = 0;
+      const parts: CachePart[] = [];
       try {
-        bytes += await fetchAndExtract(store, meta, 'caches', staging);
-        if (exact) bytes += await fetchAndExtract(store, meta, 'modules', staging);
+        if (!exact || homeOnExact) parts.push('home');
+        if (meta.cachesBytes !== null) parts.push('caches');
+        if (exact) parts.push('modules');
+        for (const part of parts) bytes += await fetchAndExtract(store, meta, part, staging);
       } catch (err) {
         log(
           `${candidate.source} cache ${short(candidate.key)} could not be used and is ignored: ${err instanceof Error ? err.message : String(err)}`,
@@ -94,9 +102,8 @@ export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Prom
         continue;
       }
       await moveInto(staging, layout, exact ? [...meta.modulePaths, ...meta.repoPaths] : meta.repoPaths);
-      const what = exact
-        ? 'package manager cache, framework caches and node_modules'
-        : 'package manager cache and framework caches';
+      const names = { home: 'package manager cache', caches: 'framework caches', modules: 'node_modules' };
+      const what = parts.map((p) => names[p]).join(', ');
       log(
         `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
@@ -125,7 +132,7 @@ export async function restoreCache(ctx: CacheContext, layout: CacheLayout): Prom
 async function fetchAndExtract(
   store: CacheStore,
   meta: CacheMeta,
-  part: 'caches' | 'modules',
+  part: CachePart,
   staging: string,
 ): Promise<number> {
   const file = join(staging, `..`, `cache-${part}.tar.${meta.compression}`);
@@ -202,9 +209,18 @@ export async function saveCache(ctx: CacheContext, layout: CacheLayout): Promise
       for (const p of layout.modules)
         if (await safeExistingPath(join(layout.buildDir, REPO), p)) modulePaths.push(p);
     }
+    const homeFile = join(out, `home.tar.${compression}`);
+    const homeBytes = await createArchive(layout.buildDir, [HOME], homeFile, compression);
     const cachesFile = join(out, `caches.tar.${compression}`);
-    const members = [HOME, ...repoPaths.map((p) => `${REPO}/${p}`)];
-    const cachesBytes = await createArchive(layout.buildDir, members, cachesFile, compression);
+    const cachesBytes =
+      repoPaths.length > 0
+        ? await createArchive(
+            layout.buildDir,
+            repoPaths.map((p) => `${REPO}/${p}`),
+            cachesFile,
+            compression,
+          )
+        : null;
     let modulesBytes: number | null = null;
     const modulesFile = join(out, `modules.tar.${compression}`);
     if (modulePaths.length > 0) {
@@ -220,12 +236,13 @@ export async function saveCache(ctx: CacheContext, layout: CacheLayout): Promise
         inCaches,
       );
     }
-    const total = cachesBytes + (modulesBytes ?? 0);
+    const total = homeBytes + (cachesBytes ?? 0) + (modulesBytes ?? 0);
     if (total > ctx.maxBytes) {
       log(`not saved: ${mb(total)} is over the cache limit of ${mb(ctx.maxBytes)} (BUILD_CACHE_MAX_BYTES)`);
       return { saved: false, key: ctx.key, bytes: total };
     }
-    await store.upload(ctx.key, 'caches', compression, cachesFile);
+    await store.upload(ctx.key, 'home', compression, homeFile);
+    if (cachesBytes !== null) await store.upload(ctx.key, 'caches', compression, cachesFile);
     if (modulesBytes !== null) await store.upload(ctx.key, 'modules', compression, modulesFile);
     await store.commit({
       v: 1,
@@ -233,13 +250,14 @@ export async function saveCache(ctx: CacheContext, layout: CacheLayout): Promise
       compression,
       savedAt: new Date().toISOString(),
       branch: ctx.branch,
+      homeBytes,
       cachesBytes,
       modulesBytes,
       repoPaths,
       modulePaths,
     });
     log(
-      `saved ${short(ctx.key)} for branch ${ctx.branch}: caches ${mb(cachesBytes)}${modulesBytes !== null ? `, node_modules ${mb(modulesBytes)}` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `saved ${short(ctx.key)} for branch ${ctx.branch}: package manager ${mb(homeBytes)}, framework ${mb(cachesBytes ?? 0)}${modulesBytes !== null ? `, node_modules ${mb(modulesBytes)}` : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return { saved: true, key: ctx.key, bytes: total };
   } catch (err) {

@@ -10,7 +10,8 @@ import type { Compression } from './cache-archive.js';
 /**
  * A build cache lives in the primary region's bucket, beside the blobs:
  *
- *   cache/<project>/<key>/caches.tar.<zst|gz>   the package manager's cache (the build's home) and framework caches
+ *   cache/<project>/<key>/home.tar.<zst|gz>     the package manager's cache and tools (the build's home)
+ *   cache/<project>/<key>/caches.tar.<zst|gz>   framework caches
  *   cache/<project>/<key>/modules.tar.<zst|gz>  node_modules, restored only on an exact key match
  *   cache/<project>/<key>/meta.json             written last: a key without it is incomplete
  *   cache/<project>/branches/<sha256(branch)>.json  the branch's newest key
@@ -23,7 +24,9 @@ export const CacheMetaSchema = z.object({
   /** Bumped when a build restores it: expiry counts from the last use. */
   usedAt: z.iso.datetime().optional(),
   branch: z.string(),
-  cachesBytes: z.number().int().nonnegative(),
+  homeBytes: z.number().int().nonnegative(),
+  /** null: no framework cache existed. */
+  cachesBytes: z.number().int().nonnegative().nullable(),
   modulesBytes: z.number().int().nonnegative().nullable(),
   /** Checkout-relative paths the caches archive holds under repo/, restored where absent. */
   repoPaths: z.array(z.string()),
@@ -37,9 +40,15 @@ const BranchIndexSchema = z.object({
   savedAt: z.iso.datetime(),
 });
 
+/**
+ * 'home': the build's home (package-manager caches and tools); 'caches': framework caches in the
+ * checkout; 'modules': node_modules. Apart, so an exact npm hit fetches no package-manager cache.
+ */
+export type CachePart = 'home' | 'caches' | 'modules';
+
 export const cachePrefix = (project: string) => `cache/${project}/`;
 export const metaKey = (project: string, key: string) => `cache/${project}/${key}/meta.json`;
-export const archiveKey = (project: string, key: string, part: 'caches' | 'modules', c: Compression) =>
+export const archiveKey = (project: string, key: string, part: CachePart, c: Compression) =>
   `cache/${project}/${key}/${part}.tar.${c}`;
 export const branchIndexKey = (project: string, branch: string) =>
   `cache/${project}/branches/${createHash('sha256').update(branch).digest('hex').slice(0, 32)}.json`;
@@ -83,7 +92,7 @@ export class CacheStore {
   }
 
   /** Downloads one archive to a file; returns its size. */
-  async download(key: string, part: 'caches' | 'modules', c: Compression, file: string): Promise<number> {
+  async download(key: string, part: CachePart, c: Compression, file: string): Promise<number> {
     const res = await this.client.send(
       new GetObjectCommand({ Bucket: this.bucket, Key: archiveKey(this.project, key, part, c) }),
     );
@@ -92,7 +101,7 @@ export class CacheStore {
     return (await stat(file)).size;
   }
 
-  async upload(key: string, part: 'caches' | 'modules', c: Compression, file: string): Promise<void> {
+  async upload(key: string, part: CachePart, c: Compression, file: string): Promise<void> {
     const size = (await stat(file)).size;
     await this.client.send(
       new PutObjectCommand({
