@@ -19,6 +19,7 @@ import {
   type SaveResult,
 } from './build-cache/build-cache.js';
 import { cacheKey } from './build-cache/cache-key.js';
+import type { CacheMeta } from './build-cache/cache-store.js';
 import { npmTreeMatchesLockfile } from './presets/installed-check.js';
 import { planBuild, show, toolInstall, type BuildPlan, type PlannedCommand } from './presets/build-plan.js';
 import { findBwrap, runInSandbox, SANDBOX_HOME, type SandboxCommand } from './sandbox.js';
@@ -163,6 +164,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       : { skip: 'nothing', ctx: null };
     const layout: CacheLayout = { buildDir, repoCaches: plan.repoCaches, modules: plan.modules };
     let warm = false;
+    let reuse: CacheMeta | null = null;
     if (cacheCtx.skip === 'nothing') {
       logs.write('system', 'Build cache: not used (no install or build command)');
     } else if (cacheCtx.skip) {
@@ -174,6 +176,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     } else {
       const restored = await restoreCache(cacheCtx.ctx, layout, plan.preset.packageManager?.id !== 'npm');
       warm = restored.exact;
+      reuse = restored.reuse;
       stats.cache = restored.report;
     }
     if (cacheCtx.ctx && stats.cache) stats.cache = { ...stats.cache, saveKey: cacheCtx.ctx.key };
@@ -301,7 +304,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     // The save starts only now, off the critical path: the deployment is already reported.
     const saving: Promise<SaveResult | null> =
       cacheCtx.ctx && !opts.signal?.aborted
-        ? saveCache(cacheCtx.ctx, layout).catch(() => null)
+        ? saveCache(cacheCtx.ctx, layout, reuse).catch(() => null)
         : Promise.resolve(null);
     cacheSave = saving.finally(async () => {
       if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);

@@ -39,6 +39,11 @@ export interface RestoreResult {
   report: BuildCacheReport;
   /** node_modules was restored: the install can check it instead of starting over. */
   exact: boolean;
+  /**
+   * The exact cache restored without its home: a save must keep that cache's home and
+   * node_modules rather than overwrite them with an empty home.
+   */
+  reuse: CacheMeta | null;
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -110,6 +115,7 @@ export async function restoreCache(
       await store.touch(meta).catch(() => undefined);
       return {
         exact,
+        reuse: exact && !parts.includes('home') ? meta : null,
         report: {
           restored: exact ? 'exact' : 'partial',
           key: candidate.key,
@@ -119,10 +125,10 @@ export async function restoreCache(
       };
     }
     if (skipped === 'miss') log('no cache for this lockfile, branch or production branch; installing cold');
-    return { exact: false, report: { restored: 'none', skipped } };
+    return { exact: false, reuse: null, report: { restored: 'none', skipped } };
   } catch (err) {
     log(`could not be read and is skipped: ${err instanceof Error ? err.message : String(err)}`);
-    return { exact: false, report: { restored: 'none', skipped: 'error' } };
+    return { exact: false, reuse: null, report: { restored: 'none', skipped: 'error' } };
   } finally {
     client.destroy();
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
@@ -191,7 +197,14 @@ export interface SaveResult {
  * node_modules when a lockfile makes the key exact, and stores them under the key, then points
  * the branch at it. Runs after the deployment is reported uploaded; every failure is a log line.
  */
-export async function saveCache(ctx: CacheContext, layout: CacheLayout): Promise<SaveResult> {
+export async function saveCache(
+  ctx: CacheContext,
+  layout: CacheLayout,
+  /** The same key's cache, restored without its home: only the framework caches are saved anew. */
+  reuse: CacheMeta | null = null,
+): Promise<SaveResult> {
+  if (reuse && reuse.key === ctx.key && reuse.compression === archiveCompression())
+    return saveFrameworkCaches(ctx, layout, reuse);
   const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
   const started = Date.now();
   const compression: Compression = archiveCompression();
@@ -270,3 +283,60 @@ export async function saveCache(ctx: CacheContext, layout: CacheLayout): Promise
 }
 
 const short = (key: string) => key.slice(0, 12);
+
+/**
+ * After an exact hit that skipped the home: node_modules and the home are unchanged by
+ * definition (same key), so only the framework caches, which the build may have grown, are
+ * archived again, and the meta and the branch index are pointed at the result.
+ */
+async function saveFrameworkCaches(
+  ctx: CacheContext,
+  layout: CacheLayout,
+  reuse: CacheMeta,
+): Promise<SaveResult> {
+  const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
+  const started = Date.now();
+  const out = join(layout.buildDir, 'cache-save');
+  const client = createS3Client(ctx.target);
+  const store = new CacheStore(client, ctx.target.bucket, ctx.project);
+  try {
+    await rm(out, { recursive: true, force: true });
+    await mkdir(out, { recursive: true });
+    const repoPaths: string[] = [];
+    for (const p of layout.repoCaches)
+      if (await safeExistingPath(join(layout.buildDir, REPO), p)) repoPaths.push(p);
+    const file = join(out, `caches.tar.${reuse.compression}`);
+    const cachesBytes =
+      repoPaths.length > 0
+        ? await createArchive(
+            layout.buildDir,
+            repoPaths.map((p) => `${REPO}/${p}`),
+            file,
+            reuse.compression,
+          )
+        : null;
+    if (cachesBytes !== null) await store.upload(ctx.key, 'caches', reuse.compression, file);
+    await store.commit({
+      ...reuse,
+      cachesBytes,
+      repoPaths,
+      branch: ctx.branch,
+      savedAt: new Date().toISOString(),
+      usedAt: undefined,
+    });
+    log(
+      `saved ${short(ctx.key)} for branch ${ctx.branch}: framework ${mb(cachesBytes ?? 0)} (package manager cache and node_modules unchanged) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return {
+      saved: true,
+      key: ctx.key,
+      bytes: reuse.homeBytes + (cachesBytes ?? 0) + (reuse.modulesBytes ?? 0),
+    };
+  } catch (err) {
+    log(`not saved: ${err instanceof Error ? err.message : String(err)}`);
+    return { saved: false, key: ctx.key, bytes: 0 };
+  } finally {
+    client.destroy();
+    await rm(out, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
