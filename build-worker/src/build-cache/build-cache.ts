@@ -8,6 +8,7 @@ import {
   createArchive,
   extractArchive,
   safeExistingPath,
+  shardMembers,
   type Compression,
 } from './cache-archive.js';
 import { CacheStore, type CacheMeta, type CachePart } from './cache-store.js';
@@ -97,8 +98,13 @@ export async function restoreCache(
       try {
         if (!exact || homeOnExact) parts.push('home');
         if (meta.cachesBytes !== null) parts.push('caches');
-        if (exact) parts.push('modules');
         for (const part of parts) bytes += await fetchAndExtract(store, meta, part, staging);
+        if (exact) {
+          const shards = modulePartNames(meta.modulesShards);
+          parts.push(...shards);
+          const sizes = await Promise.all(shards.map((part) => fetchAndExtract(store, meta, part, staging)));
+          bytes += sizes.reduce((a, b) => a + b, 0);
+        }
       } catch (err) {
         log(
           `${candidate.source} cache ${short(candidate.key)} could not be used and is ignored: ${err instanceof Error ? err.message : String(err)}`,
@@ -107,8 +113,15 @@ export async function restoreCache(
         continue;
       }
       await moveInto(staging, layout, exact ? [...meta.modulePaths, ...meta.repoPaths] : meta.repoPaths);
-      const names = { home: 'package manager cache', caches: 'framework caches', modules: 'node_modules' };
-      const what = parts.map((p) => names[p]).join(', ');
+      const names: Record<string, string> = {
+        home: 'package manager cache',
+        caches: 'framework caches',
+        modules: 'node_modules',
+      };
+      const what = parts
+        .filter((p) => p in names)
+        .map((p) => names[p])
+        .join(', ');
       log(
         `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
@@ -235,19 +248,32 @@ export async function saveCache(
           )
         : null;
     let modulesBytes: number | null = null;
-    const modulesFile = join(out, `modules.tar.${compression}`);
-    if (modulePaths.length > 0) {
+    const moduleShards =
+      modulePaths.length > 0
+        ? await shardMembers(
+            layout.buildDir,
+            modulePaths.map((p) => `${REPO}/${p}`),
+            MODULE_SHARDS,
+          )
+        : [];
+    const shardNames = modulePartNames(moduleShards.length);
+    if (moduleShards.length > 0) {
       // Framework caches under node_modules are in the caches archive already.
       const inCaches = repoPaths
         .filter((p) => modulePaths.some((m) => p.startsWith(`${m}/`)))
         .map((p) => `${REPO}/${p}`);
-      modulesBytes = await createArchive(
-        layout.buildDir,
-        modulePaths.map((p) => `${REPO}/${p}`),
-        modulesFile,
-        compression,
-        inCaches,
+      const sizes = await Promise.all(
+        moduleShards.map((members, i) =>
+          createArchive(
+            layout.buildDir,
+            members,
+            join(out, `${shardNames[i]}.tar.${compression}`),
+            compression,
+            inCaches,
+          ),
+        ),
       );
+      modulesBytes = sizes.reduce((a, b) => a + b, 0);
     }
     const total = homeBytes + (cachesBytes ?? 0) + (modulesBytes ?? 0);
     if (total > ctx.maxBytes) {
@@ -256,7 +282,8 @@ export async function saveCache(
     }
     await store.upload(ctx.key, 'home', compression, homeFile);
     if (cachesBytes !== null) await store.upload(ctx.key, 'caches', compression, cachesFile);
-    if (modulesBytes !== null) await store.upload(ctx.key, 'modules', compression, modulesFile);
+    for (const part of shardNames)
+      await store.upload(ctx.key, part, compression, join(out, `${part}.tar.${compression}`));
     await store.commit({
       v: 1,
       key: ctx.key,
@@ -266,6 +293,7 @@ export async function saveCache(
       homeBytes,
       cachesBytes,
       modulesBytes,
+      modulesShards: Math.max(1, shardNames.length),
       repoPaths,
       modulePaths,
     });
@@ -283,6 +311,13 @@ export async function saveCache(
 }
 
 const short = (key: string) => key.slice(0, 12);
+
+/** Two shards: the worker's two cores; file creation, not CPU, is what they share. */
+const MODULE_SHARDS = 2;
+
+function modulePartNames(count: number): CachePart[] {
+  return Array.from({ length: count }, (_, i): CachePart => (i === 0 ? 'modules' : `modules-${i}`));
+}
 
 /**
  * After an exact hit that skipped the home: node_modules and the home are unchanged by

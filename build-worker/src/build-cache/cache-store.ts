@@ -28,6 +28,8 @@ export const CacheMetaSchema = z.object({
   /** null: no framework cache existed. */
   cachesBytes: z.number().int().nonnegative().nullable(),
   modulesBytes: z.number().int().nonnegative().nullable(),
+  /** node_modules in this many archives ('modules', 'modules-1', …), extracted in parallel. */
+  modulesShards: z.number().int().min(1).max(8).default(1),
   /** Checkout-relative paths the caches archive holds under repo/, restored where absent. */
   repoPaths: z.array(z.string()),
   modulePaths: z.array(z.string()),
@@ -44,7 +46,7 @@ const BranchIndexSchema = z.object({
  * 'home': the build's home (package-manager caches and tools); 'caches': framework caches in the
  * checkout; 'modules': node_modules. Apart, so an exact npm hit fetches no package-manager cache.
  */
-export type CachePart = 'home' | 'caches' | 'modules';
+export type CachePart = 'home' | 'caches' | 'modules' | `modules-${number}`;
 
 export const cachePrefix = (project: string) => `cache/${project}/`;
 export const metaKey = (project: string, key: string) => `cache/${project}/${key}/meta.json`;
