@@ -3,7 +3,6 @@ import { createRepo } from './helpers.js';
 import {
   buildAndSave,
   phases,
-  registryReachable,
   startZeroConfigEnv,
   zeroConfigSpec,
   type ZeroConfigEnv,
@@ -18,7 +17,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-describe.skipIf(!registryReachable)('a Docusaurus site', () => {
+describe('a Docusaurus site', () => {
   it('builds with nothing set: the docusaurus preset, npm, output build/', async () => {
     // The shape of `npx create-docusaurus classic`, docs only.
     const repo = await createRepo({

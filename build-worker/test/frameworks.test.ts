@@ -3,7 +3,6 @@ import { createRepo } from './helpers.js';
 import {
   buildAndSave,
   phases,
-  registryReachable,
   startZeroConfigEnv,
   zeroConfigSpec,
   type ZeroConfigEnv,
@@ -22,72 +21,66 @@ const viteApp = {
   'src/main.js': "document.querySelector('#app').textContent = 'Hello';\n",
 };
 
-describe.skipIf(!registryReachable)(
-  'package managers fetched from the npm registry into the build home',
-  () => {
-    it('installs a pnpm project with pnpm (packageManager field)', async () => {
-      const repo = await createRepo({
-        ...viteApp,
-        'package.json': JSON.stringify({
-          name: 'pnpm-vite',
-          private: true,
-          type: 'module',
-          packageManager: 'pnpm@9.15.9',
-          scripts: { build: 'vite build' },
-          devDependencies: { vite: '^7.1.0' },
-        }),
-      });
-      const { result, logs } = await buildAndSave(
-        env,
-        zeroConfigSpec(env, repo, { projectSlug: 'pnpm-vite' }),
-      );
-      expect(result.stats.preset).toMatchObject({
-        id: 'vite',
-        packageManager: 'pnpm',
-        installCommand: 'pnpm install --no-frozen-lockfile',
-        buildCommand: 'pnpm run build',
-      });
-      expect(logs.text()).toContain("Installing pnpm@9.15.9 from the npm registry into the build's home");
-      // pnpm's own layout: node_modules/.pnpm exists only when pnpm did the install.
-      expect(logs.text()).toMatch(/Packages: \+\d+|Progress: resolved/);
-      expect(result.outputDir).toBe('dist');
-      console.log(`pnpm: ${phases(result.stats)}`);
-    }, 600_000);
+describe('package managers fetched from the npm registry into the build home', () => {
+  it('installs a pnpm project with pnpm (packageManager field)', async () => {
+    const repo = await createRepo({
+      ...viteApp,
+      'package.json': JSON.stringify({
+        name: 'pnpm-vite',
+        private: true,
+        type: 'module',
+        packageManager: 'pnpm@9.15.9',
+        scripts: { build: 'vite build' },
+        devDependencies: { vite: '^7.1.0' },
+      }),
+    });
+    const { result, logs } = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'pnpm-vite' }));
+    expect(result.stats.preset).toMatchObject({
+      id: 'vite',
+      packageManager: 'pnpm',
+      installCommand: 'pnpm install --no-frozen-lockfile',
+      buildCommand: 'pnpm run build',
+    });
+    expect(logs.text()).toContain("Installing pnpm@9.15.9 from the npm registry into the build's home");
+    // pnpm's own layout: node_modules/.pnpm exists only when pnpm did the install.
+    expect(logs.text()).toMatch(/Packages: \+\d+|Progress: resolved/);
+    expect(result.outputDir).toBe('dist');
+    console.log(`pnpm: ${phases(result.stats)}`);
+  }, 600_000);
 
-    it('installs a Yarn berry project with Yarn 4 from @yarnpkg/cli-dist', async () => {
-      const repo = await createRepo({
-        ...viteApp,
-        '.yarnrc.yml': 'nodeLinker: node-modules\n',
-        'package.json': JSON.stringify({
-          name: 'yarn-berry-vite',
-          private: true,
-          type: 'module',
-          packageManager: 'yarn@4.9.2',
-          scripts: { build: 'vite build' },
-          devDependencies: { vite: '^7.1.0' },
-        }),
-      });
-      const { result, logs } = await buildAndSave(
-        env,
-        zeroConfigSpec(env, repo, { projectSlug: 'yarn-berry-vite' }),
-      );
-      expect(result.stats.preset).toMatchObject({
-        id: 'vite',
-        packageManager: 'yarn-berry',
-        installCommand: 'yarn install --no-immutable',
-        buildCommand: 'yarn run build',
-      });
-      expect(logs.text()).toContain(
-        "Installing @yarnpkg/cli-dist@4.9.2 from the npm registry into the build's home",
-      );
-      expect(logs.text()).toMatch(/YN0000/); // Yarn berry's own log codes
-      expect(result.outputDir).toBe('dist');
-      console.log(`yarn berry: ${phases(result.stats)}`);
-    }, 600_000);
-  },
-);
+  it('installs a Yarn berry project with Yarn 4 from @yarnpkg/cli-dist', async () => {
+    const repo = await createRepo({
+      ...viteApp,
+      '.yarnrc.yml': 'nodeLinker: node-modules\n',
+      'package.json': JSON.stringify({
+        name: 'yarn-berry-vite',
+        private: true,
+        type: 'module',
+        packageManager: 'yarn@4.9.2',
+        scripts: { build: 'vite build' },
+        devDependencies: { vite: '^7.1.0' },
+      }),
+    });
+    const { result, logs } = await buildAndSave(
+      env,
+      zeroConfigSpec(env, repo, { projectSlug: 'yarn-berry-vite' }),
+    );
+    expect(result.stats.preset).toMatchObject({
+      id: 'vite',
+      packageManager: 'yarn-berry',
+      installCommand: 'yarn install --no-immutable',
+      buildCommand: 'yarn run build',
+    });
+    expect(logs.text()).toContain(
+      "Installing @yarnpkg/cli-dist@4.9.2 from the npm registry into the build's home",
+    );
+    expect(logs.text()).toMatch(/YN0000/); // Yarn berry's own log codes
+    expect(result.outputDir).toBe('dist');
+    console.log(`yarn berry: ${phases(result.stats)}`);
+  }, 600_000);
+});
 
-describe.skipIf(!registryReachable)('framework starters', () => {
+describe('framework starters', () => {
   it('builds an Astro site with nothing set', async () => {
     // The shape of `npm create astro -- --template minimal`.
     const repo = await createRepo({

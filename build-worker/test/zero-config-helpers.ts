@@ -13,13 +13,6 @@ import { deploymentId, tempDir, type TestRepo } from './helpers.js';
 
 const run = promisify(execFile);
 
-/** The npm registry is reachable on the project's machines; elsewhere these tests are skipped. */
-export const registryReachable = await fetch('https://registry.npmjs.org/is-number', {
-  signal: AbortSignal.timeout(5000),
-})
-  .then((r) => r.ok)
-  .catch(() => false);
-
 export interface ZeroConfigEnv {
   root: string;
   server: EmbeddedS3;

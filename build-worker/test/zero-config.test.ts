@@ -7,7 +7,6 @@ import {
   buildAndSave,
   npmLockfile,
   phases,
-  registryReachable,
   startZeroConfigEnv,
   zeroConfigSpec,
   type ZeroConfigEnv,
@@ -55,7 +54,7 @@ describe('zero config (nothing set but the repository)', () => {
   });
 });
 
-describe.skipIf(!registryReachable)('a Vite app from the registry, and its build cache', () => {
+describe('a Vite app from the registry, and its build cache', () => {
   const packageJson = {
     name: 'vite-vanilla-starter',
     private: true,
@@ -182,7 +181,7 @@ describe.skipIf(!registryReachable)('a Vite app from the registry, and its build
   }, 600_000);
 });
 
-describe.skipIf(!registryReachable)('dependency install scripts', () => {
+describe('dependency install scripts', () => {
   it("run inside the sandbox: a dependency's postinstall writes a file the build then sees", async () => {
     const pkg = {
       name: 'scripted-site',
