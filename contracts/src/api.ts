@@ -179,8 +179,10 @@ export const ProjectViewSchema = z.object({
   slug: SlugSchema,
   repoUrl: z.string(),
   gitRef: z.string().nullable(),
-  installCommand: z.string(),
-  buildCommand: z.string(),
+  /** null: the detected preset's command; '': the phase is skipped */
+  installCommand: z.string().nullable(),
+  /** null: the detected preset's command; '': the phase is skipped */
+  buildCommand: z.string().nullable(),
   outputDir: z.string().nullable(),
   rootDir: z.string().nullable(),
   regions: z.array(RegionIdSchema),

@@ -21,8 +21,8 @@ import {
 const FIELDS = ['installCommand', 'buildCommand', 'outputDir', 'regions'] as const;
 
 const valuesOf = (p: ProjectView): BuildSettingsFormValues => ({
-  installCommand: p.installCommand,
-  buildCommand: p.buildCommand,
+  installCommand: p.installCommand ?? '',
+  buildCommand: p.buildCommand ?? '',
   outputDir: p.outputDir ?? '',
   regions: p.regions,
 });
