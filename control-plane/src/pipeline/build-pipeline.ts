@@ -185,6 +185,11 @@ export class BuildPipeline {
           select: { id: true },
         })
       ).map((p) => p.id),
+      // A deployment of an explicit ref caches under that ref; one of the default branch under
+      // the production branch, which is also every branch's last fallback.
+      branch: d.gitRef ?? d.project.gitRef,
+      productionBranch: d.project.gitRef,
+      cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
     };
   }
 
