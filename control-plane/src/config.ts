@@ -15,6 +15,7 @@ import {
 } from '@deploysphere/contracts';
 import { InvalidCredentialsError, isSeedOf, parseCredentials } from '@deploysphere/stack/nats-auth';
 import { z } from 'zod';
+import { readEcsEnv, type EcsRegionSettings } from './pipeline/ecs/ecs-settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -278,7 +279,27 @@ const controlPlaneEnvShape = {
   DASHBOARD_DIR: z.string().optional(),
   EDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOW_LOCAL_REPOS: envBoolean(false),
+  /** Where builds run: `local` processes, or `ecs` tasks in each project's primary region. */
+  BUILD_RUNNER: z.enum(['local', 'ecs'], { error: 'expected local or ecs' }).default('local'),
+  /** How often each region's running build tasks are described (failed rounds back off). */
+  ECS_POLL_INTERVAL_MS: envInt(2_000, 100),
+  /** How often each region's cluster is swept for tasks whose deployment has finished. */
+  ECS_ORPHAN_SWEEP_INTERVAL_MS: envInt(5 * 60_000, 1000),
+  /** Static credentials for the ECS API; unset means the AWS SDK's default chain (a role). */
+  ECS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  ECS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 };
+
+/** Where builds run (docs/ecs-builds.md). */
+export type BuildRunnerConfig =
+  | { kind: 'local' }
+  | {
+      kind: 'ecs';
+      regions: EcsRegionSettings[];
+      pollIntervalMs: number;
+      orphanSweepIntervalMs: number;
+      credentials?: { accessKeyId: string; secretAccessKey: string };
+    };
 
 /** Unknown keys are kept: the per-region S3 variables are named after REGIONS. */
 const ControlPlaneEnv = z.looseObject(controlPlaneEnvShape);
@@ -312,6 +333,23 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
       message: 'is required (or CLICKHOUSE_CHDB_PATH for embedded chDB)',
     });
   }
+  let buildRunner: BuildRunnerConfig = { kind: 'local' };
+  if (env.BUILD_RUNNER === 'ecs') {
+    const ecs = readEcsEnv(env, env.REGIONS);
+    problems.push(...ecs.problems);
+    if ((env.ECS_ACCESS_KEY_ID === undefined) !== (env.ECS_SECRET_ACCESS_KEY === undefined)) {
+      problems.push({ variable: 'ECS_ACCESS_KEY_ID and ECS_SECRET_ACCESS_KEY', message: 'must be set together' });
+    }
+    buildRunner = {
+      kind: 'ecs',
+      regions: ecs.ecs,
+      pollIntervalMs: env.ECS_POLL_INTERVAL_MS,
+      orphanSweepIntervalMs: env.ECS_ORPHAN_SWEEP_INTERVAL_MS,
+      ...(env.ECS_ACCESS_KEY_ID && env.ECS_SECRET_ACCESS_KEY
+        ? { credentials: { accessKeyId: env.ECS_ACCESS_KEY_ID, secretAccessKey: env.ECS_SECRET_ACCESS_KEY } }
+        : {}),
+    };
+  }
   reportProblems(ctx, problems);
   if (problems.length > 0 || !nats.auth || !clickhouse) return z.NEVER;
   const build: BuildLimits = {
@@ -338,6 +376,7 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
     /** AES-256-GCM key for project env values at rest. */
     envEncryptionKey: env.ENV_ENCRYPTION_KEY,
     build,
+    buildRunner,
     /** Base URL of the edge; its /healthz on the bare root domain is part of /readyz. */
     ...(env.EDGE_URL ? { edgeUrl: env.EDGE_URL } : {}),
     adminToken: env.DEPLOYSPHERE_ADMIN_TOKEN,

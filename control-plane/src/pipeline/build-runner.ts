@@ -3,6 +3,18 @@ import type { BuildSpec } from '@deploysphere/contracts';
 export interface BuildExit {
   code: number | null;
   signal: string | null;
+  /** Why it stopped, when the runner knows (e.g. an ECS stoppedReason). */
+  reason?: string;
+}
+
+/** What a runner needs to start one build; the worker exchanges the token for its spec. */
+export interface BuildLaunch {
+  deploymentId: string;
+  projectSlug: string;
+  region: string;
+  /** 1 for the first start */
+  attempt: number;
+  bootstrapToken: string;
 }
 
 /** One build started by a runner. */
