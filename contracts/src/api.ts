@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { BuildStatsSchema, DeploymentPhaseSchema, DeploymentStatusSchema } from './build.js';
+import {
+  BuildCacheReportSchema,
+  BuildPresetReportSchema,
+  BuildStatsSchema,
+  DeploymentPhaseSchema,
+  DeploymentStatusSchema,
+} from './build.js';
 import { GitRefSchema } from './git-ref.js';
 import { requiredOr } from './errors.js';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
@@ -14,13 +20,27 @@ export const MAX_REGIONS = 10;
 
 const byteLength = (s: string) => new TextEncoder().encode(s).length;
 
-export const CommandSchema = z
-  .string({ error: requiredOr('expected a string') })
-  .trim()
-  .min(1, 'must not be empty')
-  .refine((s) => byteLength(s) <= COMMAND_MAX_BYTES, `must be at most ${COMMAND_MAX_BYTES} bytes`)
-  .refine((s) => !s.includes('\0'), 'must not contain NUL')
-  .refine((s) => !/[\r\n]/.test(s), 'must be a single line (chain commands with &&)');
+const commandString = (error: string) =>
+  z
+    .string({ error: requiredOr(error) })
+    .trim()
+    .refine((s) => byteLength(s) <= COMMAND_MAX_BYTES, `must be at most ${COMMAND_MAX_BYTES} bytes`)
+    .refine((s) => !s.includes('\0'), 'must not contain NUL')
+    .refine((s) => !/[\r\n]/.test(s), 'must be a single line (chain commands with &&)');
+
+/** A command that must be there. */
+export const CommandSchema = commandString('expected a string').refine(
+  (s) => s.length > 0,
+  'must not be empty',
+);
+
+/**
+ * A project's install or build command: a command; `''` (or only spaces) to skip the phase; or
+ * `null` to run the detected preset's command.
+ */
+export const ProjectCommandSchema = commandString(
+  'expected a command, "" to skip the phase, or null for the detected preset\'s command',
+).nullable();
 
 /** A directory inside the repository: relative, no `..`, no backslashes. */
 export const RelativeDirSchema = z
@@ -99,41 +119,62 @@ export const CreateProjectBodySchema = z.strictObject({
   slug: SlugSchema,
   repoUrl: RepoUrlSchema,
   gitRef: GitRefSchema.optional(),
-  installCommand: CommandSchema.optional(),
-  buildCommand: CommandSchema.optional(),
+  /** Absent or null: the detected preset's command; '': skip the phase. */
+  installCommand: ProjectCommandSchema.optional(),
+  /** Absent or null: the detected preset's command; '': skip the phase. */
+  buildCommand: ProjectCommandSchema.optional(),
   outputDir: RelativeDirSchema.optional(),
   rootDir: RelativeDirSchema.optional(),
   regions: RegionListSchema,
   env: envRecord(EnvValueSchema).optional(),
+  /** Absent: on. */
+  buildCacheEnabled: z.boolean({ error: 'expected true or false' }).optional(),
 });
 export type CreateProjectBody = z.infer<typeof CreateProjectBodySchema>;
 
-/** `null` resets a field to its default; in `env`, `null` removes that variable. */
+/**
+ * `null` resets a field to its default (for the commands: the detected preset's); in `env`,
+ * `null` removes that variable.
+ */
 export const UpdateProjectBodySchema = z.strictObject({
   repoUrl: RepoUrlSchema.optional(),
   gitRef: GitRefSchema.nullable().optional(),
-  installCommand: CommandSchema.optional(),
-  buildCommand: CommandSchema.optional(),
+  installCommand: ProjectCommandSchema.optional(),
+  buildCommand: ProjectCommandSchema.optional(),
   outputDir: RelativeDirSchema.nullable().optional(),
   rootDir: RelativeDirSchema.nullable().optional(),
   regions: RegionListSchema.optional(),
   env: envRecord(EnvValueSchema.nullable()).optional(),
+  buildCacheEnabled: z.boolean({ error: 'expected true or false' }).optional(),
 });
 export type UpdateProjectBody = z.infer<typeof UpdateProjectBodySchema>;
 
-export const CreateDeploymentBodySchema = z.strictObject({ gitRef: GitRefSchema.optional() });
+export const CreateDeploymentBodySchema = z.strictObject({
+  gitRef: GitRefSchema.optional(),
+  /** "Redeploy without cache": restore nothing; a fresh cache is saved after a successful build. */
+  withoutCache: z.boolean({ error: 'expected true or false' }).optional(),
+});
 export type CreateDeploymentBody = z.infer<typeof CreateDeploymentBodySchema>;
 
 /** The one-form deploy: creates the project when it is new, then deploys it. */
 export const QuickDeployBodySchema = z.strictObject({
   repoUrl: RepoUrlSchema,
-  installCommand: CommandSchema,
-  buildCommand: CommandSchema,
+  /**
+   * Absent: a new project uses the detected preset's command, an existing one keeps its own;
+   * null: the detected preset's; '': skip the phase.
+   */
+  installCommand: ProjectCommandSchema.optional(),
+  buildCommand: ProjectCommandSchema.optional(),
   slug: SlugSchema,
-  /** One region, or several with the primary first. */
-  region: z.union([RegionIdSchema, RegionListSchema], {
-    error: requiredOr('expected a region id or a list of them'),
-  }),
+  /**
+   * One region, or several with the primary first. Absent: a new project gets the platform's
+   * first region, an existing one keeps its regions.
+   */
+  region: z
+    .union([RegionIdSchema, RegionListSchema], {
+      error: requiredOr('expected a region id or a list of them'),
+    })
+    .optional(),
   outputDir: RelativeDirSchema.optional(),
   gitRef: GitRefSchema.optional(),
 });
@@ -186,6 +227,8 @@ export const ProjectViewSchema = z.object({
   outputDir: z.string().nullable(),
   rootDir: z.string().nullable(),
   regions: z.array(RegionIdSchema),
+  /** false: builds neither restore nor save a build cache. */
+  buildCacheEnabled: z.boolean(),
   /** Names only: values are write-only. */
   envKeys: z.array(z.string()),
   productionDeploymentId: z.string().nullable(),
@@ -215,7 +258,17 @@ export const DeploymentViewSchema = z.object({
   deploymentUrl: z.string(),
   isProduction: z.boolean(),
   error: z.string().nullable(),
-  stats: BuildStatsSchema.extend({ totalBytes: z.number().int().nonnegative().optional() }),
+  stats: BuildStatsSchema.omit({ preset: true, cache: true, cloneBytes: true }).extend({
+    totalBytes: z.number().int().nonnegative().optional(),
+  }),
+  /** The framework preset the build detected, why, and the commands that ran; null until known. */
+  preset: BuildPresetReportSchema.nullable(),
+  /** What the build cache restored (exact, partial or none, with the key, source and size). */
+  cache: BuildCacheReportSchema.nullable(),
+  /** Bytes the clone fetched; null until known. */
+  cloneBytes: z.number().int().nonnegative().nullable(),
+  /** Deployed with "Redeploy without cache". */
+  withoutCache: z.boolean(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),

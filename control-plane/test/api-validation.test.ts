@@ -121,7 +121,31 @@ const cases: Case[] = [
     400,
     'buildCommand',
   ],
-  ['empty command', 'POST', '/projects', { ...good, buildCommand: '   ' }, 400, 'buildCommand'],
+  ['command of the wrong type', 'POST', '/projects', { ...good, buildCommand: 42 }, 400, 'buildCommand'],
+  [
+    'cache switch of the wrong type',
+    'POST',
+    '/projects',
+    { ...good, buildCacheEnabled: 'no' },
+    400,
+    'buildCacheEnabled',
+  ],
+  [
+    'cache switch of the wrong type on patch',
+    'PATCH',
+    '/projects/taken',
+    { buildCacheEnabled: 1 },
+    400,
+    'buildCacheEnabled',
+  ],
+  [
+    'withoutCache of the wrong type',
+    'POST',
+    '/projects/taken/deployments',
+    { withoutCache: 'yes' },
+    400,
+    'withoutCache',
+  ],
   // directories
   ['absolute outputDir', 'POST', '/projects', { ...good, outputDir: '/etc' }, 400, 'outputDir'],
   ['outputDir escaping', 'POST', '/projects', { ...good, outputDir: 'dist/../../..' }, 400, 'outputDir'],
@@ -139,12 +163,12 @@ const cases: Case[] = [
   ['body is a list', 'POST', '/projects', [good], 400, 'body'],
   ['body is not JSON', 'POST', '/projects', '{"slug":', 400, 'body'],
   [
-    'quick deploy without a build command',
+    'quick deploy with a multi-line command',
     'POST',
     '/deployments',
-    { ...quick, buildCommand: undefined },
+    { ...quick, installCommand: 'npm ci\nnpm test' },
     400,
-    'buildCommand',
+    'installCommand',
   ],
   // unknown fields
   ['unknown field', 'POST', '/projects', { ...good, admin: true }, 400, 'admin'],
@@ -223,8 +247,10 @@ describe('projects API', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       slug: 'crud-site',
-      installCommand: 'npm install',
-      buildCommand: 'npm run build',
+      // Unset: the build detects the framework and runs its preset's commands.
+      installCommand: null,
+      buildCommand: null,
+      buildCacheEnabled: true,
       gitRef: null,
       outputDir: null,
       regions: ['eu-west-1', 'us-east-1'],
@@ -241,6 +267,14 @@ describe('projects API', () => {
     });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ buildCommand: 'npm run export', envKeys: ['OTHER'] });
+    // '' skips the phase, null goes back to the detected preset's command; the cache switch.
+    const skip = await t.api<Record<string, unknown>>('PATCH', '/projects/crud-site', {
+      installCommand: '  ',
+      buildCommand: null,
+      buildCacheEnabled: false,
+    });
+    expect(skip.status).toBe(200);
+    expect(skip.body).toMatchObject({ installCommand: '', buildCommand: null, buildCacheEnabled: false });
 
     const list = await t.api<{ slug: string }[]>('GET', '/projects');
     expect(list.body.map((p) => p.slug)).toContain('crud-site');

@@ -47,6 +47,7 @@ export class DeploymentService {
       projectId: project.id,
       gitRef: body.gitRef ?? project.gitRef,
       regions: project.regions,
+      withoutCache: body.withoutCache ?? false,
     });
     await this.enqueue({ id, regions: project.regions }, slug);
     return this.get(id);
@@ -75,25 +76,28 @@ export class DeploymentService {
   async quickDeploy(body: QuickDeployBody): Promise<DeploymentView> {
     const single = typeof body.region === 'string';
     const regions = typeof body.region === 'string' ? [body.region] : body.region;
-    this.deps.projects.assertRegions(regions, 'region', single);
+    if (regions) this.deps.projects.assertRegions(regions, 'region', single);
     const existing = await this.deps.db.project.findUnique({ where: { slug: body.slug } });
     if (existing && existing.repoUrl !== body.repoUrl) {
       throw AppError.conflict(`slug: "${body.slug}" belongs to another repository`, 'slug');
     }
+    // An absent command leaves an existing project's as it is; a new project gets the preset's.
+    const commands = {
+      ...(body.installCommand !== undefined ? { installCommand: body.installCommand } : {}),
+      ...(body.buildCommand !== undefined ? { buildCommand: body.buildCommand } : {}),
+    };
     if (existing) {
       await this.deps.projects.update(body.slug, {
-        installCommand: body.installCommand,
-        buildCommand: body.buildCommand,
-        regions,
+        ...commands,
+        ...(regions ? { regions } : {}),
         ...(body.outputDir ? { outputDir: body.outputDir } : {}),
       });
     } else {
       await this.deps.projects.create({
         slug: body.slug,
         repoUrl: body.repoUrl,
-        installCommand: body.installCommand,
-        buildCommand: body.buildCommand,
-        regions,
+        ...commands,
+        regions: regions ?? this.deps.projects.defaultRegions(),
         ...(body.outputDir ? { outputDir: body.outputDir } : {}),
         ...(body.gitRef ? { gitRef: body.gitRef } : {}),
       });

@@ -96,17 +96,20 @@ export class DeploymentStateMachine {
     return applied;
   }
 
-  /** → error with the reason. `where` narrows the guard further (the watchdog's heartbeat check). */
+  /**
+   * → error with the reason. `where` narrows the guard further (the watchdog's heartbeat check);
+   * `fields` records what the build reported with its failure (preset, cache, clone size).
+   */
   async fail(
     id: string,
     error: string,
-    opts: { cursor?: EventCursor; at?: Date; where?: Prisma.DeploymentWhereInput } = {},
+    opts: { cursor?: EventCursor; at?: Date; where?: Prisma.DeploymentWhereInput; fields?: Fields } = {},
   ): Promise<boolean> {
     const applied = await this.update(
       this.deps.db,
       id,
       'fail',
-      { error, phase: null, finishedAt: opts.at ?? new Date() },
+      { ...opts.fields, error, phase: null, finishedAt: opts.at ?? new Date() },
       opts.cursor,
       opts.where,
     );
@@ -115,12 +118,16 @@ export class DeploymentStateMachine {
   }
 
   /** → cancelled, by the user or a project delete. */
-  async cancel(id: string, reason: string, opts: { cursor?: EventCursor; at?: Date } = {}): Promise<boolean> {
+  async cancel(
+    id: string,
+    reason: string,
+    opts: { cursor?: EventCursor; at?: Date; fields?: Fields } = {},
+  ): Promise<boolean> {
     const applied = await this.update(
       this.deps.db,
       id,
       'cancel',
-      { error: reason, phase: null, finishedAt: opts.at ?? new Date() },
+      { ...opts.fields, error: reason, phase: null, finishedAt: opts.at ?? new Date() },
       opts.cursor,
     );
     if (applied) this.announce(id, 'cancelled', null, reason);

@@ -1,4 +1,8 @@
-import type { DeploymentView } from '@deploysphere/contracts';
+import {
+  BuildCacheReportSchema,
+  BuildPresetReportSchema,
+  type DeploymentView,
+} from '@deploysphere/contracts';
 import type { Deployment, Project } from '@deploysphere/db';
 import type { SiteUrls } from '../hosts/site-urls.js';
 
@@ -26,6 +30,12 @@ export function toDeploymentView(
       ...(d.totalBytes === null ? {} : { totalBytes: Number(d.totalBytes) }),
       phaseDurationsMs: (d.phaseDurationsMs ?? {}) as DeploymentView['stats']['phaseDurationsMs'],
     },
+    // Stored as the worker reported them; a shape this version does not know shows as unknown
+    // rather than failing the response.
+    preset: BuildPresetReportSchema.safeParse(d.preset).data ?? null,
+    cache: BuildCacheReportSchema.safeParse(d.cache).data ?? null,
+    cloneBytes: d.cloneBytes === null ? null : Number(d.cloneBytes),
+    withoutCache: d.withoutCache,
     createdAt: d.createdAt.toISOString(),
     startedAt: d.startedAt?.toISOString() ?? null,
     finishedAt: d.finishedAt?.toISOString() ?? null,

@@ -12,6 +12,7 @@ import {
   subjects,
   TERMINAL_STATUSES,
   type BuildEvent,
+  type BuildStats,
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
@@ -19,6 +20,15 @@ import type { DeploymentStateMachine } from '../deployments/deployment-state-mac
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { BuildMetrics } from './build-metrics.js';
 import { parseMessage } from './parse-message.js';
+
+/** The preset, cache and clone size a worker reported, as deployment columns (absent: unchanged). */
+function reportedStats(stats: BuildStats) {
+  return {
+    ...(stats.preset ? { preset: stats.preset } : {}),
+    ...(stats.cache ? { cache: stats.cache } : {}),
+    ...(stats.cloneBytes !== undefined ? { cloneBytes: BigInt(stats.cloneBytes) } : {}),
+  };
+}
 
 /** The worker's cancel path ends with this error; a cancel the user asked for stays `cancelled`. */
 export const CANCELLED_ERROR = 'Build cancelled';
@@ -119,12 +129,15 @@ export class BuildEventConsumer {
           cursor,
         );
         return;
-      case 'failed':
-        if (event.error === CANCELLED_ERROR) await state.cancel(d.id, event.error, { cursor, at });
-        else await state.fail(d.id, event.error, { cursor, at });
+      case 'failed': {
+        const fields = event.stats ? reportedStats(event.stats) : {};
+        if (event.error === CANCELLED_ERROR) await state.cancel(d.id, event.error, { cursor, at, fields });
+        else await state.fail(d.id, event.error, { cursor, at, fields });
         return;
+      }
       case 'uploaded': {
-        if (!(await state.phase(d.id, 'activate'))) return;
+        // What the build detected and restored is shown from here on, ready or not.
+        if (!(await state.phase(d.id, 'activate', reportedStats(event.stats)))) return;
         const started = performance.now();
         await this.deps.routes.publishDeployment(d.project, d);
         const phaseDurationsMs = { ...event.stats.phaseDurationsMs };

@@ -13,9 +13,6 @@ import type { RouteWriter } from '../hosts/route-writer.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
 import { projectViewInclude, toProjectView } from './project-view.js';
 
-export const DEFAULT_INSTALL_COMMAND = 'npm install';
-export const DEFAULT_BUILD_COMMAND = 'npm run build';
-
 export interface ProjectServiceDeps {
   db: Db;
   config: Pick<ControlPlaneConfig, 'regions' | 'allowLocalRepos'>;
@@ -43,11 +40,13 @@ export class ProjectService {
           slug: body.slug,
           repoUrl: body.repoUrl,
           gitRef: body.gitRef ?? null,
-          installCommand: body.installCommand ?? DEFAULT_INSTALL_COMMAND,
-          buildCommand: body.buildCommand ?? DEFAULT_BUILD_COMMAND,
+          // Unset: the build detects the framework and runs its preset's commands.
+          installCommand: body.installCommand ?? null,
+          buildCommand: body.buildCommand ?? null,
           outputDir: body.outputDir ?? null,
           rootDir: body.rootDir ?? null,
           regions: body.regions,
+          buildCacheEnabled: body.buildCacheEnabled ?? true,
           envVars: {
             create: Object.entries(body.env ?? {}).map(([key, value]) => ({
               key,
@@ -111,6 +110,7 @@ export class ProjectService {
           ...(body.outputDir !== undefined ? { outputDir: body.outputDir } : {}),
           ...(body.rootDir !== undefined ? { rootDir: body.rootDir } : {}),
           ...(body.regions !== undefined ? { regions: body.regions } : {}),
+          ...(body.buildCacheEnabled !== undefined ? { buildCacheEnabled: body.buildCacheEnabled } : {}),
         },
         select: { id: true },
       });
@@ -203,6 +203,11 @@ export class ProjectService {
     const project = await this.row(slug);
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     return project;
+  }
+
+  /** Where a project goes when nobody said: the platform's first configured region. */
+  defaultRegions(): string[] {
+    return [this.deps.config.regions[0]!.id];
   }
 
   /** `field` names a list (`regions` → `regions.1`), or with `single` one value (`region`). */

@@ -32,6 +32,7 @@ export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): Pr
     outputDir: project.outputDir,
     rootDir: project.rootDir,
     regions: project.regions,
+    buildCacheEnabled: project.buildCacheEnabled,
     envKeys: project.envVars.map((e) => e.key).sort(),
     productionDeploymentId: project.productionDeploymentId,
     url: urls.production(project.slug),
