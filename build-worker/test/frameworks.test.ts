@@ -7,6 +7,7 @@ import {
   zeroConfigSpec,
   type ZeroConfigEnv,
 } from './zero-config-helpers.js';
+import { ASTRO_MINIMAL, PNPM_VITE, YARN_BERRY_VITE } from './starters.js';
 
 let env: ZeroConfigEnv;
 beforeAll(async () => {
@@ -16,24 +17,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-const viteApp = {
-  'index.html': '<!doctype html><div id="app"></div><script type="module" src="/src/main.js"></script>',
-  'src/main.js': "document.querySelector('#app').textContent = 'Hello';\n",
-};
-
 describe('package managers fetched from the npm registry into the build home', () => {
   it('installs a pnpm project with pnpm (packageManager field)', async () => {
-    const repo = await createRepo({
-      ...viteApp,
-      'package.json': JSON.stringify({
-        name: 'pnpm-vite',
-        private: true,
-        type: 'module',
-        packageManager: 'pnpm@9.15.9',
-        scripts: { build: 'vite build' },
-        devDependencies: { vite: '^7.1.0' },
-      }),
-    });
+    const repo = await createRepo(PNPM_VITE);
     const { result, logs } = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'pnpm-vite' }));
     expect(result.stats.preset).toMatchObject({
       id: 'vite',
@@ -49,18 +35,7 @@ describe('package managers fetched from the npm registry into the build home', (
   }, 600_000);
 
   it('installs a Yarn berry project with Yarn 4 from @yarnpkg/cli-dist', async () => {
-    const repo = await createRepo({
-      ...viteApp,
-      '.yarnrc.yml': 'nodeLinker: node-modules\n',
-      'package.json': JSON.stringify({
-        name: 'yarn-berry-vite',
-        private: true,
-        type: 'module',
-        packageManager: 'yarn@4.9.2',
-        scripts: { build: 'vite build' },
-        devDependencies: { vite: '^7.1.0' },
-      }),
-    });
+    const repo = await createRepo(YARN_BERRY_VITE);
     const { result, logs } = await buildAndSave(
       env,
       zeroConfigSpec(env, repo, { projectSlug: 'yarn-berry-vite' }),
@@ -82,21 +57,7 @@ describe('package managers fetched from the npm registry into the build home', (
 
 describe('framework starters', () => {
   it('builds an Astro site with nothing set', async () => {
-    // The shape of `npm create astro -- --template minimal`.
-    const repo = await createRepo({
-      'package.json': JSON.stringify({
-        name: 'astro-minimal',
-        type: 'module',
-        version: '0.0.1',
-        scripts: { dev: 'astro dev', build: 'astro build', preview: 'astro preview', astro: 'astro' },
-        dependencies: { astro: '^5.13.0' },
-      }),
-      'astro.config.mjs': "import { defineConfig } from 'astro/config';\nexport default defineConfig({});\n",
-      'src/pages/index.astro':
-        '---\nconst title = "Astro";\n---\n<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>\n',
-      'tsconfig.json': '{ "extends": "astro/tsconfigs/strict" }',
-      '.gitignore': 'node_modules\ndist\n.astro\n',
-    });
+    const repo = await createRepo(ASTRO_MINIMAL);
     const { result } = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'astro-minimal' }));
     expect(result.stats.preset).toMatchObject({
       id: 'astro',

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { BuildSpec, StorageTarget } from '@deploysphere/contracts';
 import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
 import { runBuild } from '../src/build.js';
@@ -10,8 +7,6 @@ import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '../src/config.js';
 import { MemoryEventSink } from '../src/events.js';
 import { CollectingLogSink } from '../src/log-sink.js';
 import { deploymentId, tempDir, type TestRepo } from './helpers.js';
-
-const run = promisify(execFile);
 
 export interface ZeroConfigEnv {
   root: string;
@@ -87,23 +82,7 @@ export async function buildAndSave(env: ZeroConfigEnv, spec: BuildSpec) {
   return { result, events, logs, saved };
 }
 
-/**
- * A package-lock.json for a package.json, as the project's author would commit it: resolved
- * from the registry on the host, no scripts, no node_modules.
- */
-export async function npmLockfile(packageJson: object): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'bw-lock-'));
-  try {
-    await writeFile(join(dir, 'package.json'), JSON.stringify(packageJson, null, 2));
-    await run('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], {
-      cwd: dir,
-      env: { ...process.env, npm_config_update_notifier: 'false' },
-    });
-    return await readFile(join(dir, 'package-lock.json'), 'utf8');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+export { npmLockfile } from './starters.js';
 
 /** Phase durations for the log: the numbers are shown, never asserted. */
 export function phases(stats: { phaseDurationsMs: Record<string, number | undefined> }): string {

@@ -11,6 +11,7 @@ import {
   zeroConfigSpec,
   type ZeroConfigEnv,
 } from './zero-config-helpers.js';
+import { PLAIN_HTML_SITE, SCRIPTED_DEPENDENCY_SITE, VITE_VANILLA, VITE_VANILLA_CHANGED } from './starters.js';
 
 let env: ZeroConfigEnv;
 beforeAll(async () => {
@@ -22,14 +23,7 @@ afterAll(async () => {
 
 describe('zero config (nothing set but the repository)', () => {
   it('publishes a plain HTML folder with no package.json, running no command', async () => {
-    // The shape of MDN's beginner-html-site-styled.
-    const repo = await createRepo({
-      'index.html':
-        '<!doctype html><title>My test page</title><link href="styles/style.css" rel="stylesheet"><img src="images/firefox-icon.png">',
-      'styles/style.css': 'html { background-color: #00539f }',
-      'images/firefox-icon.png': 'not really a png',
-      'README.md': 'published too: the root is the output',
-    });
+    const repo = await createRepo(PLAIN_HTML_SITE);
     const { result, logs } = await buildAndSave(env, zeroConfigSpec(env, repo));
     expect(result.outputDir).toBe('.');
     expect(result.stats.preset).toMatchObject({
@@ -55,23 +49,7 @@ describe('zero config (nothing set but the repository)', () => {
 });
 
 describe('a Vite app from the registry, and its build cache', () => {
-  const packageJson = {
-    name: 'vite-vanilla-starter',
-    private: true,
-    version: '0.0.0',
-    type: 'module',
-    scripts: { dev: 'vite', build: 'vite build', preview: 'vite preview' },
-    devDependencies: { vite: '^7.1.0' },
-  };
-  const files = {
-    'index.html':
-      '<!doctype html><html><head><title>Vite App</title></head><body><div id="app"></div><script type="module" src="/src/main.js"></script></body></html>',
-    'src/main.js':
-      "import './style.css';\ndocument.querySelector('#app').innerHTML = '<h1>Hello Vite!</h1>';\n",
-    'src/style.css': 'h1 { color: #646cff }',
-    'vite.config.js': "import { defineConfig } from 'vite';\nexport default defineConfig({});\n",
-    '.gitignore': 'node_modules\ndist\n',
-  };
+  const { packageJson, files } = VITE_VANILLA;
   let repo: TestRepo;
   let lock: string;
 
@@ -122,7 +100,7 @@ describe('a Vite app from the registry, and its build cache', () => {
   }, 600_000);
 
   it('falls back to the branch cache (package manager cache only) when the lockfile changed', async () => {
-    const changed = { ...packageJson, dependencies: { 'is-number': '^7.0.0' } };
+    const changed = VITE_VANILLA_CHANGED;
     await repo.commit({
       'package.json': JSON.stringify(changed, null, 2),
       'package-lock.json': await npmLockfile(changed),
@@ -183,29 +161,7 @@ describe('a Vite app from the registry, and its build cache', () => {
 
 describe('dependency install scripts', () => {
   it("run inside the sandbox: a dependency's postinstall writes a file the build then sees", async () => {
-    const pkg = {
-      name: 'scripted-site',
-      private: true,
-      scripts: { build: 'node build.mjs' },
-      dependencies: { 'scripted-dep': 'file:./packages/scripted-dep' },
-    };
-    const repo = await createRepo({
-      'package.json': JSON.stringify(pkg, null, 2),
-      'packages/scripted-dep/package.json': JSON.stringify({
-        name: 'scripted-dep',
-        version: '1.0.0',
-        scripts: { postinstall: 'node write-marker.js' },
-      }),
-      'packages/scripted-dep/write-marker.js':
-        "require('node:fs').writeFileSync('marker.txt', 'written by postinstall as ' + require('node:os').userInfo().username);",
-      'build.mjs': [
-        "import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';",
-        "const marker = readFileSync('node_modules/scripted-dep/marker.txt', 'utf8');",
-        "mkdirSync('dist', { recursive: true });",
-        "writeFileSync('dist/index.html', `<p>${marker}</p>`);",
-        'console.log(marker);',
-      ].join('\n'),
-    });
+    const repo = await createRepo(SCRIPTED_DEPENDENCY_SITE);
     const { result, logs } = await buildAndSave(
       env,
       zeroConfigSpec(env, repo, { projectSlug: 'scripted-site' }),
