@@ -1,11 +1,12 @@
-import type { ProjectView } from '@deploysphere/contracts';
+import type { BuildPresetReport, ProjectView } from '@deploysphere/contracts';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useController, useForm } from 'react-hook-form';
+import { useController, useForm, useWatch } from 'react-hook-form';
 import { rememberProject } from '../api/cache.js';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
-import { regionsQuery } from '../api/queries.js';
+import { deploymentQuery, regionsQuery } from '../api/queries.js';
+import { CommandField } from '../components/command-field.js';
 import { RegionsField } from '../components/regions-field.js';
 import { SaveNotice } from '../components/save-notice.js';
 import { TextField } from '../components/text-field.js';
@@ -21,11 +22,21 @@ import {
 const FIELDS = ['installCommand', 'buildCommand', 'outputDir', 'regions'] as const;
 
 const valuesOf = (p: ProjectView): BuildSettingsFormValues => ({
+  installOverride: p.installCommand !== null,
   installCommand: p.installCommand ?? '',
+  buildOverride: p.buildCommand !== null,
   buildCommand: p.buildCommand ?? '',
   outputDir: p.outputDir ?? '',
   regions: p.regions,
+  buildCacheEnabled: p.buildCacheEnabled,
 });
+
+/** What the last build detected for a command, for the placeholder of a command left unset. */
+function detectedText(preset: BuildPresetReport | null | undefined, which: 'install' | 'build'): string {
+  if (!preset || preset[`${which}From`] !== 'preset') return 'detected from the repository at build time';
+  const command = preset[`${which}Command`];
+  return command ? `detected: ${command}` : 'detected: none (skipped)';
+}
 
 /** Build settings and regions apply from the next deployment on; the running site is untouched. */
 export function BuildSettingsForm({ project }: { project: ProjectView }) {
@@ -39,6 +50,14 @@ export function BuildSettingsForm({ project }: { project: ProjectView }) {
     defaultValues: valuesOf(project),
   });
   const { errors } = form.formState;
+  const [installOverride, buildOverride] = useWatch({
+    control: form.control,
+    name: ['installOverride', 'buildOverride'],
+  });
+  // The newest deployment says what was detected: the placeholder of a command left unset.
+  const latestId = project.latestDeployment?.id;
+  const latest = useQuery({ ...deploymentQuery(latestId ?? ''), enabled: latestId !== undefined });
+  const preset = latest.data?.preset;
   const regionField = useController({ control: form.control, name: 'regions' });
   const save = useMutation({
     mutationFn: (body: BuildSettingsFormOutput) => api.updateProject(project.slug, body),
@@ -68,19 +87,25 @@ export function BuildSettingsForm({ project }: { project: ProjectView }) {
     >
       <h2 id="build-settings">Build and regions</h2>
       <div className="field-row">
-        <TextField
+        <CommandField
           id="settings-install"
           label="Install command"
-          {...form.register('installCommand')}
+          overrideLabel="Override the detected install command"
+          override={installOverride}
+          overrideProps={form.register('installOverride')}
+          inputProps={form.register('installCommand')}
+          detected={detectedText(preset, 'install')}
           error={errors.installCommand?.message}
-          className="mono"
         />
-        <TextField
+        <CommandField
           id="settings-build"
           label="Build command"
-          {...form.register('buildCommand')}
+          overrideLabel="Override the detected build command"
+          override={buildOverride}
+          overrideProps={form.register('buildOverride')}
+          inputProps={form.register('buildCommand')}
+          detected={detectedText(preset, 'build')}
           error={errors.buildCommand?.message}
-          className="mono"
         />
       </div>
       <TextField
@@ -92,6 +117,16 @@ export function BuildSettingsForm({ project }: { project: ProjectView }) {
         className="mono"
       />
       <RegionsField regions={regions} field={regionField} />
+      <div className="field">
+        <label className="checkbox" htmlFor="settings-cache">
+          <input id="settings-cache" type="checkbox" {...form.register('buildCacheEnabled')} />
+          Build cache
+        </label>
+        <p className="field-hint">
+          Restores the package manager&apos;s and the framework&apos;s caches (and node_modules when the
+          lockfile is unchanged) from earlier builds. Off: nothing is restored or saved.
+        </p>
+      </div>
       <SaveNotice result={result} />
       <div className="form-actions">
         <button type="submit" className="primary" disabled={save.isPending || invalid}>

@@ -1,4 +1,4 @@
-import { act, cleanup, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeApi, ok, SIGNED_IN } from '../test/fake-api.js';
 import { FakeWebSocket } from '../test/fake-websocket.js';
@@ -104,5 +104,94 @@ describe('deployment page', () => {
     act(() => FakeWebSocket.latest().drop());
     await screen.findByText('from the REST route');
     expect(callsTo(`GET /deployments/${ID}/logs`)[0]!.search.get('after')).toBe('0');
+  });
+});
+
+describe('deployment page: what the build detected and its cache', () => {
+  const built = deploymentView({
+    ...ready,
+    preset: {
+      id: 'astro',
+      name: 'Astro',
+      reason: 'astro: dependency astro, astro.config.mjs',
+      packageManager: 'yarn-berry',
+      installCommand: 'yarn install --immutable',
+      buildCommand: '',
+      installFrom: 'preset',
+      buildFrom: 'project',
+      outputDir: 'dist',
+      nodeVersion: '20.19.0',
+      nodeVersionRequested: '>=18',
+    },
+    cache: {
+      restored: 'partial',
+      key: '0123456789abcdef'.repeat(4),
+      source: 'branch',
+      restoredBytes: 5 * 1024 * 1024,
+      saveKey: 'f'.repeat(64),
+    },
+    cloneBytes: 2048,
+  });
+
+  it('shows the preset and why, the package manager, each command and its origin, the cache result and the clone size', async () => {
+    fakeApi({ ...SIGNED_IN, [`GET /deployments/${ID}`]: () => ok(built) });
+    renderApp(`/deployments/${ID}`);
+    const section = await screen.findByRole('region', { name: 'Build' });
+    const fact = (name: string) =>
+      [...section.querySelectorAll('dt')].find((dt) => dt.textContent === name)?.nextElementSibling
+        ?.textContent;
+    expect(fact('Framework')).toBe('Astroastro: dependency astro, astro.config.mjs');
+    expect(fact('Package manager')).toBe('Yarn berry');
+    expect(fact('Install command')).toBe('yarn install --immutable (detected)');
+    expect(fact('Build command')).toBe('skipped (from the project settings)');
+    expect(fact('Output directory')).toBe('dist');
+    expect(fact('Node')).toBe('20.19.0 (asked for >=18)');
+    expect(fact('Build cache')).toBe(
+      "Restored partial: package manager and framework caches, from the branch's newest cache, 5.0 MB compressedkey 0123456789ab",
+    );
+    expect(fact('Clone')).toBe('2.0 KB');
+  });
+
+  it.each([
+    [
+      { restored: 'exact', key: 'a'.repeat(64), source: 'lockfile', restoredBytes: 1024 },
+      /^Restored exact: node_modules and caches, from this lockfile, 1\.0 KB compressed/,
+    ],
+    [{ restored: 'none', skipped: 'corrupt' }, /^Not restored: the cache was unreadable and was ignored$/],
+    [{ restored: 'none', skipped: 'without-cache' }, /^Not restored: deployed without cache$/],
+    [{ restored: 'none', skipped: 'disabled' }, /^Not restored: the build cache is off for this project$/],
+  ] as const)('says what the cache did: %o', async (cache, text) => {
+    fakeApi({ ...SIGNED_IN, [`GET /deployments/${ID}`]: () => ok({ ...built, cache }) });
+    renderApp(`/deployments/${ID}`);
+    const section = await screen.findByRole('region', { name: 'Build' });
+    const dd = [...section.querySelectorAll('dt')].find(
+      (dt) => dt.textContent === 'Build cache',
+    )!.nextElementSibling!;
+    expect(dd.textContent).toMatch(text);
+  });
+
+  it('shows no build section for a deployment that reported nothing yet', async () => {
+    fakeApi({ ...SIGNED_IN, [`GET /deployments/${ID}`]: () => ok(ready) });
+    renderApp(`/deployments/${ID}`);
+    await waitFor(() => expect(statusOf()).toBe('ready'));
+    expect(screen.queryByRole('region', { name: 'Build' })).toBeNull();
+  });
+
+  it('"Redeploy without cache" starts a deployment with withoutCache and goes to it', async () => {
+    const NEXT = deploymentId(8);
+    const next = deploymentView({ id: NEXT, status: 'queued', finishedAt: null, withoutCache: true });
+    const { callsTo } = fakeApi({
+      ...SIGNED_IN,
+      [`GET /deployments/${ID}`]: () => ok(built),
+      [`GET /deployments/${NEXT}`]: () => ok(next),
+      'POST /projects/web/deployments': () => ({ status: 202, body: next }),
+    });
+    renderApp(`/deployments/${ID}`);
+    fireEvent.click(await screen.findByRole('button', { name: 'Redeploy without cache' }));
+    await waitFor(() => expect(location.pathname).toBe(`/deployments/${NEXT}`));
+    expect(callsTo('POST /projects/web/deployments')[0]!.body).toEqual({ withoutCache: true });
+    expect(await screen.findByText('Without cache')).toBeTruthy();
+    // Not offered while the new one runs.
+    expect(screen.queryByRole('button', { name: 'Redeploy without cache' })).toBeNull();
   });
 });

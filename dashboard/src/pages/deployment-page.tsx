@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { getRouteApi, Link } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { rememberDeployment } from '../api/cache.js';
 import { api } from '../api/endpoints.js';
 import { deploymentQuery, isFinished } from '../api/queries.js';
+import { BuildReport } from '../components/build-report.js';
 import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { LogViewer } from '../components/log-viewer.js';
@@ -41,6 +42,17 @@ export function DeploymentPage() {
     mutationFn: () => api.cancel(id),
     onSuccess: (view) => rememberDeployment(client, view),
   });
+  const navigate = useNavigate();
+  // A fresh build of the project that restores nothing (and saves a new cache when it succeeds).
+  const redeployWithoutCache = useMutation({
+    mutationFn: (slug: string) => api.redeploy(slug, { withoutCache: true }),
+    onSuccess: (view) => {
+      rememberDeployment(client, view);
+      void navigate({ to: '/deployments/$id', params: { id: view.id } });
+    },
+  });
+  // Only while pending: the page stays mounted for the new deployment, whose button must work.
+  const redeploying = redeployWithoutCache.isPending;
   useDocumentTitle(
     deployment.data ? `${deployment.data.projectSlug} · ${deployment.data.status}` : 'Deployment',
   );
@@ -84,6 +96,7 @@ export function DeploymentPage() {
         <div className="page-actions">
           <StatusBadge status={d.status} />
           {d.isProduction && <span className="badge production">Production</span>}
+          {d.withoutCache && <span className="badge">Without cache</span>}
           {running && (
             <button
               type="button"
@@ -94,8 +107,22 @@ export function DeploymentPage() {
               {cancel.isPending ? 'Cancelling…' : 'Cancel deployment'}
             </button>
           )}
+          {finished && (
+            <button
+              type="button"
+              onClick={() => redeployWithoutCache.mutate(d.projectSlug)}
+              disabled={redeploying}
+            >
+              {redeploying ? 'Starting…' : 'Redeploy without cache'}
+            </button>
+          )}
         </div>
       </div>
+      {redeployWithoutCache.isError && (
+        <p className="form-error" role="alert">
+          {errorMessage(redeployWithoutCache.error, 'Could not start a deployment')}
+        </p>
+      )}
       {cancel.isError && (
         <p className="form-error" role="alert">
           {errorMessage(cancel.error, 'Could not cancel')}
@@ -165,6 +192,8 @@ export function DeploymentPage() {
         <PhaseStepper deployment={d} now={now} />
         {showUpload && <UploadProgress stats={d.stats} />}
       </section>
+
+      <BuildReport deployment={d} />
 
       <LogViewer
         lines={lines.entries}

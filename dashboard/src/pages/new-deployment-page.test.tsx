@@ -52,10 +52,9 @@ describe('new deployment: the form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Deploy' }));
 
     await waitFor(() => expect(location.pathname).toBe(`/deployments/${deploymentId(1)}`));
+    // The commands were left empty: not sent, so the build detects them.
     expect(callsTo('POST /deployments')[0]!.body).toEqual({
       repoUrl: 'https://github.com/acme/My_Site.git',
-      installCommand: 'npm install',
-      buildCommand: 'npm run build',
       slug: 'my-site',
       region: ['eu-west-1', 'us-east-1'],
     });
@@ -65,7 +64,7 @@ describe('new deployment: the form', () => {
     const { callsTo } = api();
     renderApp('/new');
     await screen.findByRole('checkbox', { name: /eu-west-1/ });
-    type('Build command', '');
+    type('Build command', 'x'.repeat(1025));
     fireEvent.click(screen.getByRole('button', { name: 'Deploy' }));
     await waitFor(() => expect(document.activeElement?.id).toBe('repoUrl'));
     expect(screen.getByLabelText('Repo URL').getAttribute('aria-invalid')).toBe('true');

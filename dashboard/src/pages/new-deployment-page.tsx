@@ -66,8 +66,9 @@ export function NewDeploymentPage() {
     shouldFocusError: false, // see focusFirstInvalid
     defaultValues: {
       repoUrl: '',
-      installCommand: 'npm install',
-      buildCommand: 'npm run build',
+      // Empty: the build detects the framework and runs its commands.
+      installCommand: '',
+      buildCommand: '',
       slug: '',
       outputDir: '',
       region: nearestId ? [nearestId] : [],
@@ -180,16 +181,18 @@ export function NewDeploymentPage() {
             label="Install command"
             {...form.register('installCommand')}
             error={errors.installCommand?.message}
+            placeholder="detected: npm install, pnpm install, …"
+            hint="Optional. Empty: detected from the lockfile."
             className="mono"
-            required
           />
           <TextField
             id="buildCommand"
             label="Build command"
             {...form.register('buildCommand')}
             error={errors.buildCommand?.message}
+            placeholder="detected: npm run build, …"
+            hint="Optional. Empty: the detected framework's build (none for plain HTML)."
             className="mono"
-            required
           />
         </div>
         <div className="field-row">
