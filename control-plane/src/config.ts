@@ -338,7 +338,10 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
     const ecs = readEcsEnv(env, env.REGIONS);
     problems.push(...ecs.problems);
     if ((env.ECS_ACCESS_KEY_ID === undefined) !== (env.ECS_SECRET_ACCESS_KEY === undefined)) {
-      problems.push({ variable: 'ECS_ACCESS_KEY_ID and ECS_SECRET_ACCESS_KEY', message: 'must be set together' });
+      problems.push({
+        variable: 'ECS_ACCESS_KEY_ID and ECS_SECRET_ACCESS_KEY',
+        message: 'must be set together',
+      });
     }
     buildRunner = {
       kind: 'ecs',

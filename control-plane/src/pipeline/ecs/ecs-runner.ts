@@ -82,7 +82,10 @@ export class EcsRunner {
    * `startedBy` (the deployment id). Without a running task, the recorded one is described, so
    * the handle ends at once with ECS's stop reason.
    */
-  async adopt(deploymentId: string, recorded: { taskArn: string | null; attempt: number }): Promise<BuildHandle> {
+  async adopt(
+    deploymentId: string,
+    recorded: { taskArn: string | null; attempt: number },
+  ): Promise<BuildHandle> {
     const { client, settings } = this.deps;
     const listed = await client.send(
       new ListTasksCommand({ cluster: settings.cluster, startedBy: deploymentId, desiredStatus: 'RUNNING' }),
@@ -170,7 +173,12 @@ export class EcsRunner {
           const last = i === providers.length - 1;
           if (isCapacityFailure(failure) && !last) {
             log.warn(
-              { deploymentId: launch.deploymentId, region: settings.region, provider, reason: failure.reason },
+              {
+                deploymentId: launch.deploymentId,
+                region: settings.region,
+                provider,
+                reason: failure.reason,
+              },
               'no Spot capacity for the build task; trying on-demand Fargate',
             );
             continue;
@@ -185,15 +193,24 @@ export class EcsRunner {
         // This clientToken already started a task (with another bootstrap token): adopt it.
         taskArn = err.resourceIds?.[0];
         if (!taskArn) throw err;
-        log.warn({ deploymentId: launch.deploymentId, taskArn }, 'RunTask conflict: adopting the existing task');
+        log.warn(
+          { deploymentId: launch.deploymentId, taskArn },
+          'RunTask conflict: adopting the existing task',
+        );
       }
       await this.deps.recordTask(launch.deploymentId, { region: settings.region, taskArn, attempt });
       return taskArn;
     }
-    throw new EcsStartError(`ECS could not start the build task in ${settings.region}: no capacity provider left`);
+    throw new EcsStartError(
+      `ECS could not start the build task in ${settings.region}: no capacity provider left`,
+    );
   }
 
-  private runTaskInput(launch: BuildLaunch, attempt: number, provider: CapacityProvider): RunTaskCommandInput {
+  private runTaskInput(
+    launch: BuildLaunch,
+    attempt: number,
+    provider: CapacityProvider,
+  ): RunTaskCommandInput {
     const { settings, natsUrl } = this.deps;
     return {
       cluster: settings.cluster,
@@ -298,7 +315,11 @@ class EcsBuildHandle implements BuildHandle {
           }
         }
       }
-      return { code: stopped.exitCode, signal: null, reason: `the build task stopped (${describeStoppedTask(stopped)})` };
+      return {
+        code: stopped.exitCode,
+        signal: null,
+        reason: `the build task stopped (${describeStoppedTask(stopped)})`,
+      };
     }
   }
 

@@ -25,7 +25,10 @@ export interface AdoptedBuild {
  * them: adopting the builds a previous control plane started, and the orphan sweep.
  */
 export class EcsRunners {
-  private readonly runners = new Map<string, { runner: EcsRunner; watcher: EcsTaskWatcher; client: ECSClient }>();
+  private readonly runners = new Map<
+    string,
+    { runner: EcsRunner; watcher: EcsTaskWatcher; client: ECSClient }
+  >();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
 

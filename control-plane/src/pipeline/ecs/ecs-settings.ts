@@ -51,7 +51,8 @@ export function readEcsEnv(
     };
     const required = (name: string, what: string) => {
       const v = get(name);
-      if (v === undefined) problems.push({ variable: prefix + name, message: `is required with BUILD_RUNNER=ecs (${what})` });
+      if (v === undefined)
+        problems.push({ variable: prefix + name, message: `is required with BUILD_RUNNER=ecs (${what})` });
       return v;
     };
     const cluster = required('CLUSTER', 'the cluster name or ARN');
