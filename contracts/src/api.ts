@@ -269,6 +269,16 @@ export const DeploymentViewSchema = z.object({
   cloneBytes: z.number().int().nonnegative().nullable(),
   /** Deployed with "Redeploy without cache". */
   withoutCache: z.boolean(),
+  /** Where the build ran: a local process or an ECS task (with its ARN); null until started. */
+  runner: z
+    .object({
+      kind: z.enum(['local', 'ecs']),
+      region: RegionIdSchema,
+      taskArn: z.string().optional(),
+      /** 2 after a Spot interruption restarted the build on on-demand Fargate. */
+      attempt: z.number().int().positive(),
+    })
+    .nullable(),
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),

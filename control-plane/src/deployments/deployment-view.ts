@@ -36,6 +36,15 @@ export function toDeploymentView(
     cache: BuildCacheReportSchema.safeParse(d.cache).data ?? null,
     cloneBytes: d.cloneBytes === null ? null : Number(d.cloneBytes),
     withoutCache: d.withoutCache,
+    runner:
+      (d.runnerKind === 'local' || d.runnerKind === 'ecs') && d.runnerRegion
+        ? {
+            kind: d.runnerKind,
+            region: d.runnerRegion,
+            ...(d.runnerTaskArn ? { taskArn: d.runnerTaskArn } : {}),
+            attempt: Math.max(1, d.runnerAttempt),
+          }
+        : null,
     createdAt: d.createdAt.toISOString(),
     startedAt: d.startedAt?.toISOString() ?? null,
     finishedAt: d.finishedAt?.toISOString() ?? null,

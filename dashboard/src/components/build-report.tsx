@@ -57,8 +57,8 @@ export function cacheSummary(cache: BuildCacheReport): string {
  * package manager, each command and where it came from, the cache result and the clone's size.
  */
 export function BuildReport({ deployment: d }: { deployment: DeploymentView }) {
-  const { preset, cache, cloneBytes } = d;
-  if (!preset && !cache && cloneBytes === null && !d.withoutCache) return null;
+  const { preset, cache, cloneBytes, runner } = d;
+  if (!preset && !cache && cloneBytes === null && !d.withoutCache && !runner) return null;
   return (
     <section className="card build-report" aria-label="Build">
       <h2>Build</h2>
@@ -126,6 +126,20 @@ export function BuildReport({ deployment: d }: { deployment: DeploymentView }) {
             )}
           </dd>
         </div>
+        {runner && (
+          <div>
+            <dt>Ran on</dt>
+            <dd>
+              {runner.kind === 'ecs' ? 'ECS task' : 'Local process'} in {runner.region}
+              {runner.attempt > 1 && <span className="muted"> (attempt {runner.attempt})</span>}
+              {runner.taskArn && (
+                <div className="muted">
+                  <code title={runner.taskArn}>{runner.taskArn.split('/').pop()}</code>
+                </div>
+              )}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>Clone</dt>
           <dd>{cloneBytes === null ? <span className="muted">—</span> : formatBytes(cloneBytes)}</dd>

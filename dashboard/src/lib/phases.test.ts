@@ -19,6 +19,7 @@ const base: DeploymentView = {
   cache: null,
   cloneBytes: null,
   withoutCache: false,
+  runner: null,
   createdAt: '2026-11-22T10:00:00.000Z',
   startedAt: '2026-11-22T10:00:01.000Z',
   finishedAt: null,

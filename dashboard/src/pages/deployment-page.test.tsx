@@ -170,6 +170,22 @@ describe('deployment page: what the build detected and its cache', () => {
     expect(dd.textContent).toMatch(text);
   });
 
+  it('says where the build ran: the ECS task, its region and a restarted attempt', async () => {
+    const taskArn = 'arn:aws:ecs:ap-southeast-1:000000000000:task/deploysphere-builds/0123456789abcdef';
+    fakeApi({
+      ...SIGNED_IN,
+      [`GET /deployments/${ID}`]: () =>
+        ok({ ...ready, runner: { kind: 'ecs', region: 'ap-southeast-1', taskArn, attempt: 2 } }),
+    });
+    renderApp(`/deployments/${ID}`);
+    const section = await screen.findByRole('region', { name: 'Build' });
+    const dd = [...section.querySelectorAll('dt')].find(
+      (dt) => dt.textContent === 'Ran on',
+    )!.nextElementSibling!;
+    expect(dd.textContent).toBe('ECS task in ap-southeast-1 (attempt 2)0123456789abcdef');
+    expect(dd.querySelector('code')!.getAttribute('title')).toBe(taskArn);
+  });
+
   it('shows no build section for a deployment that reported nothing yet', async () => {
     fakeApi({ ...SIGNED_IN, [`GET /deployments/${ID}`]: () => ok(ready) });
     renderApp(`/deployments/${ID}`);

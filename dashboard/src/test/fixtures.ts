@@ -28,6 +28,7 @@ export function deploymentView(overrides: Partial<DeploymentView> = {}): Deploym
     cache: null,
     cloneBytes: null,
     withoutCache: false,
+    runner: null,
     createdAt: '2026-11-22T10:00:00.000Z',
     startedAt: '2026-11-22T10:00:01.000Z',
     finishedAt: '2026-11-22T10:00:09.000Z',
