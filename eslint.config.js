@@ -45,6 +45,7 @@ export default tseslint.config(
       '**/.wrangler/**',
       'test-results/**',
       'bench/out/**',
+      'infra/aws/cdk.out/**',
     ],
   },
   js.configs.recommended,
