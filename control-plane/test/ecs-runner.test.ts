@@ -1,0 +1,347 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { startEcsEndpoint, type EcsEndpoint } from '@deploysphere/stack';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildLaunch } from '../src/pipeline/build-runner.js';
+import { EcsRunner, type RecordedTask } from '../src/pipeline/ecs/ecs-runner.js';
+import { EcsRunners } from '../src/pipeline/ecs/ecs-runners.js';
+import type { EcsRegionSettings } from '../src/pipeline/ecs/ecs-settings.js';
+import { EcsTaskWatcher } from '../src/pipeline/ecs/ecs-task-watcher.js';
+import { newTestId, startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
+
+// The ECS runner through the real @aws-sdk/client-ecs against the local ECS endpoint. The task's
+// container is a small Node program standing in for the worker: it runs until SIGTERM, or exits
+// with EXIT_CODE after RUN_MS. What a real worker does inside a task is ecs-builds.test.ts's part.
+
+const REGION = 'ap-southeast-1';
+const CONTAINER = [
+  process.execPath,
+  '-e',
+  `process.on('SIGTERM', () => process.exit(143));
+   setTimeout(() => process.exit(Number(process.env.EXIT_CODE)), Number(process.env.RUN_MS));`,
+];
+const CREDENTIALS = { accessKeyId: 'LOCALECS', secretAccessKey: 'LOCALECS' };
+
+let dir: string;
+let h: PipelineHarness;
+let endpoint: EcsEndpoint;
+const clients: ECSClient[] = [];
+const watchers: EcsTaskWatcher[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ds-ecs-runner-'));
+  h = await startPipelineHarness();
+  endpoint = await startEcsEndpoint({
+    region: REGION,
+    logDir: join(dir, 'tasks'),
+    taskDefinitions: [
+      {
+        family: 'long',
+        revision: 3,
+        containerName: 'build-worker',
+        command: CONTAINER,
+        environment: { EXIT_CODE: '0', RUN_MS: '600000' },
+      },
+      {
+        family: 'dies',
+        revision: 1,
+        containerName: 'build-worker',
+        command: CONTAINER,
+        environment: { EXIT_CODE: '7', RUN_MS: '300' },
+      },
+    ],
+  });
+});
+afterEach(async () => {
+  await Promise.all(watchers.splice(0).map((w) => w.stop()));
+  for (const c of clients.splice(0)) c.destroy();
+});
+afterAll(async () => {
+  await endpoint?.stop();
+  await h?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const settings = (taskDefinition: string): EcsRegionSettings => ({
+  region: REGION,
+  cluster: 'deploysphere-builds',
+  taskDefinition,
+  containerName: 'build-worker',
+  subnets: ['subnet-0a'],
+  securityGroups: ['sg-0b'],
+  assignPublicIp: 'ENABLED',
+  endpoint: endpoint.url,
+});
+
+function runner(taskDefinition = 'long:3', over: { maxAttempts?: number; building?: () => boolean } = {}) {
+  const client = new ECSClient({
+    region: REGION,
+    endpoint: endpoint.url,
+    credentials: CREDENTIALS,
+    maxAttempts: over.maxAttempts ?? 5,
+  });
+  clients.push(client);
+  const watcher = new EcsTaskWatcher({
+    client,
+    cluster: 'deploysphere-builds',
+    containerName: 'build-worker',
+    log: h.log,
+    intervalMs: 100,
+    maxIntervalMs: 1_000,
+  });
+  watcher.start();
+  watchers.push(watcher);
+  const recorded: RecordedTask[] = [];
+  const tokens: string[] = [];
+  const r = new EcsRunner({
+    settings: settings(taskDefinition),
+    client,
+    watcher,
+    natsUrl: 'nats://127.0.0.1:4222',
+    log: h.log,
+    issueBootstrap: async () => {
+      tokens.push(`token-${tokens.length + 2}`);
+      return tokens.at(-1)!;
+    },
+    recordTask: async (_id, task) => void recorded.push(task),
+    stillBuilding: async () => over.building?.() ?? true,
+    stopDeadlineMs: 30_000,
+  });
+  return { r, recorded, tokens };
+}
+
+const launch = (over: Partial<BuildLaunch> = {}): BuildLaunch => ({
+  deploymentId: newTestId(),
+  projectSlug: 'shop',
+  region: REGION,
+  attempt: 1,
+  bootstrapToken: 'token-1',
+  ...over,
+});
+
+function runTasksFor(deploymentId: string) {
+  return endpoint.requests
+    .filter((q) => q.operation === 'RunTask')
+    .map((q) => q.body as Record<string, any>)
+    .filter((b) => b.startedBy === deploymentId);
+}
+
+describe('EcsRunner', () => {
+  it('runs the task on Fargate Spot with the pinned definition, network, tags and only the launch in its overrides', async () => {
+    const { r, recorded } = runner();
+    const l = launch();
+    const handle = await r.start(l);
+    const [req] = runTasksFor(l.deploymentId);
+    expect(req).toMatchObject({
+      cluster: 'deploysphere-builds',
+      taskDefinition: 'long:3',
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT' }],
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: ['subnet-0a'], securityGroups: ['sg-0b'], assignPublicIp: 'ENABLED' },
+      },
+      startedBy: l.deploymentId,
+      clientToken: `${l.deploymentId}-1-spot`,
+    });
+    expect(
+      req!.overrides.containerOverrides[0].environment.map((e: { name: string }) => e.name).sort(),
+    ).toEqual(['BOOTSTRAP_TOKEN', 'DEPLOYMENT_ID', 'NATS_URL']);
+    expect(req!.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'deploysphere:deployment', value: l.deploymentId },
+        { key: 'deploysphere:project', value: 'shop' },
+        { key: 'deploysphere:region', value: REGION },
+      ]),
+    );
+    expect(recorded).toEqual([
+      { region: REGION, taskArn: expect.stringContaining(`:${REGION}:`), attempt: 1 },
+    ]);
+    await handle.stop();
+    const exit = await handle.exited;
+    expect(exit.reason).toMatch(/UserInitiated/);
+  });
+
+  it('falls back to FARGATE once when Spot has no capacity', async () => {
+    const { r, recorded } = runner();
+    endpoint.faults.capacityUnavailable('FARGATE_SPOT', 1);
+    const l = launch();
+    const handle = await r.start(l);
+    const reqs = runTasksFor(l.deploymentId);
+    expect(reqs.map((q) => q.capacityProviderStrategy[0].capacityProvider)).toEqual([
+      'FARGATE_SPOT',
+      'FARGATE',
+    ]);
+    expect(reqs[1]!.clientToken).toBe(`${l.deploymentId}-1-od`);
+    expect(recorded).toHaveLength(1);
+    await handle.stop();
+  });
+
+  it('fails with ECS’s reason when neither Spot nor on-demand has capacity', async () => {
+    const { r, recorded } = runner();
+    endpoint.faults.capacityUnavailable('FARGATE_SPOT', 1);
+    endpoint.faults.capacityUnavailable('FARGATE', 1);
+    await expect(r.start(launch())).rejects.toThrow(
+      /could not start the build task on FARGATE in ap-southeast-1: .*[Cc]apacity/,
+    );
+    expect(recorded).toEqual([]);
+  });
+
+  it('lets the SDK retry throttling, and gives up with ThrottlingException past its limit', async () => {
+    const { r } = runner();
+    endpoint.faults.throttle(2, 'RunTask');
+    const l = launch();
+    const handle = await r.start(l);
+    expect(
+      endpoint.requests.filter(
+        (q) => q.operation === 'RunTask' && (q.body as any).startedBy === l.deploymentId,
+      ),
+    ).toHaveLength(3);
+    await handle.stop();
+
+    const { r: impatient } = runner('long:3', { maxAttempts: 2 });
+    endpoint.faults.throttle(2, 'RunTask');
+    await expect(impatient.start(launch())).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  it('ends a task that dies without a word with its stop code, reason and exit code', async () => {
+    const { r } = runner('dies:1');
+    const handle = await r.start(launch());
+    const exit = await handle.exited;
+    expect(exit).toMatchObject({ code: 7 });
+    expect(exit.reason).toMatch(/EssentialContainerExited: Essential container in task exited.*exit code 7/);
+  });
+
+  it('restarts a task Spot reclaims once, on FARGATE, with a new bootstrap token', async () => {
+    const { r, recorded, tokens } = runner();
+    const l = launch();
+    const handle = await r.start(l);
+    await endpoint.faults.interruptSpot(recorded[0]!.taskArn);
+    await waitFor(() => recorded.length === 2, 'the restarted task');
+    const reqs = runTasksFor(l.deploymentId);
+    expect(reqs.map((q) => q.capacityProviderStrategy[0].capacityProvider)).toEqual([
+      'FARGATE_SPOT',
+      'FARGATE',
+    ]);
+    expect(reqs[1]!.clientToken).toBe(`${l.deploymentId}-2-od`);
+    const env = Object.fromEntries(
+      reqs[1]!.overrides.containerOverrides[0].environment.map((e: any) => [e.name, e.value]),
+    );
+    expect(env.BOOTSTRAP_TOKEN).toBe(tokens[0]);
+    expect(recorded[1]!.attempt).toBe(2);
+    // On-demand Fargate is not reclaimed: the restarted task's end is the build's end.
+    await endpoint.faults.killTask(recorded[1]!.taskArn);
+    const exit = await handle.exited;
+    expect(exit.reason).toMatch(/EssentialContainerExited.*exit code 137/);
+    expect(runTasksFor(l.deploymentId)).toHaveLength(2);
+  });
+
+  it('does not restart after Spot when the deployment has already finished', async () => {
+    const { r, recorded } = runner('long:3', { building: () => false });
+    const handle = await r.start(launch());
+    await endpoint.faults.interruptSpot(recorded[0]!.taskArn);
+    expect((await handle.exited).reason).toMatch(/SpotInterruption/);
+    expect(recorded).toHaveLength(1);
+  });
+
+  it('adopts the task a clientToken already started when ECS answers ConflictException', async () => {
+    const { r, recorded } = runner();
+    const l = launch();
+    const first = await r.start(l);
+    // The same attempt again with another bootstrap token: the same clientToken, other parameters.
+    const again = await r.start({ ...l, bootstrapToken: 'another-token' });
+    expect(recorded.map((t) => t.taskArn)).toEqual([recorded[0]!.taskArn, recorded[0]!.taskArn]);
+    expect(
+      endpoint.requests.filter(
+        (q) => q.operation === 'RunTask' && (q.body as any).startedBy === l.deploymentId,
+      ),
+    ).toHaveLength(2);
+    await first.stop();
+    await again.exited;
+  });
+});
+
+describe('EcsRunners across a control-plane restart', () => {
+  it('adopts a building deployment’s task by startedBy, and the sweep stops tasks of finished deployments', async () => {
+    const project = await h.project();
+    const building = newTestId();
+    const finished = newTestId();
+    for (const id of [building, finished]) {
+      await h.db.deployment.create({
+        data: { id, projectId: project.id, regions: [REGION], status: 'building' },
+      });
+    }
+    const config = {
+      kind: 'ecs' as const,
+      regions: [settings('long:3')],
+      pollIntervalMs: 100,
+      orphanSweepIntervalMs: 3_600_000,
+      credentials: CREDENTIALS,
+    };
+    const bootstrap = async () => 'token';
+    const before = new EcsRunners(config, {
+      db: h.db,
+      natsUrl: 'nats://x',
+      log: h.log,
+      issueBootstrap: bootstrap,
+    });
+    await before.start();
+    const handles = await Promise.all(
+      [building, finished].map((id) => before.runnerFor(REGION).start(launch({ deploymentId: id }))),
+    );
+    // The control plane goes away; its tasks run on.
+    await before.stop();
+    await h.db.deployment.update({
+      where: { id: finished },
+      data: { status: 'error', finishedAt: new Date() },
+    });
+
+    const after = new EcsRunners(config, {
+      db: h.db,
+      natsUrl: 'nats://x',
+      log: h.log,
+      issueBootstrap: bootstrap,
+    });
+    const adopted = await after.start();
+    try {
+      expect(adopted.map((a) => a.handle.deploymentId)).toEqual([building]);
+      await after.sweepOnce();
+      const finishedArn = (await h.db.deployment.findUniqueOrThrow({ where: { id: finished } }))
+        .runnerTaskArn!;
+      await waitForAsync(async () => (await taskStatus(finishedArn)) === 'STOPPED', 'the orphan to stop');
+      const buildingArn = (await h.db.deployment.findUniqueOrThrow({ where: { id: building } }))
+        .runnerTaskArn!;
+      expect(await taskStatus(buildingArn)).toBe('RUNNING');
+      // The adopted build is followed to its end.
+      await adopted[0]!.handle.stop();
+      expect((await adopted[0]!.handle.exited).reason).toMatch(/UserInitiated/);
+    } finally {
+      await after.stop();
+      void handles;
+    }
+  });
+});
+
+async function taskStatus(taskArn: string): Promise<string | undefined> {
+  const client = new ECSClient({ region: REGION, endpoint: endpoint.url, credentials: CREDENTIALS });
+  try {
+    const res = await client.send(
+      new DescribeTasksCommand({ cluster: 'deploysphere-builds', tasks: [taskArn] }),
+    );
+    return res.tasks?.[0]?.lastStatus;
+  } finally {
+    client.destroy();
+  }
+}
+
+function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  return waitForAsync(async () => check(), what, timeoutMs);
+}
+
+async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
