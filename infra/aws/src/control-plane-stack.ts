@@ -107,7 +107,7 @@ export class ControlPlaneStack extends Stack {
 
     new CfnOutput(this, 'ControlPlaneRoleArn', {
       value: this.role.roleArn,
-      description: 'the role the control plane assumes (AWS_ROLE_ARN, or role_arn in its AWS profile)',
+      description: 'the role the control plane assumes: role_arn in its AWS profile (docs/production.md)',
     });
     new CfnOutput(this, 'EdgeReaderUserName', {
       value: this.edgeReader.userName,
