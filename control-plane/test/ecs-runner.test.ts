@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { startEcsEndpoint, type EcsEndpoint } from '@deploysphere/stack';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildLaunch } from '../src/pipeline/build-runner.js';
@@ -121,10 +121,20 @@ const launch = (over: Partial<BuildLaunch> = {}): BuildLaunch => ({
   ...over,
 });
 
+/** The provider each RunTask asked for, in order. */
+const providersOf = (reqs: RunTaskCommandInput[]) =>
+  reqs.map((q) => q.capacityProviderStrategy?.[0]?.capacityProvider);
+
+/** The container override's environment of one RunTask. */
+const overrideEnv = (req: RunTaskCommandInput | undefined): Record<string, string | undefined> =>
+  Object.fromEntries(
+    (req?.overrides?.containerOverrides?.[0]?.environment ?? []).map((e) => [e.name ?? '', e.value]),
+  );
+
 function runTasksFor(deploymentId: string) {
   return endpoint.requests
     .filter((q) => q.operation === 'RunTask')
-    .map((q) => q.body as Record<string, any>)
+    .map((q) => q.body as RunTaskCommandInput)
     .filter((b) => b.startedBy === deploymentId);
 }
 
@@ -144,9 +154,7 @@ describe('EcsRunner', () => {
       startedBy: l.deploymentId,
       clientToken: `${l.deploymentId}-1-spot`,
     });
-    expect(
-      req!.overrides.containerOverrides[0].environment.map((e: { name: string }) => e.name).sort(),
-    ).toEqual(['BOOTSTRAP_TOKEN', 'DEPLOYMENT_ID', 'NATS_URL']);
+    expect(Object.keys(overrideEnv(req)).sort()).toEqual(['BOOTSTRAP_TOKEN', 'DEPLOYMENT_ID', 'NATS_URL']);
     expect(req!.tags).toEqual(
       expect.arrayContaining([
         { key: 'deploysphere:deployment', value: l.deploymentId },
@@ -168,10 +176,7 @@ describe('EcsRunner', () => {
     const l = launch();
     const handle = await r.start(l);
     const reqs = runTasksFor(l.deploymentId);
-    expect(reqs.map((q) => q.capacityProviderStrategy[0].capacityProvider)).toEqual([
-      'FARGATE_SPOT',
-      'FARGATE',
-    ]);
+    expect(providersOf(reqs)).toEqual(['FARGATE_SPOT', 'FARGATE']);
     expect(reqs[1]!.clientToken).toBe(`${l.deploymentId}-1-od`);
     expect(recorded).toHaveLength(1);
     await handle.stop();
@@ -194,7 +199,7 @@ describe('EcsRunner', () => {
     const handle = await r.start(l);
     expect(
       endpoint.requests.filter(
-        (q) => q.operation === 'RunTask' && (q.body as any).startedBy === l.deploymentId,
+        (q) => q.operation === 'RunTask' && (q.body as RunTaskCommandInput).startedBy === l.deploymentId,
       ),
     ).toHaveLength(3);
     await handle.stop();
@@ -219,14 +224,9 @@ describe('EcsRunner', () => {
     await endpoint.faults.interruptSpot(recorded[0]!.taskArn);
     await waitFor(() => recorded.length === 2, 'the restarted task');
     const reqs = runTasksFor(l.deploymentId);
-    expect(reqs.map((q) => q.capacityProviderStrategy[0].capacityProvider)).toEqual([
-      'FARGATE_SPOT',
-      'FARGATE',
-    ]);
+    expect(providersOf(reqs)).toEqual(['FARGATE_SPOT', 'FARGATE']);
     expect(reqs[1]!.clientToken).toBe(`${l.deploymentId}-2-od`);
-    const env = Object.fromEntries(
-      reqs[1]!.overrides.containerOverrides[0].environment.map((e: any) => [e.name, e.value]),
-    );
+    const env = overrideEnv(reqs[1]);
     expect(env.BOOTSTRAP_TOKEN).toBe(tokens[0]);
     expect(recorded[1]!.attempt).toBe(2);
     // On-demand Fargate is not reclaimed: the restarted task's end is the build's end.
@@ -253,7 +253,7 @@ describe('EcsRunner', () => {
     expect(recorded.map((t) => t.taskArn)).toEqual([recorded[0]!.taskArn, recorded[0]!.taskArn]);
     expect(
       endpoint.requests.filter(
-        (q) => q.operation === 'RunTask' && (q.body as any).startedBy === l.deploymentId,
+        (q) => q.operation === 'RunTask' && (q.body as RunTaskCommandInput).startedBy === l.deploymentId,
       ),
     ).toHaveLength(2);
     await first.stop();
