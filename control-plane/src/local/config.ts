@@ -25,6 +25,8 @@ const LocalEnv = z.looseObject({
   ENV_ENCRYPTION_KEY: envEncryptionKey.optional(),
   DEPLOYSPHERE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ALLOW_LOCAL_REPOS: envBoolean(true),
+  /** `ecs`: every build goes through the ECS API, to a local ECS endpoint per region unless configured. */
+  BUILD_RUNNER: z.enum(['local', 'ecs'], { error: 'expected local or ecs' }).default('local'),
 });
 
 const LocalPlatformConfigSchema = LocalEnv.transform((env, ctx) => {
@@ -54,6 +56,7 @@ const LocalPlatformConfigSchema = LocalEnv.transform((env, ctx) => {
     ENV_ENCRYPTION_KEY: env.ENV_ENCRYPTION_KEY,
     DEPLOYSPHERE_ADMIN_TOKEN: env.DEPLOYSPHERE_ADMIN_TOKEN,
     ALLOW_LOCAL_REPOS: env.ALLOW_LOCAL_REPOS,
+    BUILD_RUNNER: env.BUILD_RUNNER,
     /** Per region: a configured S3 service, or nothing (an embedded s3rver then serves it). */
     storage,
     /** With NATS_URL: the control plane's credentials for that server (the embedded one makes its own). */
@@ -76,7 +79,12 @@ export type LocalPlatformConfig = z.output<typeof LocalPlatformConfigSchema> & {
 /** `npm start`'s configuration: every service optional, each unset one embedded. */
 export function loadLocalPlatformConfig(env: Record<string, string | undefined>): LocalPlatformConfig {
   const config = parseConfig(LocalPlatformConfigSchema, env, 'DeploySphere');
-  const passed = [...Object.keys(sharedEnvShape), ...(config.NATS_URL ? NATS_AUTH_VARIABLES : [])];
+  const passed = [
+    ...Object.keys(sharedEnvShape),
+    ...(config.NATS_URL ? NATS_AUTH_VARIABLES : []),
+    // ECS settings (ECS_<REGION>_CLUSTER, …, ECS_POLL_INTERVAL_MS): the control plane checks them.
+    ...Object.keys(env).filter((name) => name.startsWith('ECS_')),
+  ];
   const controlPlaneEnv: Record<string, string> = {};
   for (const name of passed) {
     const value = env[name];

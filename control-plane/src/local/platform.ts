@@ -12,11 +12,15 @@ import {
   startEmbeddedPostgres,
   startNatsServer,
   startS3rver,
+  type EcsEndpoint,
 } from '@deploysphere/stack';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../app.js';
 import { loadControlPlaneConfig, storageTargetEnv, type ControlPlaneConfig } from '../config.js';
 import { createContext } from '../create-context.js';
+import { ecsEnvPrefix, ecsSettingsEnv } from '../pipeline/ecs/ecs-settings.js';
+import { workerStaticEnv } from '../pipeline/worker-launch.js';
+import { LOCAL_ECS_CREDENTIALS, startLocalEcs } from './local-ecs.js';
 import { generateAdminToken, generateEncryptionKey, persistedSecret } from './persisted-secret.js';
 import type { LocalPlatformConfig } from './config.js';
 import { assertPortFree } from './ports.js';
@@ -30,6 +34,8 @@ export interface PlatformHandle {
   adminToken: string;
   config: ControlPlaneConfig;
   fastify: FastifyInstance;
+  /** With BUILD_RUNNER=ecs and no ECS settings: the local ECS endpoint of each region. */
+  ecsEndpoints: EcsEndpoint[];
   stop(): Promise<void>;
 }
 
@@ -216,7 +222,7 @@ export async function startPlatform(
 
     // The control plane is configured as a standalone one is, by the same function from the same
     // variables: the user's shared settings, then what was resolved above for each service.
-    const cpConfig = loadControlPlaneConfig({
+    const cpEnv: Record<string, string> = {
       ...config.controlPlaneEnv,
       HOST: config.HOST,
       PORT: String(port),
@@ -236,10 +242,20 @@ export async function startPlatform(
       DEPLOYSPHERE_ADMIN_TOKEN: adminToken,
       ALLOW_LOCAL_REPOS: String(config.ALLOW_LOCAL_REPOS),
       ...Object.assign({}, ...targets.map(storageTargetEnv)),
-    });
+    };
+    const cpConfig = loadControlPlaneConfig(cpEnv);
+
+    const ecs = await startEcsIfWanted(
+      config,
+      cpConfig,
+      controlPlaneUrl,
+      (name, run) => step(name, run),
+      started,
+    );
+    const finalConfig = ecs.env ? loadControlPlaneConfig({ ...cpEnv, ...ecs.env }) : cpConfig;
 
     const fastify = await step('control plane', async () => {
-      const ctx = await createContext(cpConfig, edge.routes);
+      const ctx = await createContext(finalConfig, edge.routes);
       const instance = Fastify({
         logger: { level: config.LOG_LEVEL },
         bodyLimit: BODY_LIMIT_BYTES,
@@ -260,9 +276,9 @@ export async function startPlatform(
         throw err;
       }
       const ch =
-        'url' in cpConfig.clickhouse
-          ? `ClickHouse ${cpConfig.clickhouse.url}`
-          : `chDB in ${shown(cpConfig.clickhouse.chdbPath)}`;
+        'url' in finalConfig.clickhouse
+          ? `ClickHouse ${finalConfig.clickhouse.url}`
+          : `chDB in ${shown(finalConfig.clickhouse.chdbPath)}`;
       return [instance, `Fastify on ${controlPlaneUrl}, ${ch}`];
     });
 
@@ -271,14 +287,57 @@ export async function startPlatform(
       edgeUrl: edge.url,
       siteUrlPattern: `http://<slug>.${config.ROOT_DOMAIN}:${edgePort}`,
       adminToken,
-      config: cpConfig,
+      config: finalConfig,
       fastify,
+      ecsEndpoints: ecs.endpoints,
       stop: stopAll,
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * With BUILD_RUNNER=ecs, every build goes through the real ECS SDK. Regions with ECS settings of
+ * their own use them; without any, each region gets a local ECS endpoint (stack/src/ecs-endpoint)
+ * whose one task definition runs this machine's build worker with the static environment a
+ * Fargate task definition would hold.
+ */
+async function startEcsIfWanted(
+  config: LocalPlatformConfig,
+  cpConfig: ControlPlaneConfig,
+  controlPlaneUrl: string,
+  step: <T>(component: string, run: () => Promise<[T, string]>) => Promise<T>,
+  started: Stopper[],
+): Promise<{ env?: Record<string, string>; endpoints: EcsEndpoint[] }> {
+  if (config.BUILD_RUNNER !== 'ecs') return { endpoints: [] };
+  const configured = config.REGIONS.some((r) => config.controlPlaneEnv[`${ecsEnvPrefix(r.id)}CLUSTER`]);
+  if (configured) return { env: { BUILD_RUNNER: 'ecs' }, endpoints: [] };
+  const staticEnv = workerStaticEnv({
+    controlPlaneUrl,
+    limits: cpConfig.build,
+    natsTlsCaFile: cpConfig.natsAuth.tlsCaFile,
+  });
+  const env: Record<string, string> = {
+    BUILD_RUNNER: 'ecs',
+    ECS_ACCESS_KEY_ID: LOCAL_ECS_CREDENTIALS.accessKeyId,
+    ECS_SECRET_ACCESS_KEY: LOCAL_ECS_CREDENTIALS.secretAccessKey,
+  };
+  const endpoints: EcsEndpoint[] = [];
+  for (const region of config.REGIONS) {
+    await step(`ecs ${region.id}`, async () => {
+      const local = await startLocalEcs(region.id, {
+        staticEnv,
+        logDir: join(config.DATA_DIR, 'ecs'),
+      });
+      started.push({ name: `ecs ${region.id}`, stop: local.endpoint.stop });
+      endpoints.push(local.endpoint);
+      Object.assign(env, ecsSettingsEnv(local.settings));
+      return [undefined, `local ECS endpoint on ${new URL(local.endpoint.url).host}`];
+    });
+  }
+  return { env, endpoints };
 }
 
 function displayHost(host: string): string {
