@@ -5,6 +5,7 @@ export * from './manifest.js';
 export * from './regions.js';
 export * from './route-record.js';
 export * from './build.js';
+export * from './build-session.js';
 export * from './subjects.js';
 export * from './edge-config.js';
 export * from './edge-metrics.js';
