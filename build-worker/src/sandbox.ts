@@ -1,5 +1,5 @@
 import { accessSync, constants, existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BuildError } from './build-error.js';
@@ -34,10 +34,12 @@ export interface SandboxCommand {
   logs: LogSink;
   signal?: AbortSignal;
   /**
-   * 'bwrap' runs inside bubblewrap (path from findBwrap). 'none' runs directly with a clean env
-   * and the same rlimits: only when the operator allowed unsandboxed builds.
+   * 'bwrap' runs inside bubblewrap (path from findBwrap). 'unprivileged' runs as another uid and
+   * gid through setpriv, with no new privileges and no capabilities (BUILD_SANDBOX=unprivileged,
+   * for Fargate, where bubblewrap cannot run). 'none' runs directly with a clean env and the same
+   * rlimits: only when the operator allowed unsandboxed builds.
    */
-  mode: { kind: 'bwrap'; bwrapPath: string } | { kind: 'none' };
+  mode: SandboxMode;
   /** For error messages: 'install' or 'build'. */
   label: 'install' | 'build';
   /** Directories (inside the sandbox) put first on PATH: the package manager fetched for this build. */
@@ -50,6 +52,14 @@ export interface SandboxCommand {
    */
   egress?: { socketPath: string } | undefined;
 }
+
+export type SandboxMode =
+  | { kind: 'bwrap'; bwrapPath: string }
+  | { kind: 'unprivileged'; setprivPath: string; uid: number; gid: number }
+  | { kind: 'none' };
+
+/** The uid and gid user commands run as in unprivileged mode: nobody/nogroup, which owns nothing. */
+export const UNPRIVILEGED_UID = 65534;
 
 /** Where the checkout and home appear inside the sandbox. */
 export const SANDBOX_WORKSPACE = '/workspace';
@@ -82,6 +92,37 @@ export function findBwrap(explicit?: string): string | null {
 /** The Node toolchain's prefix (e.g. /usr or ~/.nvm/versions/node/v20): made visible read-only. */
 export function nodeToolchainDir(): string {
   return dirname(dirname(process.execPath));
+}
+
+/**
+ * The unprivileged mode: util-linux's setpriv, and a worker running as root (it must switch to
+ * another uid). Null with the reason when this worker cannot.
+ */
+export function unprivilegedMode(
+  uid = UNPRIVILEGED_UID,
+): { mode: Extract<SandboxMode, { kind: 'unprivileged' }> } | { problem: string } {
+  const setprivPath = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  if (!setprivPath) return { problem: 'setpriv (util-linux) is not installed' };
+  if (process.getuid?.() !== 0)
+    return { problem: 'the worker must run as root to switch user code to another uid' };
+  return { mode: { kind: 'unprivileged', setprivPath, uid, gid: uid } };
+}
+
+/**
+ * setpriv's arguments: the user's uid and gid, no supplementary groups, no_new_privs (setuid
+ * binaries gain nothing), and every capability gone from the inheritable and bounding sets.
+ * setpriv then execs the next argument, so nothing of it stays behind.
+ */
+export function setprivArgs(mode: { uid: number; gid: number }): string[] {
+  return [
+    `--reuid=${mode.uid}`,
+    `--regid=${mode.gid}`,
+    '--clear-groups',
+    '--no-new-privs',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--',
+  ];
 }
 
 function prlimitPath(): string {
@@ -297,13 +338,23 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
       sideChannel: true,
     });
   } else {
+    const mode = cmd.mode;
+    // Unprivileged: a temporary directory of the build's own, not the worker's /tmp.
+    const tmp = mode.kind === 'unprivileged' ? join(dirname(cmd.homeDir), 'tmp') : undefined;
+    if (tmp && mode.kind === 'unprivileged') {
+      await mkdir(tmp, { recursive: true, mode: 0o700 });
+      await chown(tmp, mode.uid, mode.gid);
+    }
     const env = sandboxEnv(cmd.env, cmd.homeDir, join(nodeToolchainDir(), 'bin'), undefined, {
       pathPrefix: cmd.pathPrefix?.map((p) =>
         p.startsWith(SANDBOX_HOME) ? cmd.homeDir + p.slice(SANDBOX_HOME.length) : p,
       ),
-      env: cmd.extraEnv,
+      env: { ...cmd.extraEnv, ...(tmp ? { TMPDIR: tmp } : {}) },
     });
-    result = await runProcess(prlimit, [...limitArgs(cmd.limits), ...commandArgv(cmd.command)], {
+    const argv = [prlimit, ...limitArgs(cmd.limits), ...commandArgv(cmd.command)];
+    const [file, ...args] =
+      mode.kind === 'unprivileged' ? [mode.setprivPath, ...setprivArgs(mode), ...argv] : argv;
+    result = await runProcess(file!, args, {
       cwd: cmd.workdir ? join(cmd.checkoutDir, cmd.workdir) : cmd.checkoutDir,
       env,
       signal: cmd.signal,
