@@ -1,7 +1,12 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import type { BuildSpec, BuildStats, DeploymentPhase } from '@deploysphere/contracts';
+import {
+  cacheBranches,
+  type BuildSpec,
+  type BuildStats,
+  type DeploymentPhase,
+} from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
 import type { BuildSettings } from './config.js';
 import { createEgressPolicy } from './egress/egress-policy.js';
@@ -11,7 +16,9 @@ import { cloneRepo } from './git.js';
 import type { LogSink } from './log-sink.js';
 import { SecretMasker, secretsFromEnv } from './secret-masker.js';
 import { assertRelativePath, collectOutputFiles, detectOutputDir } from './output-dir.js';
+import type { BuildGrants } from './grants/build-grants.js';
 import {
+  requestSaveGrant,
   restoreCache,
   saveCache,
   type CacheContext,
@@ -22,7 +29,8 @@ import { cacheKey } from './build-cache/cache-key.js';
 import type { CacheMeta } from './build-cache/cache-store.js';
 import { npmTreeMatchesLockfile } from './presets/installed-check.js';
 import { planBuild, show, toolInstall, type BuildPlan, type PlannedCommand } from './presets/build-plan.js';
-import { findBwrap, runInSandbox, SANDBOX_HOME, type SandboxCommand } from './sandbox.js';
+import { runProcess } from './run-process.js';
+import { findBwrap, runInSandbox, SANDBOX_HOME, unprivilegedMode, type SandboxMode } from './sandbox.js';
 import { parseHeaders, parseRedirects } from './site-rules.js';
 import { buildManifest, hashFiles, uploadDeployment } from './upload.js';
 
@@ -30,6 +38,13 @@ export interface RunBuildOptions {
   settings: BuildSettings;
   events: EventSink;
   logs: LogSink;
+  /**
+   * Presigned requests for the build's uploads and cache: from the control plane with the build
+   * token (ControlPlaneGrants), or an in-process issuer in tests. The worker holds no S3 credentials.
+   */
+  grants: BuildGrants;
+  /** The seq of the first event (the bootstrap's firstEventSeq); 1 by default. */
+  firstEventSeq?: number;
   /** Aborting cancels the build: the running command's whole process tree is killed. */
   signal?: AbortSignal;
 }
@@ -67,7 +82,7 @@ const PROGRESS_INTERVAL_MS = 500;
  */
 export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<BuildResult> {
   const { settings, logs } = opts;
-  const reporter = new BuildReporter(spec.deploymentId, opts.events, logs);
+  const reporter = new BuildReporter(spec.deploymentId, opts.events, logs, undefined, opts.firstEventSeq);
   const stats: BuildStats = { files: 0, bytes: 0, uploadedBytes: 0, phaseDurationsMs: {} };
   const buildDir = join(settings.workDir, spec.deploymentId);
   const checkoutDir = join(buildDir, 'repo');
@@ -111,23 +126,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     if (spec.rootDir) assertRelativePath(spec.rootDir, 'rootDir');
     if (spec.outputDir) assertRelativePath(spec.outputDir, 'outputDir');
 
-    const bwrapPath = findBwrap(settings.bwrapPath);
-    let mode: SandboxCommand['mode'];
-    if (bwrapPath) {
-      mode = { kind: 'bwrap', bwrapPath };
-    } else if (settings.allowUnsandboxed) {
-      mode = { kind: 'none' };
-      const warning =
-        'WARNING: bubblewrap (bwrap) is not installed and ALLOW_UNSANDBOXED_BUILDS is on: this build runs UNSANDBOXED, with a clean environment and resource limits only. Never allow this for untrusted code.';
-      logs.write('system', warning);
-      process.emitWarning(warning);
-    } else {
-      throw new BuildError(
-        'sandbox_unavailable',
-        'Builds need bubblewrap (bwrap), which is not installed on this worker. Install it, or set ALLOW_UNSANDBOXED_BUILDS=true for trusted local development only.',
-      );
-    }
-
+    const mode = sandboxMode(settings, logs);
     await rm(buildDir, { recursive: true, force: true });
     await mkdir(homeDir, { recursive: true });
 
@@ -160,7 +159,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     // A build that runs nothing (a folder of HTML) has nothing to cache.
     const runsSomething = plan.install(false) !== null || plan.build !== null;
     const cacheCtx: CacheSetup = runsSomething
-      ? await cacheContext(spec, settings, plan, checkoutDir, workdir, logs)
+      ? await cacheContext(spec, settings, plan, checkoutDir, workdir, logs, opts.grants)
       : { skip: 'nothing', ctx: null };
     const layout: CacheLayout = { buildDir, repoCaches: plan.repoCaches, modules: plan.modules };
     let warm = false;
@@ -180,6 +179,9 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       stats.cache = restored.report;
     }
     if (cacheCtx.ctx && stats.cache) stats.cache = { ...stats.cache, saveKey: cacheCtx.ctx.key };
+    // Unprivileged: the checkout (with what the cache restored) and the home become the build
+    // user's, the only files it may write.
+    if (mode.kind === 'unprivileged') await giveToBuildUser([checkoutDir, homeDir], mode);
     stats.preset = plan.report(warm);
     cancelled();
 
@@ -278,11 +280,10 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     });
     let lastProgress = 0;
     const result = await uploadDeployment({
-      targets: spec.storage,
+      grants: opts.grants,
       files: hashed,
       manifest,
       concurrency: settings.uploadConcurrency,
-      knownDeployments: spec.previousDeployments,
       logs,
       signal: opts.signal,
       onProgress: (uploadedBytes, totalBytes) => {
@@ -299,12 +300,15 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       'system',
       `Uploaded ${result.uploadedBlobs} blobs (${result.uploadedBytes} bytes) for ${stats.files} files (${stats.bytes} bytes) to ${spec.storage.length} region(s)`,
     );
+    // The save's grant is asked for now: once `uploaded` is applied the deployment is no longer
+    // building, and the control plane refuses this build's token.
+    const saveGrant = cacheCtx.ctx && !opts.signal?.aborted ? await requestSaveGrant(cacheCtx.ctx) : null;
     reporter.stopHeartbeat();
     await reporter.emit({ type: 'uploaded', outputDir: output.relative, stats });
     // The save starts only now, off the critical path: the deployment is already reported.
     const saving: Promise<SaveResult | null> =
-      cacheCtx.ctx && !opts.signal?.aborted
-        ? saveCache(cacheCtx.ctx, layout, reuse).catch(() => null)
+      cacheCtx.ctx && saveGrant && !opts.signal?.aborted
+        ? saveCache(cacheCtx.ctx, layout, reuse, saveGrant).catch(() => null)
         : Promise.resolve(null);
     cacheSave = saving.finally(async () => {
       if (!settings.keepWorkDir) await rm(buildDir, { recursive: true, force: true }).catch(() => undefined);
@@ -344,6 +348,44 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     // The outcome never reached the control plane: say so loudly rather than return quietly.
     // eslint-disable-next-line no-unsafe-finally
     if (reporter.undeliverable) throw reporter.undeliverable;
+  }
+}
+
+/** How this worker isolates user commands (BUILD_SANDBOX), or why it cannot build. */
+function sandboxMode(settings: BuildSettings, logs: LogSink): SandboxMode {
+  if (settings.sandbox === 'unprivileged') {
+    const unprivileged = unprivilegedMode();
+    if ('mode' in unprivileged) return unprivileged.mode;
+    throw new BuildError(
+      'sandbox_unavailable',
+      `BUILD_SANDBOX=unprivileged cannot run on this worker: ${unprivileged.problem}.`,
+    );
+  }
+  const bwrapPath = findBwrap(settings.bwrapPath);
+  if (bwrapPath) return { kind: 'bwrap', bwrapPath };
+  if (settings.allowUnsandboxed) {
+    const warning =
+      'WARNING: bubblewrap (bwrap) is not installed and ALLOW_UNSANDBOXED_BUILDS is on: this build runs UNSANDBOXED, with a clean environment and resource limits only. Never allow this for untrusted code.';
+    logs.write('system', warning);
+    process.emitWarning(warning);
+    return { kind: 'none' };
+  }
+  throw new BuildError(
+    'sandbox_unavailable',
+    'Builds need bubblewrap (bwrap), which is not installed on this worker. Install it, or set ALLOW_UNSANDBOXED_BUILDS=true for trusted local development only.',
+  );
+}
+
+/** chown -R (symlinks themselves, never their targets) to the unprivileged build user. */
+async function giveToBuildUser(dirs: string[], mode: { uid: number; gid: number }): Promise<void> {
+  const result = await runProcess('chown', ['-R', '-h', `${mode.uid}:${mode.gid}`, '--', ...dirs], {
+    env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+  if (result.code !== 0) {
+    throw new BuildError(
+      'sandbox_unavailable',
+      `Could not hand the checkout to the build user: ${result.tail.join(' | ')}`,
+    );
   }
 }
 
@@ -429,6 +471,7 @@ async function cacheContext(
   checkoutDir: string,
   workdir: string,
   logs: LogSink,
+  grants: BuildGrants,
 ): Promise<CacheSetup> {
   if (spec.cache?.enabled === false) return { skip: 'disabled', ctx: null };
   const { key, exactAllowed } = await cacheKey(checkoutDir, {
@@ -436,14 +479,12 @@ async function cacheContext(
     packageManager: plan.preset.packageManager?.id ?? null,
     workdir,
   });
-  const productionBranch = spec.productionBranch ?? '(default branch)';
   const ctx: CacheContext = {
     project: spec.projectSlug,
-    target: spec.storage[0]!,
+    grants,
     key,
     exactAllowed,
-    branch: spec.branch ?? spec.gitRef ?? productionBranch,
-    productionBranch,
+    ...cacheBranches(spec),
     expiryDays: settings.cacheExpiryDays,
     maxBytes: settings.cacheMaxBytes,
     logs,

@@ -10,18 +10,11 @@ import {
   type BuildSettings,
 } from './config.js';
 
-const spec = {
-  v: 1,
-  deploymentId: 'a'.repeat(24),
-  projectSlug: 'my-site',
-  repoUrl: 'https://example.com/repo.git',
-  gitRef: null,
-  installCommand: 'npm install',
-  buildCommand: 'npm run build',
-  outputDir: null,
-  rootDir: null,
-  env: { API_TOKEN: 'super-secret-token' },
-  storage: [{ region: 'eu-west', bucket: 'sites', accessKeyId: 'AKIA', secretAccessKey: 'very-secret-key' }],
+const TOKEN = 'b'.repeat(43);
+const launch = {
+  DEPLOYMENT_ID: 'a'.repeat(24),
+  CONTROL_PLANE_URL: 'http://127.0.0.1:3000',
+  BOOTSTRAP_TOKEN: TOKEN,
 };
 
 function error(env: Record<string, string>): string {
@@ -35,15 +28,23 @@ function error(env: Record<string, string>): string {
 }
 
 describe('loadWorkerConfig', () => {
-  it('parses the spec and applies defaults', () => {
-    const config = loadWorkerConfig({
-      DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec),
-      BUILD_TIMEOUT_MS: '60000',
+  it('reads the launch and applies defaults', () => {
+    const config = loadWorkerConfig({ ...launch, BUILD_TIMEOUT_MS: '60000' });
+    expect(config).toMatchObject({
+      deploymentId: 'a'.repeat(24),
+      controlPlaneUrl: 'http://127.0.0.1:3000',
+      bootstrapToken: TOKEN,
+      natsUrl: undefined,
     });
-    expect(config.spec.deploymentId).toBe('a'.repeat(24));
-    expect(config.spec.storage[0]?.forcePathStyle).toBe(true);
-    expect(config.natsUrl).toBeUndefined();
-    expect(config.settings).toMatchObject({ timeoutMs: 60_000, memoryMb: 16384, allowUnsandboxed: false });
+    expect(config.settings).toMatchObject({
+      timeoutMs: 60_000,
+      memoryMb: 16384,
+      allowUnsandboxed: false,
+      sandbox: 'bwrap',
+    });
+    expect(loadWorkerConfig({ ...launch, BUILD_SANDBOX: 'unprivileged' }).settings.sandbox).toBe(
+      'unprivileged',
+    );
   });
 
   it('names every bad variable in one message', () => {
@@ -51,45 +52,28 @@ describe('loadWorkerConfig', () => {
       BUILD_TIMEOUT_MS: 'soon',
       BUILD_MEMORY_MB: '64',
       ALLOW_UNSANDBOXED_BUILDS: 'maybe',
+      BUILD_SANDBOX: 'chroot',
       NATS_URL: 'http://x',
     });
     expect(message).toMatch(/^Invalid build worker configuration:/);
     for (const name of [
-      'DEPLOYSPHERE_BUILD_SPEC',
+      'DEPLOYMENT_ID',
+      'CONTROL_PLANE_URL',
+      'BOOTSTRAP_TOKEN',
       'BUILD_TIMEOUT_MS',
       'BUILD_MEMORY_MB',
       'ALLOW_UNSANDBOXED_BUILDS',
+      'BUILD_SANDBOX',
       'NATS_URL',
     ]) {
       expect(message).toContain(`  ${name}:`);
     }
   });
 
-  it("needs the build's NATS credentials with NATS_URL, and never echoes them", () => {
-    const base = { DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(spec), NATS_URL: 'nats://127.0.0.1:4222' };
-    expect(error(base)).toContain('  NATS_CREDS: is required with NATS_URL');
-    const message = error({ ...base, NATS_CREDS: 'SUAGARBAGE-not-creds-at-all' });
-    expect(message).toContain('  NATS_CREDS: expected NATS user credentials');
-    expect(message).not.toContain('SUAGARBAGE');
-    expect(error({ DEPLOYSPHERE_BUILD_SPEC: base.DEPLOYSPHERE_BUILD_SPEC, NATS_CREDS: 'x' })).toContain(
-      '  NATS_CREDS: only used with NATS_URL',
-    );
-    const creds =
-      '-----BEGIN NATS USER JWT-----\nj\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\ns\n';
-    expect(loadWorkerConfig({ ...base, NATS_CREDS: creds })).toMatchObject({
-      natsUrl: 'nats://127.0.0.1:4222',
-      natsCredentials: creds,
-    });
-  });
-
-  it('reports a bad spec by field without echoing its secrets', () => {
-    expect(error({ DEPLOYSPHERE_BUILD_SPEC: '{not json' })).toContain(
-      'DEPLOYSPHERE_BUILD_SPEC: expected JSON',
-    );
-    const message = error({ DEPLOYSPHERE_BUILD_SPEC: JSON.stringify({ ...spec, deploymentId: 'NOPE' }) });
-    expect(message).toContain('DEPLOYSPHERE_BUILD_SPEC: deploymentId:');
-    expect(message).not.toContain('super-secret-token');
-    expect(message).not.toContain('very-secret-key');
+  it('never echoes a malformed bootstrap token', () => {
+    const message = error({ ...launch, BOOTSTRAP_TOKEN: 'not a token: s3cr3t-value' });
+    expect(message).toContain('  BOOTSTRAP_TOKEN: expected a base64url token; the value is not shown');
+    expect(message).not.toContain('s3cr3t-value');
   });
 });
 
@@ -101,6 +85,7 @@ describe('settingsToEnv', () => {
       const value: unknown = DEFAULT_BUILD_SETTINGS[key as keyof BuildSettings];
       if (typeof value === 'number') return [key, value + 1];
       if (typeof value === 'boolean') return [key, !value];
+      if (key === 'sandbox') return [key, 'unprivileged'];
       return [key, `/srv/${key}`];
     }),
   ) as unknown as BuildSettings;
@@ -119,17 +104,30 @@ describe('settingsToEnv', () => {
     expect(BuildSettingsEnvSchema.parse(settingsToEnv({}))).toEqual(DEFAULT_BUILD_SETTINGS);
   });
 
-  it('gives the whole environment a runner starts the worker with', () => {
-    const creds =
-      '-----BEGIN NATS USER JWT-----\nj\n------END NATS USER JWT------\n-----BEGIN USER NKEY SEED-----\ns\n';
+  it('gives the whole environment a runner starts the worker with: no spec, no credentials', () => {
     const env = workerEnv({
-      spec: JSON.parse(JSON.stringify(spec)),
+      deploymentId: 'a'.repeat(24),
       natsUrl: 'nats://127.0.0.1:4222',
-      natsCredentials: creds,
+      controlPlaneUrl: 'http://127.0.0.1:3000',
+      bootstrapToken: TOKEN,
       settings,
     });
-    const config = loadWorkerConfig(env);
-    expect(config).toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', natsCredentials: creds, settings });
-    expect(config.spec.deploymentId).toBe(spec.deploymentId);
+    expect(Object.keys(env).sort()).toEqual(
+      [
+        'BOOTSTRAP_TOKEN',
+        'CONTROL_PLANE_URL',
+        'DEPLOYMENT_ID',
+        'NATS_URL',
+        ...Object.values(BUILD_SETTING_VARIABLES),
+      ].sort(),
+    );
+    expect(loadWorkerConfig(env)).toEqual({
+      deploymentId: 'a'.repeat(24),
+      natsUrl: 'nats://127.0.0.1:4222',
+      controlPlaneUrl: 'http://127.0.0.1:3000',
+      bootstrapToken: TOKEN,
+      natsTlsCaFile: undefined,
+      settings,
+    });
   });
 });

@@ -4,8 +4,10 @@ import { z } from 'zod';
 import {
   BuildSpecSchema,
   ConfigError,
+  DeploymentIdSchema,
   envBoolean,
   envInt,
+  envRequiredUrl,
   envUrl,
   parseConfig,
   type BuildSpec,
@@ -25,6 +27,12 @@ export interface BuildSettings {
   maxOutputFiles: number;
   /** Run without bubblewrap when it is missing (clean env and rlimits only). Never in production. */
   allowUnsandboxed: boolean;
+  /**
+   * How user commands are isolated: `bwrap` (namespaces, egress proxy; the default) or
+   * `unprivileged` (another uid through setpriv, no new privileges, no capabilities: for Fargate,
+   * where bubblewrap cannot run). See docs/build-isolation.md.
+   */
+  sandbox: SandboxKind;
   /** Explicit bwrap path; otherwise found on PATH. */
   bwrapPath?: string | undefined;
   /** Requests in flight per region while uploading. */
@@ -37,6 +45,9 @@ export interface BuildSettings {
   cacheExpiryDays: number;
 }
 
+export const SANDBOX_KINDS = ['bwrap', 'unprivileged'] as const;
+export type SandboxKind = (typeof SANDBOX_KINDS)[number];
+
 export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
   workDir: join(tmpdir(), 'deploysphere-builds'),
   timeoutMs: 15 * 60_000,
@@ -48,6 +59,7 @@ export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
   maxOutputBytes: 1024 * 1024 * 1024,
   maxOutputFiles: 50_000,
   allowUnsandboxed: false,
+  sandbox: 'bwrap',
   uploadConcurrency: 16,
   heartbeatIntervalMs: 5_000,
   keepWorkDir: false,
@@ -57,54 +69,25 @@ export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
 
 const d = DEFAULT_BUILD_SETTINGS;
 
-/**
- * The spec holds the project's secrets and storage credentials, so it is parsed apart from the
- * other variables: its errors name the field, never echo the value.
- */
-export function parseBuildSpecJson(raw: string | undefined): BuildSpec {
+/** A spec as JSON (tests, tools): its errors name the field, never echo the value. */
+export function parseBuildSpecJson(raw: string | undefined, variable = 'DEPLOYSPHERE_BUILD_SPEC'): BuildSpec {
   if (raw === undefined || raw === '') {
-    throw new ConfigError('  DEPLOYSPHERE_BUILD_SPEC: is required (the build spec as JSON)');
+    throw new ConfigError(`  ${variable}: is required (the build spec as JSON)`);
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new ConfigError('  DEPLOYSPHERE_BUILD_SPEC: expected JSON');
+    throw new ConfigError(`  ${variable}: expected JSON`);
   }
   const parsed = BuildSpecSchema.safeParse(json);
   if (!parsed.success) {
     const lines = parsed.error.issues.map(
-      (issue) =>
-        `  DEPLOYSPHERE_BUILD_SPEC: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
+      (issue) => `  ${variable}: ${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,
     );
     throw new ConfigError(lines.join('\n'));
   }
   return parsed.data;
-}
-
-/**
- * NATS_CREDS is this build's own NATS user (a `.creds` text) that the control plane minted for
- * it (docs/nats-auth.md). Like the spec, it is checked apart from the other variables, so no
- * error message can quote it.
- */
-export function parseNatsCredentials(
-  raw: string | undefined,
-  natsUrl: string | undefined,
-): string | undefined {
-  const creds = raw === '' ? undefined : raw;
-  if (natsUrl === undefined) {
-    if (creds !== undefined) throw new ConfigError('  NATS_CREDS: only used with NATS_URL');
-    return undefined;
-  }
-  if (creds === undefined) {
-    throw new ConfigError("  NATS_CREDS: is required with NATS_URL (the build's NATS user, as .creds text)");
-  }
-  if (!/-BEGIN NATS USER JWT-[\s\S]+-BEGIN USER NKEY SEED-/.test(creds)) {
-    throw new ConfigError(
-      '  NATS_CREDS: expected NATS user credentials (.creds text); the value is not shown',
-    );
-  }
-  return creds;
 }
 
 const emptyIsUnset = (v: unknown) => (v === '' ? undefined : v);
@@ -121,6 +104,10 @@ export const buildSettingsEnvShape = {
   MAX_OUTPUT_BYTES: envInt(d.maxOutputBytes, 1),
   MAX_OUTPUT_FILES: envInt(d.maxOutputFiles, 1),
   ALLOW_UNSANDBOXED_BUILDS: envBoolean(d.allowUnsandboxed),
+  BUILD_SANDBOX: z.preprocess(
+    emptyIsUnset,
+    z.enum(SANDBOX_KINDS, { error: 'expected bwrap or unprivileged' }).default(d.sandbox),
+  ),
   BWRAP_PATH: z.preprocess(emptyIsUnset, z.string().optional()),
   UPLOAD_CONCURRENCY: envInt(d.uploadConcurrency, 1),
   HEARTBEAT_INTERVAL_MS: envInt(d.heartbeatIntervalMs, 100),
@@ -138,6 +125,7 @@ export const BUILD_SETTING_VARIABLES = {
   maxOutputBytes: 'MAX_OUTPUT_BYTES',
   maxOutputFiles: 'MAX_OUTPUT_FILES',
   allowUnsandboxed: 'ALLOW_UNSANDBOXED_BUILDS',
+  sandbox: 'BUILD_SANDBOX',
   bwrapPath: 'BWRAP_PATH',
   uploadConcurrency: 'UPLOAD_CONCURRENCY',
   heartbeatIntervalMs: 'HEARTBEAT_INTERVAL_MS',
@@ -157,6 +145,7 @@ function settingsFrom(e: BuildSettingsEnv): BuildSettings {
     maxOutputBytes: e.MAX_OUTPUT_BYTES,
     maxOutputFiles: e.MAX_OUTPUT_FILES,
     allowUnsandboxed: e.ALLOW_UNSANDBOXED_BUILDS,
+    sandbox: e.BUILD_SANDBOX,
     bwrapPath: e.BWRAP_PATH,
     uploadConcurrency: e.UPLOAD_CONCURRENCY,
     heartbeatIntervalMs: e.HEARTBEAT_INTERVAL_MS,
@@ -182,46 +171,63 @@ export function settingsToEnv(settings: Partial<BuildSettings>): Record<string, 
   return env;
 }
 
-/** What a runner hands one build: everything loadWorkerConfig reads back. */
+/**
+ * What a runner hands one build, and nothing more: the deployment id, where NATS and the control
+ * plane are, and a one-time bootstrap token, which the worker exchanges for its spec, its NATS
+ * user and its build token before it runs anything (build-sessions/ in the control plane). On ECS
+ * the settings come from the task definition, the rest from the container overrides.
+ */
 export interface WorkerLaunch {
-  spec: BuildSpec;
+  deploymentId: string;
   natsUrl?: string | undefined;
-  natsCredentials?: string | undefined;
+  controlPlaneUrl: string;
+  bootstrapToken: string;
   natsTlsCaFile?: string | undefined;
   settings: Partial<BuildSettings>;
 }
 
 /**
- * The worker's whole environment for one build, the inverse of loadWorkerConfig. Secrets (the
- * spec holds the project's env, NATS_CREDS the build's NATS user) travel in the environment,
- * never argv (visible in ps); the worker drops NATS_CREDS from its own environment once read.
+ * The worker's whole environment for one build, the inverse of loadWorkerConfig. The bootstrap
+ * token travels in the environment, never argv (visible in ps); the worker drops it from its own
+ * environment before anything else, and it works once.
  */
 export function workerEnv(launch: WorkerLaunch): Record<string, string> {
   return {
+    DEPLOYMENT_ID: launch.deploymentId,
     ...(launch.natsUrl ? { NATS_URL: launch.natsUrl } : {}),
-    ...(launch.natsCredentials ? { NATS_CREDS: launch.natsCredentials } : {}),
+    CONTROL_PLANE_URL: launch.controlPlaneUrl,
+    BOOTSTRAP_TOKEN: launch.bootstrapToken,
     ...(launch.natsTlsCaFile ? { NATS_TLS_CA_FILE: launch.natsTlsCaFile } : {}),
-    DEPLOYSPHERE_BUILD_SPEC: JSON.stringify(launch.spec),
     ...settingsToEnv(launch.settings),
   };
 }
 
-/** Everything of the worker's environment but the spec and NATS_CREDS, which are secrets (above). */
+/** Everything of the worker's environment but BOOTSTRAP_TOKEN, which is a secret (below). */
 const WorkerEnvSchema = z
   .object({
+    DEPLOYMENT_ID: DeploymentIdSchema,
     /** Events and cancel go over NATS; without it, events are printed to stdout as JSON lines. */
     NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
+    /** Where the worker exchanges its bootstrap token and asks for its grants. */
+    CONTROL_PLANE_URL: envRequiredUrl(['http', 'https']),
     /** CA certificates for a `tls://` server whose certificate the system does not trust. */
     NATS_TLS_CA_FILE: z.preprocess(emptyIsUnset, z.string().optional()),
     ...buildSettingsEnvShape,
   })
-  .transform((e) => ({ natsUrl: e.NATS_URL, natsTlsCaFile: e.NATS_TLS_CA_FILE, settings: settingsFrom(e) }));
+  .transform((e) => ({
+    deploymentId: e.DEPLOYMENT_ID,
+    natsUrl: e.NATS_URL,
+    controlPlaneUrl: e.CONTROL_PLANE_URL,
+    natsTlsCaFile: e.NATS_TLS_CA_FILE,
+    settings: settingsFrom(e),
+  }));
 
 export interface WorkerConfig {
-  spec: BuildSpec;
+  deploymentId: string;
   natsUrl: string | undefined;
-  /** This build's NATS user; set whenever natsUrl is. */
-  natsCredentials: string | undefined;
+  controlPlaneUrl: string;
+  /** One-time: exchanged for the spec, the NATS user and the build token. */
+  bootstrapToken: string;
   natsTlsCaFile: string | undefined;
   settings: BuildSettings;
 }
@@ -229,13 +235,6 @@ export interface WorkerConfig {
 /** Parses the worker's environment once; throws ConfigError naming every bad variable. */
 export function loadWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
   const problems: string[] = [];
-  let spec: BuildSpec | undefined;
-  try {
-    spec = parseBuildSpecJson(env.DEPLOYSPHERE_BUILD_SPEC);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(err.message);
-  }
   let c: z.output<typeof WorkerEnvSchema> | undefined;
   try {
     c = parseConfig(WorkerEnvSchema, env, 'build worker');
@@ -243,16 +242,17 @@ export function loadWorkerConfig(env: Record<string, string | undefined>): Worke
     if (!(err instanceof ConfigError)) throw err;
     problems.push(err.message.split('\n').slice(1).join('\n'));
   }
-  let natsCredentials: string | undefined;
-  try {
-    // Against the raw NATS_URL: the parsed one is missing when any other variable is wrong.
-    natsCredentials = parseNatsCredentials(env.NATS_CREDS, env.NATS_URL || undefined);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(err.message);
+  // Checked apart from the others, so no message can quote it.
+  const bootstrapToken = env.BOOTSTRAP_TOKEN;
+  if (!bootstrapToken || !/^[A-Za-z0-9_-]{32,128}$/.test(bootstrapToken)) {
+    problems.push(
+      bootstrapToken
+        ? '  BOOTSTRAP_TOKEN: expected a base64url token; the value is not shown'
+        : "  BOOTSTRAP_TOKEN: is required (the build's one-time token, set by the runner)",
+    );
   }
-  if (problems.length > 0 || spec === undefined || c === undefined) {
+  if (problems.length > 0 || c === undefined || !bootstrapToken) {
     throw new ConfigError(`Invalid build worker configuration:\n${problems.join('\n')}`);
   }
-  return { spec, natsCredentials, ...c };
+  return { ...c, bootstrapToken };
 }

@@ -62,7 +62,8 @@ export class JetStreamEventSink implements EventSink {
 }
 
 /**
- * Numbers a build's events gaplessly from 1 and publishes them strictly in order. An event that
+ * Numbers a build's events gaplessly (from 1, or from the first seq the control plane gave this
+ * attempt) and publishes them strictly in order. An event that
  * fails to publish keeps its seq and is retried (same Nats-Msg-Id, so never stored twice) before
  * anything after it, so the consumer never sees a gap.
  */
@@ -80,7 +81,11 @@ export class BuildReporter {
     private readonly sink: EventSink,
     private readonly logs: LogSink,
     private readonly retry = { baseDelayMs: 200, maxDelayMs: 5000, giveUpAfterMs: 120_000 },
-  ) {}
+    /** A restarted attempt continues after the events its deployment already has. */
+    firstSeq = 1,
+  ) {
+    this.seq = firstSeq - 1;
+  }
 
   /** Resolves when the event is published. */
   emit(input: BuildEventInput): Promise<void> {

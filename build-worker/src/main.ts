@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 /**
- * The build worker's command line: what a LocalRunner spawns and what an ECS task would run.
- * Reads everything from the environment (see docs/build-worker.md). Exit codes: 0 uploaded,
- * 1 build failed, 2 bad configuration, 3 cancelled, 4 the events could not be delivered.
+ * The build worker's command line: what a LocalRunner spawns and what an ECS task runs.
+ * Its environment holds DEPLOYMENT_ID, NATS_URL, CONTROL_PLANE_URL, a one-time BOOTSTRAP_TOKEN and
+ * static settings (docs/build-worker.md); the token is exchanged for the spec, the build's NATS
+ * user and its build token before anything else runs. Exit codes: 0 uploaded, 1 build failed,
+ * 2 bad configuration, 3 cancelled, 4 the events could not be delivered (or the bootstrap failed).
  */
 import { connect, credsAuthenticator, errors, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
-import { ConfigError, STREAMS, subjects } from '@deploysphere/contracts';
+import { ConfigError, STREAMS, subjects, type BootstrapResponse } from '@deploysphere/contracts';
 import { runBuild } from './build.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
+import {
+  ControlPlaneGrants,
+  ControlPlaneRefusal,
+  exchangeBootstrapToken,
+} from './grants/control-plane-client.js';
 import { JetStreamEventSink, listenForCancel, NdjsonEventSink, type EventSink } from './events.js';
 import { LogPublisher, jetStreamLogTransport } from './log-publisher.js';
 import { ConsoleLogSink, TeeLogSink, type LogSink } from './log-sink.js';
@@ -25,10 +32,26 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  // The spec (with the project's secrets) and our NATS user are parsed: drop them from our own
-  // environment too, so no child process inherits them.
-  delete process.env.DEPLOYSPHERE_BUILD_SPEC;
-  delete process.env.NATS_CREDS;
+  // Parsed: the token leaves our environment before anything else, so no child inherits it.
+  delete process.env.BOOTSTRAP_TOKEN;
+
+  // Before any user code: the token's one use.
+  let session: BootstrapResponse;
+  try {
+    session = await exchangeBootstrapToken(config.controlPlaneUrl, config.bootstrapToken);
+  } catch (err) {
+    const why =
+      err instanceof ControlPlaneRefusal
+        ? err.message
+        : `the control plane could not be reached: ${(err as Error).message}`;
+    process.stderr.write(`build worker: the bootstrap failed: ${why}\n`);
+    return 4;
+  }
+  const { spec } = session;
+  if (spec.deploymentId !== config.deploymentId) {
+    process.stderr.write('build worker: the bootstrap answered another deployment than DEPLOYMENT_ID\n');
+    return 4;
+  }
 
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -39,9 +62,9 @@ async function main(): Promise<number> {
   let events: EventSink;
   let stopCancel = () => {};
   if (config.natsUrl) {
-    nc = await connectAsBuild(config);
+    nc = await connectAsBuild(config, session.natsCredentials);
     events = new JetStreamEventSink(nc);
-    stopCancel = listenForCancel(nc, config.spec.deploymentId, () =>
+    stopCancel = listenForCancel(nc, spec.deploymentId, () =>
       controller.abort(new Error('cancel requested')),
     );
   } else {
@@ -50,22 +73,24 @@ async function main(): Promise<number> {
 
   const publisher =
     nc && (await logStreamExists(nc))
-      ? new LogPublisher(jetStreamLogTransport(nc), { deploymentId: config.spec.deploymentId })
+      ? new LogPublisher(jetStreamLogTransport(nc), { deploymentId: spec.deploymentId })
       : undefined;
   const consoleSink: LogSink = new ConsoleLogSink(process.stderr);
   // One masking pass in front of every sink: the project's env values never leave the worker,
   // whether they come from the user's commands or from our own system lines.
   const logs = new MaskingLogSink(
-    secretsFromEnv(config.spec.env),
+    secretsFromEnv(spec.env),
     publisher ? new TeeLogSink(consoleSink, publisher) : consoleSink,
   );
 
   try {
-    const result = await runBuild(config.spec, {
+    const result = await runBuild(spec, {
       settings: config.settings,
       events,
       logs,
       signal: controller.signal,
+      grants: new ControlPlaneGrants(config.controlPlaneUrl, spec.deploymentId, session.buildToken),
+      firstEventSeq: session.firstEventSeq,
     });
     // The deployment is already reported uploaded; the build cache's save finishes before exit.
     if (result.status === 'uploaded') await result.cacheSave;
@@ -89,13 +114,13 @@ async function main(): Promise<number> {
  * logs and receive only its cancel subject and its own inbox prefix (docs/nats-auth.md).
  * Reconnects for as long as the build runs: a restarted nats-server must not cost its logs.
  */
-async function connectAsBuild(config: WorkerConfig): Promise<NatsConnection> {
-  const id = config.spec.deploymentId;
+async function connectAsBuild(config: WorkerConfig, credentials: string): Promise<NatsConnection> {
+  const id = config.deploymentId;
   try {
     return await connect({
       servers: config.natsUrl,
       name: `build-worker-${id}`,
-      authenticator: credsAuthenticator(new TextEncoder().encode(config.natsCredentials!)),
+      authenticator: credsAuthenticator(new TextEncoder().encode(credentials)),
       inboxPrefix: subjects.buildInboxPrefix(id),
       ...(config.natsTlsCaFile ? { tls: { caFile: config.natsTlsCaFile } } : {}),
       maxReconnectAttempts: -1,
@@ -103,7 +128,7 @@ async function connectAsBuild(config: WorkerConfig): Promise<NatsConnection> {
     });
   } catch (err) {
     if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) {
-      throw new Error(`NATS refused this build's credentials (NATS_CREDS): ${err.message}`, { cause: err });
+      throw new Error(`NATS refused this build's credentials: ${err.message}`, { cause: err });
     }
     throw err;
   }

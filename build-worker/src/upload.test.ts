@@ -5,7 +5,10 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
 import { blobKey, manifestKey, ManifestSchema, type StorageTarget } from '@deploysphere/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploymentId, tempDir, writeTree } from '../test/helpers.js';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deploymentId, grantIssuer, tempDir, writeTree } from '../test/helpers.js';
+import type { BuildGrants } from './grants/build-grants.js';
 import { CollectingLogSink } from './log-sink.js';
 import { collectOutputFiles, detectOutputDir } from './output-dir.js';
 import { createS3Client } from './s3-client.js';
@@ -55,6 +58,28 @@ const distinctBytes = () => {
   return [...seen.values()].reduce((a, b) => a + b, 0);
 };
 
+/** The control plane's grants for deployment `id` of one project, over these buckets. */
+function grantsFor(
+  id: string,
+  opts: { listing?: { pageSize: number; pagesPer100Blobs: number }; over?: StorageTarget[] } = {},
+): BuildGrants {
+  const over = opts.over ?? targets;
+  const issuer = grantIssuer(over, opts.listing ? { listing: opts.listing } : {});
+  const scope = {
+    deploymentId: id,
+    projectSlug: 'site',
+    regions: over.map((t) => t.region),
+    previousDeployments: [],
+    branch: 'main',
+    productionBranch: 'main',
+  };
+  return {
+    uploadGrants: (blobs) => issuer.uploadGrants(scope, blobs),
+    cacheRestore: (key) => issuer.cacheRestore(scope, key),
+    cacheSave: (req) => issuer.cacheSave(scope, req),
+  };
+}
+
 async function upload(
   id: string,
   progress: Array<[number, number]> = [],
@@ -68,13 +93,12 @@ async function upload(
     headers: [],
   });
   return uploadDeployment({
-    targets,
+    grants: grantsFor(id, listing ? { listing } : {}),
     files,
     manifest,
     concurrency: 4,
     logs: new CollectingLogSink(),
     onProgress: (u, t) => progress.push([u, t]),
-    ...(listing ? { listing } : {}),
   });
 }
 
@@ -137,6 +161,8 @@ describe('uploadDeployment', () => {
     }
   });
 
+  // (On S3 a blob PUT through a grant carries If-None-Match: *, so a wrong-size object stored
+  // outside the grants is not replaced there; s3rver does not enforce If-None-Match.)
   it('re-uploads a blob whose stored size is wrong, only where it is wrong', async () => {
     const html = files.find((f) => f.path === 'index.html')!;
     const client = createS3Client(targets[1]!);
@@ -186,7 +212,8 @@ describe('uploadDeployment', () => {
     const dead = { ...targets[0]!, endpoint: 'http://127.0.0.1:1' };
     await expect(
       uploadDeployment({
-        targets: [targets[1]!, dead],
+        // The grants name a region whose S3 endpoint answers nothing.
+        grants: grantsFor(id, { over: [targets[1]!, dead] }),
         files,
         manifest,
         concurrency: 4,
@@ -194,5 +221,83 @@ describe('uploadDeployment', () => {
       }),
     ).rejects.toMatchObject({ kind: 'upload_failed' });
     await expect(getBytes(targets[1]!, manifestKey(id))).rejects.toThrow();
+  });
+});
+
+describe('what the worker sends with a grant', () => {
+  it('PUTs each blob with exactly the signed headers of its grant, and its bytes', async () => {
+    const seen: { method?: string; url?: string; headers: IncomingHttpHeaders; body: Buffer }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const html = files.find((f) => f.path === 'index.html')!;
+    const grantHeaders = {
+      'cache-control': 'public, max-age=31536000, immutable',
+      'content-type': html.contentType,
+      'if-none-match': '*',
+      'x-amz-checksum-sha256': Buffer.from(html.hash, 'hex').toString('base64'),
+    };
+    const grants: BuildGrants = {
+      uploadGrants: async () => ({
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        regions: [
+          {
+            region: 'eu-west',
+            present: 4,
+            missing: [
+              { hash: html.hash, put: { method: 'PUT', url: `${base}/blob?sig=1`, headers: grantHeaders } },
+            ],
+            manifest: {
+              method: 'PUT',
+              url: `${base}/manifest?sig=2`,
+              headers: { 'content-type': 'application/json' },
+            },
+          },
+        ],
+      }),
+      cacheRestore: async () => ({ candidates: [] }),
+      cacheSave: async () => {
+        throw new Error('unused');
+      },
+    };
+    const id = deploymentId();
+    try {
+      const result = await uploadDeployment({
+        grants,
+        files,
+        manifest: buildManifest({
+          deploymentId: id,
+          createdAt: new Date().toISOString(),
+          files,
+          redirects: [],
+          headers: [],
+        }),
+        concurrency: 4,
+        logs: new CollectingLogSink(),
+      });
+      expect(result).toEqual({ uploadedBytes: html.size, uploadedBlobs: 1 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    const blob = seen.find((r) => r.url === '/blob?sig=1')!;
+    expect(blob.method).toBe('PUT');
+    expect(blob.body.toString()).toBe('<!doctype html><h1>hello</h1>');
+    // Exactly the grant's headers, plus what HTTP itself needs: nothing added, nothing left out.
+    const { host, connection, 'content-length': length, ...sent } = blob.headers;
+    expect(host).toBeDefined();
+    expect(connection).toBeDefined();
+    expect(length).toBe(String(html.size));
+    expect(sent).toEqual(grantHeaders);
+    const manifest = seen.find((r) => r.url === '/manifest?sig=2')!;
+    expect(ManifestSchema.parse(JSON.parse(manifest.body.toString())).deploymentId).toBe(id);
+    const { host: _h, connection: _c, 'content-length': _l, ...manifestHeaders } = manifest.headers;
+    expect(manifestHeaders).toEqual({ 'content-type': 'application/json' });
   });
 });

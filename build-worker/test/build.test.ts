@@ -16,7 +16,15 @@ import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '../src/config.js';
 import { MemoryEventSink } from '../src/events.js';
 import { CollectingLogSink } from '../src/log-sink.js';
 import { createS3Client } from '../src/s3-client.js';
-import { createRepo, deploymentId, processesWithMarker, tempDir, waitFor, type TestRepo } from './helpers.js';
+import {
+  createRepo,
+  deploymentId,
+  inProcessGrants,
+  processesWithMarker,
+  tempDir,
+  waitFor,
+  type TestRepo,
+} from './helpers.js';
 
 let root: string;
 let servers: EmbeddedS3[] = [];
@@ -70,7 +78,13 @@ function spec(repo: TestRepo, overrides: Partial<BuildSpec> = {}): BuildSpec {
 async function build(s: BuildSpec, extra: Partial<BuildSettings> = {}, signal?: AbortSignal) {
   const events = new MemoryEventSink();
   const logs = new CollectingLogSink();
-  const result = await runBuild(s, { settings: { ...settings, ...extra }, events, logs, signal });
+  const result = await runBuild(s, {
+    settings: { ...settings, ...extra },
+    events,
+    logs,
+    signal,
+    grants: inProcessGrants(s, targets),
+  });
   // Every build's events are gapless from 1 and end with exactly one terminal event.
   expect(events.events.map((e) => e.seq)).toEqual(events.events.map((_, i) => i + 1));
   expect(events.events[0]?.type).toBe('started');

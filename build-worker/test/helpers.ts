@@ -4,7 +4,26 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  BUILD_SESSION_ERRORS,
+  BUILD_SESSION_PATHS,
+  BuildSpecSchema,
+  cacheBranches,
+  type BootstrapResponse,
+  type BuildSpec,
+  type StorageTarget,
+} from '@deploysphere/contracts';
 import { startNatsServer, type EmbeddedNats } from '@deploysphere/stack';
+import {
+  StorageGrants,
+  type GrantScope,
+  type StorageGrantsOptions,
+} from '../../control-plane/src/build-sessions/storage-grants.js';
+import type { BuildGrants } from '../src/grants/build-grants.js';
+import { createS3Client } from '../src/s3-client.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -114,4 +133,117 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A build's grants answered in-process by the control plane's own issuer (StorageGrants) over
+ * real S3 (s3rver), with the spec's scope: what runBuild needs when no control plane runs. The
+ * targets are the regions' buckets as the control plane reaches them, in the spec's order.
+ */
+export function inProcessGrants(spec: BuildSpec, targets: readonly StorageTarget[]): BuildGrants {
+  const issuer = grantIssuer(targets);
+  const scope: GrantScope = {
+    deploymentId: spec.deploymentId,
+    projectSlug: spec.projectSlug,
+    regions: spec.storage.map((s) => s.region),
+    previousDeployments: spec.previousDeployments,
+    ...cacheBranches(spec),
+  };
+  return {
+    uploadGrants: (blobs) => issuer.uploadGrants(scope, blobs),
+    cacheRestore: (key) => issuer.cacheRestore(scope, key),
+    cacheSave: (req) => issuer.cacheSave(scope, req),
+  };
+}
+
+const clients = new Map<string, S3Client>();
+
+/** The control plane's grant issuer over these buckets (one S3 client per bucket, kept). */
+export function grantIssuer(
+  targets: readonly StorageTarget[],
+  opts: Omit<StorageGrantsOptions, 'bucketFor'> = {},
+): StorageGrants {
+  return new StorageGrants({
+    ...opts,
+    bucketFor: (region) => {
+      const t = targets.find((x) => x.region === region);
+      if (!t) return undefined;
+      const id = `${t.endpoint}/${t.bucket}`;
+      if (!clients.has(id)) clients.set(id, createS3Client(t));
+      return { client: clients.get(id)!, bucket: t.bucket };
+    },
+  });
+}
+
+export interface GrantServer {
+  url: string;
+  /** Registers a build: returns the one-time bootstrap token its worker is launched with. */
+  launch(spec: BuildSpec, opts?: { natsCredentials?: string; firstEventSeq?: number }): string;
+  /** Every request's method, path and Authorization header, for checks on what the worker sent. */
+  readonly requests: { method: string; path: string; authorization: string | undefined }[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A stand-in for the control plane's build-session routes (bootstrap, upload and cache grants),
+ * answered by the control plane's own grant issuer over real S3: the worker CLI's tests need no
+ * database. Tokens are one-time and bound to their deployment, as the control plane's are.
+ */
+export async function startGrantServer(targets: readonly StorageTarget[]): Promise<GrantServer> {
+  const bootstraps = new Map<string, BootstrapResponse>();
+  const builds = new Map<string, { token: string; grants: BuildGrants }>();
+  const requests: GrantServer['requests'] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      const authorization = req.headers.authorization;
+      requests.push({ method: req.method ?? '', path, authorization });
+      const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1] ?? '';
+      const answer = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const refuse = (status: number, code: string) => answer(status, { error: { code, message: code } });
+      void (async () => {
+        if (path === BUILD_SESSION_PATHS.bootstrap) {
+          const session = bootstraps.get(token);
+          if (!session) return refuse(401, BUILD_SESSION_ERRORS.bootstrapTokenInvalid);
+          bootstraps.delete(token);
+          return answer(200, session);
+        }
+        const m = /^\/internal\/v1\/builds\/([a-z0-9]+)\/(upload-grants|cache\/restore|cache\/save)$/.exec(
+          path,
+        );
+        const build = m ? builds.get(m[1]!) : undefined;
+        if (!m || !build) return refuse(404, 'not_found');
+        if (build.token !== token) return refuse(401, BUILD_SESSION_ERRORS.buildTokenInvalid);
+        const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+        if (m[2] === 'upload-grants') return answer(200, await build.grants.uploadGrants(body.blobs));
+        if (m[2] === 'cache/restore') return answer(200, await build.grants.cacheRestore(body.key));
+        return answer(200, await build.grants.cacheSave(body));
+      })().catch((err: unknown) => answer(500, { error: { code: 'internal', message: String(err) } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    launch(spec, opts = {}) {
+      const bootstrapToken = randomBytes(32).toString('base64url');
+      const buildToken = randomBytes(32).toString('base64url');
+      bootstraps.set(bootstrapToken, {
+        v: 1,
+        spec: BuildSpecSchema.parse(spec),
+        natsCredentials: opts.natsCredentials ?? 'unused without NATS',
+        firstEventSeq: opts.firstEventSeq ?? 1,
+        buildToken,
+      });
+      builds.set(spec.deploymentId, { token: buildToken, grants: inProcessGrants(spec, targets) });
+      return bootstrapToken;
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }

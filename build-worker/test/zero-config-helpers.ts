@@ -6,7 +6,7 @@ import { runBuild } from '../src/build.js';
 import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '../src/config.js';
 import { MemoryEventSink } from '../src/events.js';
 import { CollectingLogSink } from '../src/log-sink.js';
-import { deploymentId, tempDir, type TestRepo } from './helpers.js';
+import { deploymentId, inProcessGrants, tempDir, type TestRepo } from './helpers.js';
 
 export interface ZeroConfigEnv {
   root: string;
@@ -72,7 +72,12 @@ export function zeroConfigSpec(
 export async function buildAndSave(env: ZeroConfigEnv, spec: BuildSpec) {
   const events = new MemoryEventSink();
   const logs = new CollectingLogSink();
-  const result = await runBuild(spec, { settings: env.settings, events, logs });
+  const result = await runBuild(spec, {
+    settings: env.settings,
+    events,
+    logs,
+    grants: inProcessGrants(spec, [env.target]),
+  });
   const saved = result.status === 'uploaded' ? await result.cacheSave : null;
   if (result.status !== 'uploaded') {
     throw new Error(

@@ -23,7 +23,11 @@ export const BuildJobSchema = z.object({
 });
 export type BuildJob = z.infer<typeof BuildJobSchema>;
 
-/** Where the build worker writes one region's output. Credentials are absent when a role grants access. */
+/**
+ * One region's bucket as the control plane reaches it (its own configuration, with credentials
+ * when a role does not grant access). Builds never receive this: they get upload and cache grants
+ * (presigned requests) instead, see build-session.ts.
+ */
 export const StorageTargetSchema = z.object({
   region: RegionIdSchema,
   endpoint: z.url().optional(),
@@ -33,6 +37,13 @@ export const StorageTargetSchema = z.object({
   secretAccessKey: z.string().optional(),
 });
 export type StorageTarget = z.infer<typeof StorageTargetSchema>;
+
+/**
+ * A region a build's output goes to. Only the region: no endpoint, bucket or credentials. The
+ * build writes through presigned grants the control plane issues (build-session.ts).
+ */
+export const BuildRegionSchema = z.object({ region: RegionIdSchema });
+export type BuildRegion = z.infer<typeof BuildRegionSchema>;
 
 /**
  * The build cache's controls. `enabled: false` is the project setting "cache off" (nothing is
@@ -45,7 +56,7 @@ export const BuildCacheOptionsSchema = z.object({
 });
 export type BuildCacheOptions = z.infer<typeof BuildCacheOptionsSchema>;
 
-/** Everything one build needs, handed by a BuildRunner to the build worker process. */
+/** Everything one build needs: what the worker receives when it exchanges its bootstrap token. */
 export const BuildSpecSchema = z.object({
   v: z.literal(1),
   deploymentId: DeploymentIdSchema,
@@ -62,8 +73,11 @@ export const BuildSpecSchema = z.object({
   rootDir: z.string().nullable(),
   /** The project's env, decrypted; only the sandboxed commands see it. */
   env: z.record(z.string(), z.string()),
-  /** Primary first; output goes to every one. */
-  storage: z.array(StorageTargetSchema).min(1),
+  /**
+   * The deployment's regions, primary first; output goes to every one, and the build cache lives
+   * in the primary. Extra keys (a control plane's own storage settings) are stripped on parse.
+   */
+  storage: z.array(BuildRegionSchema).min(1),
   /**
    * Earlier ready deployments of the project, newest first. Their manifests tell the worker
    * which blobs a region already holds, so an unchanged redeploy checks nothing one by one.
@@ -163,3 +177,16 @@ export const BuildEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type BuildEvent = z.infer<typeof BuildEventSchema>;
+
+/**
+ * The branches a build's cache is scoped by: its own (spec.branch, else gitRef, else the
+ * production branch) and the production branch, the last fallback. The worker and the control
+ * plane's cache grants both use this, so a build can write only its own branch's index.
+ */
+export function cacheBranches(spec: Pick<BuildSpec, 'branch' | 'gitRef' | 'productionBranch'>): {
+  branch: string;
+  productionBranch: string;
+} {
+  const productionBranch = spec.productionBranch ?? '(default branch)';
+  return { branch: spec.branch ?? spec.gitRef ?? productionBranch, productionBranch };
+}

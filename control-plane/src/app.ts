@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { buildSessionRoutes } from './build-sessions/build-session-routes.js';
 import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { edgeMetricsRoutes } from './edge-metrics/index.js';
 import { healthRoutes } from './health/health-routes.js';
@@ -71,6 +72,8 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken });
   await fastify.register(healthRoutes);
+  // Build workers' bootstrap and grants: their own tokens, never the admin token.
+  await fastify.register(buildSessionRoutes, { sessions: services.sessions });
   if (config.edgeMetricsToken) {
     await fastify.register(edgeMetricsRoutes, {
       token: config.edgeMetricsToken,

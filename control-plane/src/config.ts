@@ -271,6 +271,11 @@ const controlPlaneEnvShape = {
   CLICKHOUSE_URL: envUrl(['http', 'https']),
   CLICKHOUSE_CHDB_PATH: z.string().min(1).optional(),
   EDGE_URL: envUrl(['http', 'https']),
+  /**
+   * Where build workers reach this control plane (bootstrap and grants). Default: this process's
+   * own HOST and PORT, with a wildcard host as loopback: right for local builds only.
+   */
+  CONTROL_PLANE_URL: envUrl(['http', 'https']),
   SITES_PROTOCOL: z.enum(['http', 'https'], { error: 'expected http or https' }).default('https'),
   SITES_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(1).max(65535).optional(),
   ENV_ENCRYPTION_KEY: envEncryptionKey,
@@ -300,6 +305,12 @@ export type BuildRunnerConfig =
       orphanSweepIntervalMs: number;
       credentials?: { accessKeyId: string; secretAccessKey: string };
     };
+
+/** This process's own URL from HOST and PORT; a wildcard host is reached on loopback. */
+function ownUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
 
 /** Unknown keys are kept: the per-region S3 variables are named after REGIONS. */
 const ControlPlaneEnv = z.looseObject(controlPlaneEnvShape);
@@ -368,6 +379,7 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
   return {
     host: env.HOST,
     port: env.PORT,
+    controlPlaneUrl: (env.CONTROL_PLANE_URL ?? ownUrl(env.HOST, env.PORT)).replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL,
     natsUrl: env.NATS_URL,

@@ -1,4 +1,7 @@
+import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import type { FastifyBaseLogger } from 'fastify';
+import { BUILD_CREDENTIALS_MARGIN_MS, BuildSessionService } from './build-sessions/build-session-service.js';
+import { StorageGrants } from './build-sessions/storage-grants.js';
 import { BuildMetrics } from './pipeline/build-metrics.js';
 import { BuildPipeline } from './pipeline/build-pipeline.js';
 import type { BuildRunner } from './pipeline/build-runner.js';
@@ -17,6 +20,7 @@ export interface Services {
   deployments: DeploymentService;
   pipeline: BuildPipeline;
   urls: SiteUrls;
+  sessions: BuildSessionService;
 }
 
 /** Wires the services of one control plane together; the routes only see these. */
@@ -47,7 +51,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     log,
     stopBuild: (id) => pipeline.stopBuild(id),
   });
-  const pipeline = new BuildPipeline({
+  const pipeline: BuildPipeline = new BuildPipeline({
     ctx,
     metrics,
     queue,
@@ -56,7 +60,26 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     routes,
     state,
     log,
+    issueBootstrap: (id) => sessions.issueBootstrap(id),
     ...(runner ? { runner } : {}),
   });
-  return { projects, deployments, pipeline, urls };
+  // A build's bootstrap and grants: its spec comes from the pipeline, its storage requests are
+  // signed with the control plane's own credentials for each region.
+  const sessions: BuildSessionService = new BuildSessionService({
+    db: ctx.db,
+    grants: new StorageGrants({
+      bucketFor: (region) => {
+        const target = ctx.storage.target(region);
+        const client = ctx.storage.client(region);
+        return target && client ? { client, bucket: target.bucket } : undefined;
+      },
+    }),
+    specFor: (id) => pipeline.specFor(id),
+    signer: BuildCredentialsSigner.forControlPlane(
+      ctx.config.natsAuth.credentials,
+      ctx.config.natsAuth.buildSigningKey,
+    ),
+    credentialsTtlMs: ctx.config.build.timeoutMs + BUILD_CREDENTIALS_MARGIN_MS,
+  });
+  return { projects, deployments, pipeline, urls, sessions };
 }

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import type { BuildSpec } from '@deploysphere/contracts';
 import { isAlive } from '@deploysphere/stack';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BuildExit, BuildHandle, BuildRunner } from '../src/pipeline/build-runner.js';
+import type { BuildExit, BuildHandle, BuildLaunch, BuildRunner } from '../src/pipeline/build-runner.js';
 import { BuildQueue } from '../src/pipeline/build-queue.js';
 import { RegionDispatcher, STOPPED_DURING_BUILD } from '../src/pipeline/dispatcher.js';
 import { ensureStreams } from '../src/pipeline/streams.js';
@@ -38,7 +37,7 @@ class GatedRunner implements BuildRunner {
     this.open();
   }
 
-  async start(spec: BuildSpec): Promise<BuildHandle> {
+  async start(launch: BuildLaunch): Promise<BuildHandle> {
     this.reached();
     await this.gate;
     const child = spawn('sleep', ['300'], { stdio: 'ignore' });
@@ -47,7 +46,7 @@ class GatedRunner implements BuildRunner {
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
     return {
-      deploymentId: spec.deploymentId,
+      deploymentId: launch.deploymentId,
       exited,
       async stop() {
         child.kill('SIGKILL');
@@ -55,23 +54,6 @@ class GatedRunner implements BuildRunner {
       },
     };
   }
-}
-
-function specFor(deploymentId: string, slug: string): BuildSpec {
-  return {
-    v: 1,
-    deploymentId,
-    projectSlug: slug,
-    repoUrl: 'file:///nowhere',
-    gitRef: null,
-    installCommand: 'true',
-    buildCommand: 'true',
-    outputDir: null,
-    rootDir: null,
-    env: {},
-    storage: [{ region: 'us-east-1', bucket: 'unused', forcePathStyle: true }],
-    previousDeployments: [],
-  };
 }
 
 describe('shutting a dispatcher down', () => {
@@ -92,7 +74,7 @@ describe('shutting a dispatcher down', () => {
       state: h.state,
       runner,
       log: h.log,
-      specFor: async (deploymentId) => specFor(deploymentId, project.slug),
+      issueBootstrap: async () => 'a-bootstrap-token-the-gated-runner-ignores',
       onExit: async () => {},
     });
     await dispatcher.start();

@@ -1,8 +1,8 @@
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { BuildCacheReport, StorageTarget } from '@deploysphere/contracts';
+import type { BuildCacheReport, CacheSaveResponse, CacheCandidate } from '@deploysphere/contracts';
+import type { BuildGrants } from '../grants/build-grants.js';
 import type { LogSink } from '../log-sink.js';
-import { createS3Client } from '../s3-client.js';
 import {
   archiveCompression,
   createArchive,
@@ -11,6 +11,7 @@ import {
   shardMembers,
   type Compression,
 } from './cache-archive.js';
+import { modulePartNames } from './cache-keys.js';
 import { CacheStore, type CacheMeta, type CachePart } from './cache-store.js';
 
 /** Where a build keeps its files: `<buildDir>/home` (its $HOME) and `<buildDir>/repo` (the checkout). */
@@ -24,8 +25,8 @@ export interface CacheLayout {
 
 export interface CacheContext {
   project: string;
-  /** The primary region: the cache lives in its bucket only. */
-  target: StorageTarget;
+  /** Presigned requests from the control plane: the cache lives in the primary region's bucket. */
+  grants: BuildGrants;
   key: string;
   /** A lockfile exists: node_modules may be restored on an exact match. */
   exactAllowed: boolean;
@@ -63,26 +64,16 @@ export async function restoreCache(
   /** npm with node_modules back needs no package cache; pnpm, Yarn and bun need their tool from home. */
   homeOnExact: boolean,
 ): Promise<RestoreResult> {
-  const client = createS3Client(ctx.target);
-  const store = new CacheStore(client, ctx.target.bucket, ctx.project);
   const staging = join(layout.buildDir, 'cache-restore');
   const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
   let skipped: BuildCacheReport['skipped'] = 'miss';
   const started = Date.now();
   try {
-    const candidates: { key: string; source: NonNullable<BuildCacheReport['source']> }[] = [
-      { key: ctx.key, source: 'lockfile' },
-    ];
-    for (const [branch, source] of [
-      [ctx.branch, 'branch'],
-      [ctx.productionBranch, 'production-branch'],
-    ] as const) {
-      const key = await store.branchKey(branch);
-      if (key && !candidates.some((c) => c.key === key)) candidates.push({ key, source });
-    }
+    // The control plane reads the branch indexes and metas of this project's caches and grants a
+    // GET for each archive: exact key, then this branch's newest, then the production branch's.
+    const { candidates } = await ctx.grants.cacheRestore(ctx.key);
     for (const candidate of candidates) {
-      const meta = await store.meta(candidate.key);
-      if (!meta) continue;
+      const meta = candidate.meta;
       const lastUse = Date.parse(meta.usedAt ?? meta.savedAt);
       if (Date.now() - lastUse > ctx.expiryDays * 86_400_000) {
         log(
@@ -98,11 +89,11 @@ export async function restoreCache(
       try {
         if (!exact || homeOnExact) parts.push('home');
         if (meta.cachesBytes !== null) parts.push('caches');
-        for (const part of parts) bytes += await fetchAndExtract(store, meta, part, staging);
+        for (const part of parts) bytes += await fetchAndExtract(candidate, part, staging);
         if (exact) {
           const shards = modulePartNames(meta.modulesShards);
           parts.push(...shards);
-          const sizes = await Promise.all(shards.map((part) => fetchAndExtract(store, meta, part, staging)));
+          const sizes = await Promise.all(shards.map((part) => fetchAndExtract(candidate, part, staging)));
           bytes += sizes.reduce((a, b) => a + b, 0);
         }
       } catch (err) {
@@ -125,7 +116,9 @@ export async function restoreCache(
       log(
         `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
-      await store.touch(meta).catch(() => undefined);
+      await CacheStore.putJson(candidate.touch, { ...meta, usedAt: new Date().toISOString() }).catch(
+        () => undefined,
+      );
       return {
         exact,
         reuse: exact && !parts.includes('home') ? meta : null,
@@ -143,20 +136,17 @@ export async function restoreCache(
     log(`could not be read and is skipped: ${err instanceof Error ? err.message : String(err)}`);
     return { exact: false, reuse: null, report: { restored: 'none', skipped: 'error' } };
   } finally {
-    client.destroy();
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-async function fetchAndExtract(
-  store: CacheStore,
-  meta: CacheMeta,
-  part: CachePart,
-  staging: string,
-): Promise<number> {
+async function fetchAndExtract(candidate: CacheCandidate, part: CachePart, staging: string): Promise<number> {
+  const { meta } = candidate;
+  const grant = candidate.archives[part];
+  if (!grant) throw new Error(`no grant for its ${part} archive`);
   const file = join(staging, `..`, `cache-${part}.tar.${meta.compression}`);
   try {
-    const size = await store.download(meta.key, part, meta.compression, file);
+    const size = await CacheStore.download(grant, file);
     await extractArchive(file, staging, meta.compression);
     return size;
   } finally {
@@ -214,16 +204,25 @@ export async function saveCache(
   ctx: CacheContext,
   layout: CacheLayout,
   /** The same key's cache, restored without its home: only the framework caches are saved anew. */
-  reuse: CacheMeta | null = null,
+  reuse: CacheMeta | null,
+  /** From requestSaveGrant, asked while the deployment was still building. */
+  grant: CacheSaveResponse | Error,
 ): Promise<SaveResult> {
-  if (reuse && reuse.key === ctx.key && reuse.compression === archiveCompression())
-    return saveFrameworkCaches(ctx, layout, reuse);
   const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
+  if (grant instanceof Error) {
+    log(`not saved: no grant to write it (${grant.message})`);
+    return { saved: false, key: ctx.key, bytes: 0 };
+  }
+  if (reuse && reuse.key === ctx.key && reuse.compression === archiveCompression())
+    return saveFrameworkCaches(ctx, layout, reuse, grant);
   const started = Date.now();
   const compression: Compression = archiveCompression();
   const out = join(layout.buildDir, 'cache-save');
-  const client = createS3Client(ctx.target);
-  const store = new CacheStore(client, ctx.target.bucket, ctx.project);
+  const upload = async (part: CachePart, file: string) => {
+    const put = grant.archives[part];
+    if (!put) throw new Error(`no grant for the ${part} archive`);
+    await CacheStore.upload(put, file);
+  };
   try {
     await rm(out, { recursive: true, force: true });
     await mkdir(out, { recursive: true });
@@ -280,11 +279,10 @@ export async function saveCache(
       log(`not saved: ${mb(total)} is over the cache limit of ${mb(ctx.maxBytes)} (BUILD_CACHE_MAX_BYTES)`);
       return { saved: false, key: ctx.key, bytes: total };
     }
-    await store.upload(ctx.key, 'home', compression, homeFile);
-    if (cachesBytes !== null) await store.upload(ctx.key, 'caches', compression, cachesFile);
-    for (const part of shardNames)
-      await store.upload(ctx.key, part, compression, join(out, `${part}.tar.${compression}`));
-    await store.commit({
+    await upload('home', homeFile);
+    if (cachesBytes !== null) await upload('caches', cachesFile);
+    for (const part of shardNames) await upload(part, join(out, `${part}.tar.${compression}`));
+    await CacheStore.commit(grant, {
       v: 1,
       key: ctx.key,
       compression,
@@ -305,8 +303,24 @@ export async function saveCache(
     log(`not saved: ${err instanceof Error ? err.message : String(err)}`);
     return { saved: false, key: ctx.key, bytes: 0 };
   } finally {
-    client.destroy();
     await rm(out, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * PUTs for a save, asked before the build reports `uploaded`: the build token works only while
+ * the deployment is building, and the save runs after. Every archive a save may write is granted
+ * (unused grants expire); a failure is returned, and the save logs it.
+ */
+export async function requestSaveGrant(ctx: CacheContext): Promise<CacheSaveResponse | Error> {
+  try {
+    return await ctx.grants.cacheSave({
+      key: ctx.key,
+      compression: archiveCompression(),
+      parts: ['home', 'caches', ...(ctx.exactAllowed ? modulePartNames(MODULE_SHARDS) : [])],
+    });
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
 
@@ -314,10 +328,6 @@ const short = (key: string) => key.slice(0, 12);
 
 /** Two shards: the worker's two cores; file creation, not CPU, is what they share. */
 const MODULE_SHARDS = 2;
-
-function modulePartNames(count: number): CachePart[] {
-  return Array.from({ length: count }, (_, i): CachePart => (i === 0 ? 'modules' : `modules-${i}`));
-}
 
 /**
  * After an exact hit that skipped the home: node_modules and the home are unchanged by
@@ -328,12 +338,11 @@ async function saveFrameworkCaches(
   ctx: CacheContext,
   layout: CacheLayout,
   reuse: CacheMeta,
+  grant: CacheSaveResponse,
 ): Promise<SaveResult> {
   const log = (line: string) => ctx.logs.write('system', `Build cache: ${line}`);
   const started = Date.now();
   const out = join(layout.buildDir, 'cache-save');
-  const client = createS3Client(ctx.target);
-  const store = new CacheStore(client, ctx.target.bucket, ctx.project);
   try {
     await rm(out, { recursive: true, force: true });
     await mkdir(out, { recursive: true });
@@ -350,8 +359,11 @@ async function saveFrameworkCaches(
             reuse.compression,
           )
         : null;
-    if (cachesBytes !== null) await store.upload(ctx.key, 'caches', reuse.compression, file);
-    await store.commit({
+    if (cachesBytes !== null) {
+      if (!grant.archives.caches) throw new Error('no grant for the caches archive');
+      await CacheStore.upload(grant.archives.caches, file);
+    }
+    await CacheStore.commit(grant, {
       ...reuse,
       cachesBytes,
       repoPaths,
@@ -371,7 +383,6 @@ async function saveFrameworkCaches(
     log(`not saved: ${err instanceof Error ? err.message : String(err)}`);
     return { saved: false, key: ctx.key, bytes: 0 };
   } finally {
-    client.destroy();
     await rm(out, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -12,7 +12,7 @@ import type { ProjectService } from '../projects/project-service.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import type { BuildMetrics } from './build-metrics.js';
-import type { BuildRunner } from './build-runner.js';
+import type { BuildExit, BuildRunner } from './build-runner.js';
 import { RegionDispatcher } from './dispatcher.js';
 import { BuildEventConsumer } from './event-consumer.js';
 import { LocalRunner } from './local-runner.js';
@@ -31,6 +31,8 @@ export interface PipelineDeps {
   log: FastifyBaseLogger;
   metrics: BuildMetrics;
   runner?: BuildRunner;
+  /** A one-time token the worker exchanges for its spec (BuildSessionService.issueBootstrap). */
+  issueBootstrap(deploymentId: string): Promise<string>;
 }
 
 /**
@@ -54,7 +56,7 @@ export class BuildPipeline {
       deps.runner ??
       new LocalRunner({
         natsUrl: ctx.config.natsUrl,
-        signer: this.signer,
+        controlPlaneUrl: ctx.config.controlPlaneUrl,
         ...(ctx.config.natsAuth.tlsCaFile ? { natsTlsCaFile: ctx.config.natsAuth.tlsCaFile } : {}),
         limits: ctx.config.build,
       });
@@ -65,7 +67,7 @@ export class BuildPipeline {
           state: deps.state,
           runner,
           log: deps.log,
-          specFor: (id) => this.specFor(id),
+          issueBootstrap: (id) => deps.issueBootstrap(id),
           onExit: (id, exit) => this.settleAfterExit(id, exit),
         }),
     );
@@ -157,7 +159,8 @@ export class BuildPipeline {
     await handle?.stop();
   }
 
-  private async specFor(id: string): Promise<BuildSpec> {
+  /** What a build of this deployment is given when it exchanges its bootstrap token (build-sessions/). */
+  async specFor(id: string): Promise<BuildSpec> {
     const { ctx } = this.deps;
     const d = await ctx.db.deployment.findUniqueOrThrow({ where: { id }, include: { project: true } });
     const storage = d.regions.map((region) => {
@@ -197,10 +200,7 @@ export class BuildPipeline {
    * A worker that exits has normally reported `uploaded` or `failed` already; give the consumer
    * time to apply it. One that died without a word fails the deployment with its exit status.
    */
-  private async settleAfterExit(
-    id: string,
-    exit: { code: number | null; signal: string | null },
-  ): Promise<void> {
+  private async settleAfterExit(id: string, exit: BuildExit): Promise<void> {
     const deadline = Date.now() + SETTLE_AFTER_EXIT_MS;
     while (Date.now() < deadline) {
       const d = await this.deps.ctx.db.deployment.findUnique({ where: { id }, select: { status: true } });
@@ -208,6 +208,9 @@ export class BuildPipeline {
       await new Promise((r) => setTimeout(r, 250));
     }
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    await this.deps.state.fail(id, `the build worker ${how} without reporting a result`);
+    await this.deps.state.fail(
+      id,
+      `the build worker ${how} without reporting a result${exit.reason ? `: ${exit.reason}` : ''}`,
+    );
   }
 }

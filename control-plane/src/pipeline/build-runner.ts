@@ -1,5 +1,3 @@
-import type { BuildSpec } from '@deploysphere/contracts';
-
 export interface BuildExit {
   code: number | null;
   signal: string | null;
@@ -27,10 +25,12 @@ export interface BuildHandle {
 }
 
 /**
- * Where builds run: `LocalRunner` starts the build worker as a local process; an ECS runner will
- * start the same worker as an ECS task. The dispatcher only knows this interface.
+ * Where builds run: `LocalRunner` starts the build worker as a local process; an ECS runner
+ * starts the same worker as an ECS task. The dispatcher only knows this interface. A runner hands
+ * the worker only its deployment id, the NATS and control-plane URLs and the bootstrap token (plus
+ * static settings); the worker exchanges the token for everything else (build-sessions/).
  */
 export interface BuildRunner {
   readonly name: string;
-  start(spec: BuildSpec): Promise<BuildHandle>;
+  start(launch: BuildLaunch): Promise<BuildHandle>;
 }

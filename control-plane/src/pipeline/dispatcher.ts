@@ -7,21 +7,24 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BuildJobSchema, STREAMS, subjects, type BuildSpec } from '@deploysphere/contracts';
+import { BuildJobSchema, STREAMS, subjects } from '@deploysphere/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import { parseMessage } from './parse-message.js';
-import type { BuildHandle, BuildRunner } from './build-runner.js';
+import type { BuildExit, BuildHandle, BuildRunner } from './build-runner.js';
 
 export interface DispatcherDeps {
   nats: NatsConnection;
   state: DeploymentStateMachine;
   runner: BuildRunner;
   log: FastifyBaseLogger;
-  /** Builds the spec (with the decrypted env and the storage targets) for a claimed deployment. */
-  specFor(deploymentId: string): Promise<BuildSpec>;
+  /**
+   * A one-time bootstrap token for a claimed deployment: the only secret a launch carries. The
+   * worker exchanges it for its spec (build-sessions/).
+   */
+  issueBootstrap(deploymentId: string): Promise<string>;
   /** Called when a build process ends, to settle a deployment its worker left unfinished. */
-  onExit(deploymentId: string, exit: { code: number | null; signal: string | null }): Promise<void>;
+  onExit(deploymentId: string, exit: BuildExit): Promise<void>;
 }
 
 /** Waits this long before offering a job again whose project already has a build running. */
@@ -116,7 +119,7 @@ export class RegionDispatcher {
       msg.term();
       return;
     }
-    const { deploymentId } = parsed.data;
+    const { deploymentId, projectSlug } = parsed.data;
     if (this.stopped) {
       msg.nak(); // another control plane (or the next start) takes it
       return;
@@ -133,7 +136,14 @@ export class RegionDispatcher {
 
     let handle: BuildHandle;
     try {
-      handle = await this.deps.runner.start(await this.deps.specFor(deploymentId));
+      const bootstrapToken = await this.deps.issueBootstrap(deploymentId);
+      handle = await this.deps.runner.start({
+        deploymentId,
+        projectSlug,
+        region: this.region,
+        attempt: 1,
+        bootstrapToken,
+      });
     } catch (err) {
       this.deps.log.error({ err, deploymentId }, 'could not start a build');
       await this.deps.state.fail(deploymentId, `the build could not be started: ${(err as Error).message}`);

@@ -1,30 +1,22 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { workerEnv } from '@deploysphere/build-worker/config';
-import type { BuildSpec } from '@deploysphere/contracts';
-import type { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import type { BuildLimits } from '../config.js';
-import type { BuildExit, BuildHandle, BuildRunner } from './build-runner.js';
+import type { BuildExit, BuildHandle, BuildLaunch, BuildRunner } from './build-runner.js';
+import { workerCommand, workerStaticEnv } from './worker-launch.js';
 
-const WORKER_MAIN = fileURLToPath(import.meta.resolve('@deploysphere/build-worker/main'));
-const TSX_LOADER = import.meta.resolve('tsx');
 const STOP_GRACE_MS = 5_000;
-/**
- * A build's NATS user outlives its time limit by this much. BUILD_TIMEOUT_MS bounds clone,
- * install and build, but not the upload after them, nor flushing the last log batches and events
- * (up to 30 s each). A build past it loses its NATS connection, and its deployment fails.
- */
-export const BUILD_CREDENTIALS_MARGIN_MS = 5 * 60_000;
 
 /**
- * Runs the build worker as a local child process, the same program an ECS task runs.
+ * Runs the build worker as a local child process, the same program an ECS task runs, launched
+ * the same way.
  *
- * - Its environment is built from scratch: the platform's own variables (database URL, admin
- *   token, cloud credentials, the control plane's NATS credentials) never reach it. It gets a
- *   NATS user of its own, minted for this deployment. The worker then runs the user's commands
- *   in bubblewrap with only the project's env.
+ * - Its environment is built from scratch: DEPLOYMENT_ID, NATS_URL, CONTROL_PLANE_URL, the
+ *   one-time BOOTSTRAP_TOKEN and the static settings. The platform's own variables (database URL,
+ *   admin token, cloud credentials, the control plane's NATS credentials) never reach it; the
+ *   worker exchanges the token for its spec, its own NATS user and its grants. It then runs the
+ *   user's commands in the sandbox with only the project's env.
  * - It gets its own process group, so a stop takes the whole tree, and Ctrl-C in the terminal
  *   reaches the platform, which stops builds in order, rather than the builds directly.
  * - Its output goes to a file, not a pipe: a build outlives a crashed control plane and keeps
@@ -36,38 +28,36 @@ export class LocalRunner implements BuildRunner {
   constructor(
     private readonly opts: {
       natsUrl: string;
-      /** Mints the build's own NATS user, allowed only its deployment's subjects. */
-      signer: Pick<BuildCredentialsSigner, 'mintBuildCredentials'>;
+      /** Where the worker exchanges its bootstrap token and asks for grants. */
+      controlPlaneUrl: string;
       natsTlsCaFile?: string;
       limits: BuildLimits;
       path?: string;
     },
   ) {}
 
-  async start(spec: BuildSpec): Promise<BuildHandle> {
+  async start(launch: BuildLaunch): Promise<BuildHandle> {
     const { limits } = this.opts;
     await mkdir(limits.workDir, { recursive: true });
-    const credentials = await this.opts.signer.mintBuildCredentials(
-      spec.deploymentId,
-      limits.timeoutMs + BUILD_CREDENTIALS_MARGIN_MS,
-    );
-    const logFile = await open(join(limits.workDir, `${spec.deploymentId}.worker.log`), 'a');
+    const logFile = await open(join(limits.workDir, `${launch.deploymentId}.worker.log`), 'a');
+    // The static part is what an ECS task definition holds; the rest is the launch itself.
     const env: Record<string, string> = {
-      PATH: this.opts.path ?? '/usr/local/bin:/usr/bin:/bin',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...workerEnv({
-        spec,
-        natsUrl: this.opts.natsUrl,
-        natsCredentials: credentials,
+      ...workerStaticEnv({
+        controlPlaneUrl: this.opts.controlPlaneUrl,
+        limits,
         natsTlsCaFile: this.opts.natsTlsCaFile,
-        settings: {
-          ...limits,
-          // Several heartbeats per timeout window, so one late beat never fails a healthy build.
-          heartbeatIntervalMs: Math.max(250, Math.floor(limits.heartbeatTimeoutMs / 4)),
-        },
+        path: this.opts.path,
+      }),
+      ...workerEnv({
+        deploymentId: launch.deploymentId,
+        natsUrl: this.opts.natsUrl,
+        controlPlaneUrl: this.opts.controlPlaneUrl,
+        bootstrapToken: launch.bootstrapToken,
+        settings: {},
       }),
     };
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, WORKER_MAIN], {
+    const [command, ...args] = workerCommand();
+    const child = spawn(command!, args, {
       env,
       cwd: limits.workDir,
       detached: true,
@@ -88,7 +78,7 @@ export class LocalRunner implements BuildRunner {
       }
     };
     return {
-      deploymentId: spec.deploymentId,
+      deploymentId: launch.deploymentId,
       exited,
       async stop() {
         killGroup('SIGTERM');
