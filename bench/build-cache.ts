@@ -18,6 +18,7 @@ import { runBuild } from '../build-worker/src/build.js';
 import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '../build-worker/src/config.js';
 import { MemoryEventSink } from '../build-worker/src/events.js';
 import { CollectingLogSink } from '../build-worker/src/log-sink.js';
+import { inProcessGrants } from '../build-worker/test/helpers.js';
 
 const run = promisify(execFile);
 const GIT_ENV = {
@@ -128,7 +129,12 @@ async function buildOnce(repoUrl: string, slug: string, target: StorageTarget, s
   };
   const logs = new CollectingLogSink();
   const t0 = performance.now();
-  const result = await runBuild(spec, { settings, events: new MemoryEventSink(), logs });
+  const result = await runBuild(spec, {
+    settings,
+    events: new MemoryEventSink(),
+    logs,
+    grants: inProcessGrants(spec, [target]),
+  });
   const totalMs = performance.now() - t0;
   if (result.status !== 'uploaded') {
     throw new Error(

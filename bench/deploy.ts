@@ -26,6 +26,7 @@ import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { buildManifest, hashFiles, uploadDeployment } from '../build-worker/src/upload.js';
+import { grantIssuer } from '../build-worker/test/helpers.js';
 import type { DeploymentView, StorageTarget } from '@deploysphere/contracts';
 import { loadLocalPlatformConfig } from '../control-plane/src/local/config.js';
 import { startPlatform, type PlatformHandle } from '../control-plane/src/local/platform.js';
@@ -143,10 +144,28 @@ async function benchBigSite(work: string, target: StorageTarget): Promise<[strin
     ),
   );
   const logs = { write: () => undefined };
+  // The control plane's grant issuer in-process: presence (earlier manifests, listing, HEADs) and
+  // the presigned PUTs are its work now, and part of what is measured.
+  const issuer = grantIssuer([target]);
   const deployOnce = (id: string, known: string[]) =>
     timed(() =>
       uploadDeployment({
-        targets: [target],
+        grants: {
+          uploadGrants: (blobs) =>
+            issuer.uploadGrants(
+              {
+                deploymentId: id,
+                projectSlug: 'bench-big',
+                regions: [target.region],
+                previousDeployments: known,
+                branch: 'main',
+                productionBranch: 'main',
+              },
+              blobs,
+            ),
+          cacheRestore: async () => ({ candidates: [] }),
+          cacheSave: () => Promise.reject(new Error('no cache in this bench')),
+        },
         files: hashed,
         manifest: buildManifest({
           deploymentId: id,
@@ -156,7 +175,6 @@ async function benchBigSite(work: string, target: StorageTarget): Promise<[strin
           headers: [],
         }),
         concurrency: UPLOAD_CONCURRENCY,
-        knownDeployments: known,
         logs,
       }),
     );
