@@ -75,6 +75,7 @@ describe('shutting a dispatcher down', () => {
       runner,
       log: h.log,
       issueBootstrap: async () => 'a-bootstrap-token-the-gated-runner-ignores',
+      recordRunner: async () => {},
       onExit: async () => {},
     });
     await dispatcher.start();

@@ -15,6 +15,7 @@ import type { BuildMetrics } from './build-metrics.js';
 import type { BuildExit, BuildRunner } from './build-runner.js';
 import { RegionDispatcher } from './dispatcher.js';
 import { BuildEventConsumer } from './event-consumer.js';
+import { EcsRunners } from './ecs/ecs-runners.js';
 import { LocalRunner } from './local-runner.js';
 import { Watchdog } from './watchdog.js';
 
@@ -45,6 +46,8 @@ export class BuildPipeline {
   private readonly events: BuildEventConsumer;
   private readonly watchdog: Watchdog;
   private readonly signer: BuildCredentialsSigner;
+  /** With BUILD_RUNNER=ecs: each region's ECS runner, watcher and orphan sweep. */
+  private readonly ecs: EcsRunners | undefined;
 
   constructor(private readonly deps: PipelineDeps) {
     const { ctx } = deps;
@@ -52,7 +55,17 @@ export class BuildPipeline {
       ctx.config.natsAuth.credentials,
       ctx.config.natsAuth.buildSigningKey,
     );
-    const runner =
+    const { buildRunner } = ctx.config;
+    this.ecs =
+      !deps.runner && buildRunner.kind === 'ecs'
+        ? new EcsRunners(buildRunner, {
+            db: ctx.db,
+            natsUrl: ctx.config.natsUrl,
+            log: deps.log,
+            issueBootstrap: (id) => deps.issueBootstrap(id),
+          })
+        : undefined;
+    const local =
       deps.runner ??
       new LocalRunner({
         natsUrl: ctx.config.natsUrl,
@@ -65,9 +78,17 @@ export class BuildPipeline {
         new RegionDispatcher(r.id, ctx.config.buildConcurrency, {
           nats: ctx.nats,
           state: deps.state,
-          runner,
+          // One runner per region on ECS: each with its own client for that region's API.
+          runner: this.ecs?.runnerFor(r.id) ?? local,
           log: deps.log,
           issueBootstrap: (id) => deps.issueBootstrap(id),
+          recordRunner: async (id, runner) => {
+            // Where the build runs is a fact about it, not a status change.
+            await ctx.db.deployment.updateMany({
+              where: { id, status: 'building' },
+              data: { runnerKind: runner.kind, runnerRegion: runner.region, runnerTaskArn: null },
+            });
+          },
           onExit: (id, exit) => this.settleAfterExit(id, exit),
         }),
     );
@@ -99,6 +120,10 @@ export class BuildPipeline {
     await this.checkBuildSigningKey();
     await this.events.start();
     for (const d of this.dispatchers) await d.start();
+    // ECS tasks a previous control plane started are followed again, by their region's dispatcher.
+    for (const { region, handle } of (await this.ecs?.start()) ?? []) {
+      this.dispatchers.find((d) => d.region === region)?.adopt(handle);
+    }
     this.watchdog.start();
   }
 
@@ -117,6 +142,8 @@ export class BuildPipeline {
     };
     await step('watchdog', () => this.watchdog.stop());
     await Promise.all(this.dispatchers.map((d) => step(`${d.consumerName} dispatcher`, () => d.stop())));
+    // After the dispatchers: stopping their ECS builds waits on the watchers seeing the tasks end.
+    if (this.ecs) await step('ECS runners', () => this.ecs!.stop());
     await step('build event consumer', () => this.events.stop());
   }
 
@@ -156,7 +183,9 @@ export class BuildPipeline {
   async stopBuild(id: string): Promise<void> {
     if (!this.deps.ctx.nats.isClosed()) this.deps.ctx.nats.publish(subjects.buildCancel(id), '');
     const handle = this.dispatchers.map((d) => d.running.get(id)).find((h) => h !== undefined);
-    await handle?.stop();
+    if (handle) return handle.stop();
+    // An ECS build another control plane started (or one not adopted yet): StopTask by its ARN.
+    await this.ecs?.stopRecordedTask(id, 'build stopped');
   }
 
   /** What a build of this deployment is given when it exchanges its bootstrap token (build-sessions/). */
@@ -207,10 +236,12 @@ export class BuildPipeline {
       if (!d || TERMINAL_STATUSES.has(d.status)) return;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    await this.deps.state.fail(
-      id,
-      `the build worker ${how} without reporting a result${exit.reason ? `: ${exit.reason}` : ''}`,
-    );
+    // A runner that knows why (ECS's stop code and reason) says so; a local process has its exit.
+    const how = exit.reason
+      ? exit.reason
+      : exit.signal
+        ? `the build worker was killed by ${exit.signal}`
+        : `the build worker exited with code ${exit.code}`;
+    await this.deps.state.fail(id, `${how} without reporting a result`);
   }
 }

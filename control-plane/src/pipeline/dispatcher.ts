@@ -23,6 +23,11 @@ export interface DispatcherDeps {
    * worker exchanges it for its spec (build-sessions/).
    */
   issueBootstrap(deploymentId: string): Promise<string>;
+  /**
+   * Records where the build runs before it starts (runner kind and region), so a control plane
+   * that restarts while the runner is still starting it knows where to look.
+   */
+  recordRunner(deploymentId: string, runner: { kind: string; region: string }): Promise<void>;
   /** Called when a build process ends, to settle a deployment its worker left unfinished. */
   onExit(deploymentId: string, exit: BuildExit): Promise<void>;
 }
@@ -42,9 +47,10 @@ export class RegionDispatcher {
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
   readonly running = new Map<string, BuildHandle>();
+  private readonly adopted = new Set<Promise<void>>();
 
   constructor(
-    private readonly region: string,
+    readonly region: string,
     private readonly concurrency: number,
     private readonly deps: DispatcherDeps,
   ) {}
@@ -74,7 +80,7 @@ export class RegionDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all([...this.running.keys()].map((id) => this.stopDuringShutdown(id)));
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops, ...this.adopted]);
   }
 
   private async stopDuringShutdown(deploymentId: string): Promise<void> {
@@ -136,6 +142,7 @@ export class RegionDispatcher {
 
     let handle: BuildHandle;
     try {
+      await this.deps.recordRunner(deploymentId, { kind: this.deps.runner.name, region: this.region });
       const bootstrapToken = await this.deps.issueBootstrap(deploymentId);
       handle = await this.deps.runner.start({
         deploymentId,
@@ -151,6 +158,25 @@ export class RegionDispatcher {
       return;
     }
     msg.ack();
+    await this.follow(handle);
+  }
+
+  /**
+   * Follows a build a previous control plane started (an ECS task found again after a restart)
+   * as if this dispatcher had started it: shutdown stops it, its end settles its deployment. It
+   * takes no slot: it was counted when it started, and holding a slot for it could starve the
+   * queue after a restart with many builds in flight.
+   */
+  adopt(handle: BuildHandle): void {
+    this.adopted.add(
+      this.follow(handle).catch((err: unknown) => {
+        this.deps.log.error({ err, deploymentId: handle.deploymentId }, 'following an adopted build failed');
+      }),
+    );
+  }
+
+  private async follow(handle: BuildHandle): Promise<void> {
+    const { deploymentId } = handle;
     this.running.set(deploymentId, handle);
     // Shutdown began while this build was starting, after stop() looked at `running`.
     if (this.stopped) await this.stopDuringShutdown(deploymentId);

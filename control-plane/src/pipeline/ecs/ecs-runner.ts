@@ -9,7 +9,7 @@ import {
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
 import type { FastifyBaseLogger } from 'fastify';
-import type { BuildExit, BuildHandle, BuildLaunch } from '../build-runner.js';
+import type { BuildExit, BuildHandle, BuildLaunch, BuildRunner } from '../build-runner.js';
 import type { EcsRegionSettings } from './ecs-settings.js';
 import { describeStoppedTask, type EcsTaskWatcher, type StoppedTask } from './ecs-task-watcher.js';
 
@@ -63,7 +63,7 @@ export function isCapacityFailure(f: Failure): boolean {
  *   once more on FARGATE; anything else fails the build with ECS's reason.
  * - A task Spot reclaims mid-build is started once more on FARGATE, with a new bootstrap token.
  */
-export class EcsRunner {
+export class EcsRunner implements BuildRunner {
   readonly name = 'ecs';
 
   constructor(private readonly deps: EcsRunnerDeps) {}
