@@ -29,3 +29,16 @@ export class BuildError extends Error {
     this.exitCode = options.exitCode;
   }
 }
+
+/**
+ * Why the worker's build was aborted when the worker itself was told to stop (SIGTERM from ECS's
+ * StopTask, a Spot reclaim, or a control plane stopping the builds it runs). The worker then
+ * reports no outcome: the control plane knows why it stopped the build, and decides what the
+ * deployment becomes (a Spot-reclaimed build runs once more on on-demand Fargate).
+ */
+export class WorkerInterrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`received ${signal}`);
+    this.name = 'WorkerInterrupted';
+  }
+}

@@ -7,7 +7,7 @@ import {
   type BuildStats,
   type DeploymentPhase,
 } from '@deploysphere/contracts';
-import { BuildError } from './build-error.js';
+import { BuildError, WorkerInterrupted } from './build-error.js';
 import type { BuildSettings } from './config.js';
 import { createEgressPolicy } from './egress/egress-policy.js';
 import { startEgressProxy, type EgressProxy } from './egress/egress-proxy.js';
@@ -68,7 +68,9 @@ export type BuildResult =
       phase?: DeploymentPhase | undefined;
       stats: BuildStats;
     }
-  | { status: 'cancelled'; stats: BuildStats };
+  | { status: 'cancelled'; stats: BuildStats }
+  /** Stopped by a signal to the worker (WorkerInterrupted): no outcome was reported. */
+  | { status: 'interrupted'; signal: NodeJS.Signals; stats: BuildStats };
 
 /** Progress events at most this often (the final one always goes out). */
 const PROGRESS_INTERVAL_MS = 500;
@@ -317,6 +319,14 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
   } catch (err) {
     endPhase();
     reporter.stopHeartbeat();
+    const interrupted = opts.signal?.reason;
+    if (opts.signal?.aborted && interrupted instanceof WorkerInterrupted) {
+      logs.write(
+        'system',
+        `Build interrupted (${interrupted.signal}): the platform decides what happens next`,
+      );
+      return { status: 'interrupted', signal: interrupted.signal, stats };
+    }
     const buildError =
       err instanceof BuildError
         ? err

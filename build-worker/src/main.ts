@@ -4,11 +4,14 @@
  * Its environment holds DEPLOYMENT_ID, NATS_URL, CONTROL_PLANE_URL, a one-time BOOTSTRAP_TOKEN and
  * static settings (docs/build-worker.md); the token is exchanged for the spec, the build's NATS
  * user and its build token before anything else runs. Exit codes: 0 uploaded, 1 build failed,
- * 2 bad configuration, 3 cancelled, 4 the events could not be delivered (or the bootstrap failed).
+ * 2 bad configuration, 3 cancelled, 4 the events could not be delivered (or the bootstrap failed),
+ * 128 + the signal when SIGTERM or SIGINT interrupted it (no outcome reported: the runner knows why).
  */
+import { constants } from 'node:os';
 import { connect, credsAuthenticator, errors, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { ConfigError, STREAMS, subjects, type BootstrapResponse } from '@deploysphere/contracts';
+import { WorkerInterrupted } from './build-error.js';
 import { runBuild } from './build.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 import {
@@ -55,7 +58,7 @@ async function main(): Promise<number> {
 
   const controller = new AbortController();
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+    process.once(signal, () => controller.abort(new WorkerInterrupted(signal)));
   }
 
   let nc: NatsConnection | undefined;
@@ -94,6 +97,7 @@ async function main(): Promise<number> {
     });
     // The deployment is already reported uploaded; the build cache's save finishes before exit.
     if (result.status === 'uploaded') await result.cacheSave;
+    if (result.status === 'interrupted') return 128 + constants.signals[result.signal];
     return result.status === 'uploaded' ? 0 : result.status === 'cancelled' ? 3 : 1;
   } finally {
     logs.flushHeld();

@@ -11,6 +11,7 @@ import {
 } from '@deploysphere/contracts';
 import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkerInterrupted } from '../src/build-error.js';
 import { runBuild } from '../src/build.js';
 import { DEFAULT_BUILD_SETTINGS, type BuildSettings } from '../src/config.js';
 import { MemoryEventSink } from '../src/events.js';
@@ -85,11 +86,17 @@ async function build(s: BuildSpec, extra: Partial<BuildSettings> = {}, signal?: 
     signal,
     grants: inProcessGrants(s, targets),
   });
-  // Every build's events are gapless from 1 and end with exactly one terminal event.
+  // Every build's events are gapless from 1 and end with exactly one terminal event, except an
+  // interrupted worker's, which end with none.
   expect(events.events.map((e) => e.seq)).toEqual(events.events.map((_, i) => i + 1));
   expect(events.events[0]?.type).toBe('started');
-  expect(['uploaded', 'failed']).toContain(events.events.at(-1)?.type);
-  expect(events.events.filter((e) => e.type === 'uploaded' || e.type === 'failed')).toHaveLength(1);
+  const terminal = events.events.filter((e) => e.type === 'uploaded' || e.type === 'failed');
+  if (result.status === 'interrupted') {
+    expect(terminal).toEqual([]);
+  } else {
+    expect(['uploaded', 'failed']).toContain(events.events.at(-1)?.type);
+    expect(terminal).toHaveLength(1);
+  }
   return { result, events, logs };
 }
 
@@ -278,6 +285,21 @@ describe('runBuild end to end (git, bubblewrap, s3rver in two regions)', () => {
     const { result, events } = await running;
     expect(result.status).toBe('cancelled');
     expect(events.ofType('failed')[0]?.error).toBe('Build cancelled');
+    await waitFor(async () => (await processesWithMarker(`sleep\0${marker}`)).length === 0);
+  });
+
+  it('reports no outcome when the worker itself is interrupted (SIGTERM: StopTask, a Spot reclaim)', async () => {
+    const marker = String(600000 + Math.floor(Math.random() * 99999));
+    const repo = await createRepo({ 'index.html': 'x' });
+    const controller = new AbortController();
+    const running = build(spec(repo, { buildCommand: `sleep ${marker}` }), {}, controller.signal);
+    await waitFor(async () => (await processesWithMarker(`sleep\0${marker}`)).length >= 1);
+    controller.abort(new WorkerInterrupted('SIGTERM'));
+    const { result, events } = await running;
+    expect(result).toMatchObject({ status: 'interrupted', signal: 'SIGTERM' });
+    // The control plane decides: a reclaimed Spot build runs again, so no `failed` may land first.
+    expect(events.ofType('failed')).toEqual([]);
+    expect(events.events.at(-1)?.type).not.toBe('uploaded');
     await waitFor(async () => (await processesWithMarker(`sleep\0${marker}`)).length === 0);
   });
 
