@@ -2,6 +2,7 @@ import type { DeploymentView } from '@deploysphere/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitRepo } from './git-repo.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
+import { VITE_REACT_APP as files } from './vite-react-app.js';
 
 // A real framework app: Vite + React with npm dependencies installed from the registry inside
 // the build sandbox, deployed to two regions and served by the edge.
@@ -13,26 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
-
-const files = {
-  'package.json': JSON.stringify(
-    {
-      name: 'vite-react-app',
-      private: true,
-      type: 'module',
-      scripts: { build: 'vite build' },
-      dependencies: { react: '^19.1.0', 'react-dom': '^19.1.0' },
-      devDependencies: { vite: '^8.0.0', '@vitejs/plugin-react': '^6.0.0' },
-    },
-    null,
-    2,
-  ),
-  'vite.config.js': "import react from '@vitejs/plugin-react';\nexport default { plugins: [react()] };\n",
-  'index.html':
-    '<!doctype html><html><head><title>Vite React on DeploySphere</title></head><body><div id="root"></div><script type="module" src="/src/main.jsx"></script></body></html>',
-  'src/main.jsx':
-    "import { createRoot } from 'react-dom/client';\nfunction App() { return <h1>Hello from React</h1>; }\ncreateRoot(document.getElementById('root')).render(<App />);\n",
-};
 
 describe('a Vite + React app', () => {
   it('installs, builds, deploys to two regions, and the edge serves its page and assets', async () => {
