@@ -67,6 +67,9 @@ async function start(env: Record<string, string>): Promise<TestPlatform> {
     PORT: '0',
     EDGE_PORT: '0',
     LOG_LEVEL: 'warn',
+    // `BUILD_RUNNER=ecs npm test` runs every platform test's builds through the ECS SDK and the
+    // local ECS endpoints; a test that sets it itself wins.
+    ...(process.env.BUILD_RUNNER ? { BUILD_RUNNER: process.env.BUILD_RUNNER } : {}),
     ...env,
   });
   const progress = new StartProgress([
