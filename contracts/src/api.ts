@@ -7,6 +7,7 @@ import {
   DeploymentStatusSchema,
 } from './build.js';
 import { GitRefSchema } from './git-ref.js';
+import { DeploymentTargetSchema } from './git-deploys.js';
 import { requiredOr } from './errors.js';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
 import { RegionIdSchema } from './regions.js';
@@ -212,6 +213,10 @@ export const ProjectsQuerySchema = z.strictObject({ slug: z.string().max(64).opt
 export const DeploymentListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   before: DeploymentIdSchema.optional(),
+  /** Only production or only preview deployments. */
+  target: DeploymentTargetSchema.optional(),
+  /** Only deployments a push to this branch made. */
+  branch: z.string().min(1).max(255).optional(),
 });
 export type DeploymentListQuery = z.infer<typeof DeploymentListQuerySchema>;
 
@@ -249,9 +254,19 @@ export const DeploymentViewSchema = z.object({
   projectSlug: SlugSchema,
   status: DeploymentStatusSchema,
   phase: DeploymentPhaseSchema.nullable(),
+  /** What the build checks out: a ref, or for a push the pushed commit's SHA. */
   gitRef: z.string().nullable(),
   regions: z.array(RegionIdSchema),
   commitSha: z.string().nullable(),
+  /** production deployments may become the project's production; previews never do. */
+  target: DeploymentTargetSchema,
+  /** The pushed branch, for a deployment a push made. */
+  branch: z.string().nullable(),
+  /** The pushed head commit's message and author, as the provider sent them. */
+  commitMessage: z.string().nullable(),
+  commitAuthor: z.string().nullable(),
+  /** A preview's branch alias URL (`<slug>-git-<branch>`), which follows the branch's newest ready preview. */
+  branchUrl: z.string().nullable(),
   /** The project's production URL. */
   url: z.string(),
   /** This deployment's permanent URL. */

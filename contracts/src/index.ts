@@ -10,6 +10,7 @@ export * from './subjects.js';
 export * from './edge-config.js';
 export * from './edge-metrics.js';
 export * from './api.js';
+export * from './git-deploys.js';
 export * from './git-ref.js';
 export * from './health.js';
 export * from './logs.js';

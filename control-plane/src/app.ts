@@ -9,6 +9,7 @@ import { healthRoutes } from './health/health-routes.js';
 import { ReadinessService } from './health/readiness.js';
 import { siteRoutes } from './hosts/site-routes.js';
 import { ensureLogStream, LogService, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
+import { EnvCipher } from './projects/env-cipher.js';
 import { requireAdminToken } from './plugins/auth.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
@@ -24,6 +25,7 @@ import { sessionRoutes } from './session/session-routes.js';
 import { TrafficService } from './traffic/traffic-service.js';
 import { TrafficStore } from './traffic/traffic-store.js';
 import { trafficRoutes } from './traffic/traffic-routes.js';
+import { hookRoutes, WebhookMetrics, WebhookService, webhookRoutes } from './webhooks/index.js';
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -57,6 +59,15 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     readiness: new ReadinessService({ ...ctx, edgeUrl: config.edgeUrl, rootDomain: config.rootDomain }),
   });
 
+  const webhookMetrics = new WebhookMetrics(ctx.metrics);
+  const webhooks = new WebhookService({
+    db: ctx.db,
+    cipher: new EnvCipher(config.envEncryptionKey),
+    deployments: services.deployments,
+    metrics: webhookMetrics,
+    log: fastify.log,
+  });
+
   let ingester: { stop(): Promise<void> } | undefined;
   fastify.addHook('onReady', async () => {
     await ensureLogStream(ctx.nats);
@@ -72,6 +83,8 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken });
   await fastify.register(healthRoutes);
+  // Git providers' deliveries: each is authenticated by its hook's secret, not the admin token.
+  await fastify.register(hookRoutes, { webhooks, metrics: webhookMetrics });
   // Build workers' bootstrap and grants: their own tokens, never the admin token.
   await fastify.register(buildSessionRoutes, { sessions: services.sessions });
   if (config.edgeMetricsToken) {
@@ -91,6 +104,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(deploymentRoutes);
       await api.register(logRoutes);
       await api.register(trafficRoutes);
+      await api.register(webhookRoutes, { webhooks });
     },
     { prefix: '/api/v1' },
   );

@@ -10,6 +10,7 @@ import { BuildQueue } from './pipeline/build-queue.js';
 import { EnvCipher } from './projects/env-cipher.js';
 import { DeploymentService } from './deployments/deployment-service.js';
 import { ProjectService } from './projects/project-service.js';
+import { BranchAliases } from './hosts/branch-aliases.js';
 import { RouteWriter } from './hosts/route-writer.js';
 import { SiteUrls } from './hosts/site-urls.js';
 import { StatusPublisher } from './deployments/status-publisher.js';
@@ -29,7 +30,8 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
   const routes = new RouteWriter(ctx.routes, ctx.config.rootDomain);
   const metrics = new BuildMetrics(ctx.metrics, ctx.db);
   const status = new StatusPublisher(ctx.nats, metrics);
-  const state = new DeploymentStateMachine({ db: ctx.db, status, registry: ctx.metrics });
+  const aliases = new BranchAliases(routes, ctx.config.rootDomain);
+  const state = new DeploymentStateMachine({ db: ctx.db, status, registry: ctx.metrics, aliases });
   const queue = new BuildQueue(ctx.nats);
   // Projects, deployments and the pipeline refer to each other only through closures that run
   // after all three exist (deleting a project cancels its builds; a cancel stops the build).

@@ -1,10 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeploymentPhaseSchema, DeploymentStatusSchema } from '@deploysphere/contracts';
+import {
+  DeploymentPhaseSchema,
+  DeploymentStatusSchema,
+  DeploymentTargetSchema,
+} from '@deploysphere/contracts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@deploysphere/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db, DeploymentPhase, DeploymentStatus } from '../src/index.js';
+import { createDb, type Db, DeploymentPhase, DeploymentStatus, DeploymentTarget } from '../src/index.js';
 import { migrate } from '../src/migrator.js';
 
 // Proves schema.prisma and the SQL migrations describe the same database: every model's every
@@ -69,8 +73,12 @@ describe('schema.prisma and the migrated database agree', () => {
       projectId: project.id,
       status: DeploymentStatus.ready,
       phase: DeploymentPhase.activate,
-      gitRef: 'main',
+      gitRef: 'a'.repeat(40),
       commitSha: 'a'.repeat(40),
+      target: DeploymentTarget.preview,
+      branch: 'feature/login',
+      commitMessage: 'Add the login page\n\nWith a body.',
+      commitAuthor: 'Ada Lovelace <ada@example.com>',
       regions: ['eu-west-1', 'us-east-1'],
       outputDir: 'dist',
       error: 'none',
@@ -96,11 +104,42 @@ describe('schema.prisma and the migrated database agree', () => {
       lastEventSeq: 7,
     };
     const domain = { hostname: 'www.example.com', projectId: project.id, createdAt: now };
+    const webhook = {
+      id: 'hookroundtrip000000000000',
+      projectId: project.id,
+      provider: 'github',
+      secretCiphertext: 'v1:iv:tag:data',
+      createdAt: now,
+      rotatedAt: now,
+    };
+    const delivery = {
+      id: 'deliveryroundtrip0000000',
+      projectId: project.id,
+      provider: 'github',
+      deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+      event: 'push',
+      outcome: 'deployed',
+      reason: 'deployed abcdefghijklmnopqrstuvwx',
+      deploymentId: deployment.id,
+      branch: 'feature/login',
+      commitSha: 'a'.repeat(40),
+      receivedAt: now,
+    };
+    const alias = {
+      hostname: 'round-trip-git-feature-login.localhost',
+      projectId: project.id,
+      branch: 'feature/login',
+      deploymentId: deployment.id,
+      updatedAt: now,
+    };
 
     await db.project.create({ data: project });
     await db.envVar.create({ data: envVar });
     await db.deployment.create({ data: deployment });
     await db.customDomain.create({ data: domain });
+    await db.gitWebhook.create({ data: webhook });
+    await db.webhookDelivery.create({ data: delivery });
+    await db.branchAlias.create({ data: alias });
 
     const cases = [
       ['Project', await db.project.findUniqueOrThrow({ where: { id: project.id } }), project],
@@ -117,6 +156,13 @@ describe('schema.prisma and the migrated database agree', () => {
         await db.customDomain.findUniqueOrThrow({ where: { hostname: domain.hostname } }),
         domain,
       ],
+      ['GitWebhook', await db.gitWebhook.findUniqueOrThrow({ where: { id: webhook.id } }), webhook],
+      [
+        'WebhookDelivery',
+        await db.webhookDelivery.findUniqueOrThrow({ where: { id: delivery.id } }),
+        delivery,
+      ],
+      ['BranchAlias', await db.branchAlias.findUniqueOrThrow({ where: { hostname: alias.hostname } }), alias],
     ] as const;
 
     for (const [table, read, written] of cases) {
@@ -153,6 +199,10 @@ describe('schema.prisma and the migrated database agree', () => {
       runnerKind: null,
       runnerAttempt: 0,
       withoutCache: false,
+      target: 'production',
+      branch: null,
+      commitMessage: null,
+      commitAuthor: null,
     });
   });
 
@@ -161,5 +211,7 @@ describe('schema.prisma and the migrated database agree', () => {
     expect(Object.values(DeploymentStatus)).toEqual(DeploymentStatusSchema.options);
     expect(await enumValues('DeploymentPhase')).toEqual(DeploymentPhaseSchema.options);
     expect(Object.values(DeploymentPhase)).toEqual(DeploymentPhaseSchema.options);
+    expect(await enumValues('DeploymentTarget')).toEqual(DeploymentTargetSchema.options);
+    expect(Object.values(DeploymentTarget)).toEqual(DeploymentTargetSchema.options);
   });
 });

@@ -2,6 +2,7 @@ import {
   AppError,
   TERMINAL_STATUSES,
   type CreateDeploymentBody,
+  type DeploymentTarget,
   type DeploymentView,
   type QuickDeployBody,
 } from '@deploysphere/contracts';
@@ -13,7 +14,7 @@ import type { ProjectService } from '../projects/project-service.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
 import type { DeploymentStateMachine } from './deployment-state-machine.js';
-import { toDeploymentView } from './deployment-view.js';
+import { deploymentViewInclude, toDeploymentView } from './deployment-view.js';
 
 export interface DeploymentServiceDeps {
   db: Db;
@@ -27,7 +28,18 @@ export interface DeploymentServiceDeps {
   stopBuild(deploymentId: string): Promise<void>;
 }
 
-const withProject = { project: { select: { slug: true, productionDeploymentId: true } } } as const;
+/** A push a webhook accepted, to deploy exactly as pushed. */
+export interface PushDeploy {
+  projectId: string;
+  slug: string;
+  regions: string[];
+  target: DeploymentTarget;
+  branch: string;
+  /** The pushed head: the build checks out this commit, even if the branch has moved since. */
+  commitSha: string;
+  commitMessage: string | null;
+  commitAuthor: string | null;
+}
 
 /** Deployments: queueing, reading, cancelling and promoting them. */
 export class DeploymentService {
@@ -51,6 +63,28 @@ export class DeploymentService {
     });
     await this.enqueue({ id, regions: project.regions }, slug);
     return this.get(id);
+  }
+
+  /**
+   * A push's deployment. Its gitRef is the pushed commit itself, which the worker fetches and
+   * checks out as it does any ref, so a branch that moved on after the push cannot change what
+   * is built; commitSha is known from the start. Returns the new deployment's id.
+   */
+  async createFromPush(push: PushDeploy): Promise<string> {
+    const id = newId();
+    await this.deps.state.create({
+      id,
+      projectId: push.projectId,
+      gitRef: push.commitSha,
+      commitSha: push.commitSha,
+      target: push.target,
+      branch: push.branch,
+      commitMessage: push.commitMessage,
+      commitAuthor: push.commitAuthor,
+      regions: push.regions,
+    });
+    await this.enqueue({ id, regions: push.regions }, push.slug);
+    return id;
   }
 
   /** Re-sends the job of a queued deployment; safe to repeat (see BuildQueue.enqueue). */
@@ -106,17 +140,24 @@ export class DeploymentService {
   }
 
   async get(id: string): Promise<DeploymentView> {
-    const d = await this.deps.db.deployment.findUnique({ where: { id }, include: withProject });
+    const d = await this.deps.db.deployment.findUnique({ where: { id }, include: deploymentViewInclude });
     if (!d) throw AppError.notFound(`Deployment ${id}`, 'id');
     return toDeploymentView(d, this.deps.urls);
   }
 
-  async listForProject(slug: string, opts: { limit: number; before?: string }): Promise<DeploymentView[]> {
+  async listForProject(
+    slug: string,
+    opts: { limit: number; before?: string; target?: DeploymentTarget; branch?: string },
+  ): Promise<DeploymentView[]> {
     const project = await this.deps.db.project.findUnique({ where: { slug }, select: { id: true } });
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     const rows = await this.deps.db.deployment.findMany({
-      where: { projectId: project.id },
-      include: withProject,
+      where: {
+        projectId: project.id,
+        ...(opts.target ? { target: opts.target } : {}),
+        ...(opts.branch ? { branch: opts.branch } : {}),
+      },
+      include: deploymentViewInclude,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: opts.limit,
       ...(opts.before ? { cursor: { id: opts.before }, skip: 1 } : {}),

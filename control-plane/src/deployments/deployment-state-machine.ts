@@ -1,6 +1,7 @@
 import type { DeploymentPhase, DeploymentStatus } from '@deploysphere/contracts';
 import type { Db, Prisma } from '@deploysphere/db';
 import { Counter, type Registry } from 'prom-client';
+import type { BranchAliases } from '../hosts/branch-aliases.js';
 import type { StatusPublisher } from './status-publisher.js';
 import { TRANSITIONS, type Transition } from './deployment-transitions.js';
 
@@ -25,7 +26,15 @@ const READY_TRANSACTION_TIMEOUT_MS = 60_000;
 export class DeploymentStateMachine {
   private readonly refused: Counter<'transition'>;
 
-  constructor(private readonly deps: { db: Db; status: StatusPublisher; registry: Registry }) {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      status: StatusPublisher;
+      registry: Registry;
+      /** Where a ready preview's branch alias is written; without it a preview gets its own host only. */
+      aliases?: BranchAliases;
+    },
+  ) {
     this.refused =
       (deps.registry.getSingleMetric('deploysphere_deployment_transitions_refused_total') as
         Counter<'transition'> | undefined) ??
@@ -38,15 +47,21 @@ export class DeploymentStateMachine {
   }
 
   /**
-   * Creates a queued deployment and supersedes the project's older queued ones, in one
-   * transaction: the project never has two queued deployments. Returns the superseded ids.
+   * Creates a queued deployment and supersedes the older queued ones of its lane, in one
+   * transaction, so a lane never has two queued deployments. A lane is the project's production
+   * deployments, or the previews of one branch: a push to a feature branch never cancels a
+   * queued production deploy, nor a push to another branch. Returns the superseded ids.
    */
   async create(data: Prisma.DeploymentUncheckedCreateInput & { status?: never }): Promise<string[]> {
     const id = data.id!;
     const error = `superseded by ${id}`;
+    const lane: Prisma.DeploymentWhereInput =
+      data.target === 'preview'
+        ? { target: 'preview', branch: data.branch ?? null }
+        : { target: 'production' };
     const superseded = await this.deps.db.$transaction(async (tx) => {
       const older = await tx.deployment.findMany({
-        where: { projectId: data.projectId, status: { in: [...TRANSITIONS.supersede.from] } },
+        where: { projectId: data.projectId, status: { in: [...TRANSITIONS.supersede.from] }, ...lane },
         select: { id: true },
       });
       const { count } = await tx.deployment.updateMany({
@@ -140,6 +155,10 @@ export class DeploymentStateMachine {
    * can change that, and `ready` is written in the same transaction. A cancel or a watchdog
    * failure that lands meanwhile waits for the lock and is then refused: traffic never moves
    * to a deployment that is not ready, and a finished cancel is never overwritten.
+   *
+   * A preview never switches production: instead of `switchTraffic` its branch alias is written
+   * (the deployment's own host was written before), and the project's production stays as it is.
+   * The target is read from the locked row, so no caller can get this wrong.
    */
   async ready(
     id: string,
@@ -156,7 +175,21 @@ export class DeploymentStateMachine {
           this.refused.inc({ transition: 'ready' });
           return false;
         }
-        await switchTraffic();
+        const d = await tx.deployment.findUniqueOrThrow({
+          where: { id },
+          select: {
+            id: true,
+            projectId: true,
+            regions: true,
+            target: true,
+            branch: true,
+            createdAt: true,
+            project: { select: { slug: true } },
+          },
+        });
+        const preview = d.target === 'preview';
+        if (!preview) await switchTraffic();
+        else if (d.branch !== null) await this.deps.aliases?.point(tx, { ...d, branch: d.branch });
         const ok = await this.update(
           tx,
           id,
@@ -164,12 +197,8 @@ export class DeploymentStateMachine {
           { ...fields, phase: null, finishedAt: new Date() },
           cursor,
         );
-        if (ok) {
-          const { projectId } = await tx.deployment.findUniqueOrThrow({
-            where: { id },
-            select: { projectId: true },
-          });
-          await tx.project.update({ where: { id: projectId }, data: { productionDeploymentId: id } });
+        if (ok && !preview) {
+          await tx.project.update({ where: { id: d.projectId }, data: { productionDeploymentId: id } });
         }
         return ok;
       },

@@ -6,11 +6,30 @@ import {
 import type { Deployment, Project } from '@deploysphere/db';
 import type { SiteUrls } from '../hosts/site-urls.js';
 
+/** What a deployment's view reads of its project; the branch aliases name a preview's `branchUrl`. */
+export const deploymentViewInclude = {
+  project: {
+    select: {
+      slug: true,
+      productionDeploymentId: true,
+      branchAliases: { select: { branch: true, hostname: true } },
+    },
+  },
+} as const;
+
+export type DeploymentWithProject = Deployment & {
+  project: Pick<Project, 'slug' | 'productionDeploymentId'> & {
+    /** Absent: no branch URL is shown (a caller that does not show previews). */
+    branchAliases?: { branch: string; hostname: string }[];
+  };
+};
+
 /** What the API shows of a deployment. */
-export function toDeploymentView(
-  d: Deployment & { project: Pick<Project, 'slug' | 'productionDeploymentId'> },
-  urls: SiteUrls,
-): DeploymentView {
+export function toDeploymentView(d: DeploymentWithProject, urls: SiteUrls): DeploymentView {
+  const alias =
+    d.target === 'preview' && d.branch !== null
+      ? d.project.branchAliases?.find((a) => a.branch === d.branch)
+      : undefined;
   return {
     id: d.id,
     projectSlug: d.project.slug,
@@ -19,6 +38,11 @@ export function toDeploymentView(
     gitRef: d.gitRef,
     regions: d.regions,
     commitSha: d.commitSha,
+    target: d.target,
+    branch: d.branch,
+    commitMessage: d.commitMessage,
+    commitAuthor: d.commitAuthor,
+    branchUrl: alias ? urls.host(alias.hostname) : null,
     url: urls.production(d.project.slug),
     deploymentUrl: urls.deployment(d.project.slug, d.id),
     isProduction: d.project.productionDeploymentId === d.id,

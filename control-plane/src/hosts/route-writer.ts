@@ -49,6 +49,15 @@ export class RouteWriter {
     for (const domain of project.domains) await this.publishCustomDomain(project.slug, domain.hostname, d);
   }
 
+  /**
+   * A branch's alias host, pointed at the branch's newest ready preview. It is a `deployment`
+   * record, like the deployment's own host: it serves that one deployment, and edges that know
+   * only the three record kinds read it unchanged.
+   */
+  async publishBranchAlias(hostname: string, slug: string, d: DeploymentRef): Promise<void> {
+    await this.store.put(hostname, this.record('deployment', slug, d));
+  }
+
   /** One custom domain, pointed at the project's production deployment. */
   async publishCustomDomain(slug: string, hostname: string, d: DeploymentRef): Promise<void> {
     await this.store.put(hostname, this.record('custom', slug, d));
@@ -64,9 +73,14 @@ export class RouteWriter {
   }
 
   /** Removes every hostname of a project, so none of them serves any more. */
-  async unpublishProject(project: ProjectRef, deploymentIds: string[]): Promise<void> {
+  async unpublishProject(
+    project: ProjectRef,
+    deploymentIds: string[],
+    branchAliasHosts: string[] = [],
+  ): Promise<void> {
     await this.store.delete(productionHost(project.slug, this.rootDomain));
     for (const domain of project.domains) await this.store.delete(domain.hostname);
+    for (const hostname of branchAliasHosts) await this.store.delete(hostname);
     for (const id of deploymentIds)
       await this.store.delete(deploymentHost(project.slug, id, this.rootDomain));
   }

@@ -15,6 +15,11 @@ export class SiteUrls {
     return `${this.config.sites.protocol}://${productionHost(slug, this.config.rootDomain)}${this.suffix}`;
   }
 
+  /** Any platform hostname (a branch alias) as a URL. */
+  host(hostname: string): string {
+    return `${this.config.sites.protocol}://${hostname}${this.suffix}`;
+  }
+
   deployment(slug: string, deploymentId: string): string {
     return `${this.config.sites.protocol}://${deploymentHost(slug, deploymentId, this.config.rootDomain)}${this.suffix}`;
   }

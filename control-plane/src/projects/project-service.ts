@@ -1,5 +1,6 @@
 import {
   AppError,
+  BRANCH_ALIAS_INFIX,
   type CreateProjectBody,
   type ProjectView,
   type UpdateProjectBody,
@@ -28,6 +29,14 @@ export class ProjectService {
   constructor(private readonly deps: ProjectServiceDeps) {}
 
   async create(body: CreateProjectBody): Promise<ProjectView> {
+    // `<slug>-git-<branch>` is another project's branch alias; a new slug must never be one.
+    // Checked here rather than in SlugSchema, so existing projects with such a slug stay reachable.
+    if (body.slug.includes(BRANCH_ALIAS_INFIX)) {
+      throw AppError.badRequest(
+        `slug: must not contain "${BRANCH_ALIAS_INFIX}" (it names branch preview hosts)`,
+        'slug',
+      );
+    }
     this.assertRegions(body.regions);
     assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
     const id = `prj_${newId()}`;
@@ -134,13 +143,18 @@ export class ProjectService {
   async delete(slug: string): Promise<void> {
     const project = await this.deps.db.project.findUnique({
       where: { slug },
-      include: { domains: true, deployments: { select: { id: true } } },
+      include: {
+        domains: true,
+        deployments: { select: { id: true } },
+        branchAliases: { select: { hostname: true } },
+      },
     });
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     await this.deps.cancelActive(project.id, 'the project was deleted');
     await this.deps.routes.unpublishProject(
       project,
       project.deployments.map((d) => d.id),
+      project.branchAliases.map((a) => a.hostname),
     );
     await this.deps.db.project.delete({ where: { id: project.id } });
   }

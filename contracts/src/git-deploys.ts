@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { requiredOr } from './errors.js';
+import { DeploymentIdSchema, SlugSchema } from './ids.js';
+
+/**
+ * Git-driven deploys: the webhook API's bodies and views, the generic push form, the delivery log
+ * and the branch aliases of previews. The control plane and the dashboard both import these.
+ */
+
+/** production: becomes the project's production when ready; preview: never touches production. */
+export const DeploymentTargetSchema = z.enum(['production', 'preview']);
+export type DeploymentTarget = z.infer<typeof DeploymentTargetSchema>;
+
+export const GitProviderSchema = z.enum(['github', 'gitlab', 'gitea', 'generic'], {
+  error: requiredOr('expected one of github, gitlab, gitea, generic'),
+});
+export type GitProvider = z.infer<typeof GitProviderSchema>;
+
+/** `POST /projects/:slug/webhook`: creates the provider's hook, or rotates its secret. */
+export const CreateWebhookBodySchema = z.strictObject({ provider: GitProviderSchema });
+export type CreateWebhookBody = z.infer<typeof CreateWebhookBodySchema>;
+
+/** The answer that carries the secret: shown this once, never readable again. */
+export const WebhookSecretViewSchema = z.object({
+  provider: GitProviderSchema,
+  /** The address to paste into the provider's webhook settings. */
+  url: z.string(),
+  secret: z.string(),
+});
+export type WebhookSecretView = z.infer<typeof WebhookSecretViewSchema>;
+
+/** A connected hook, without its secret. */
+export const WebhookViewSchema = z.object({
+  provider: GitProviderSchema,
+  url: z.string(),
+  createdAt: z.iso.datetime(),
+  /** When the secret was last set: created or rotated. */
+  rotatedAt: z.iso.datetime(),
+});
+export type WebhookView = z.infer<typeof WebhookViewSchema>;
+
+export const WebhookParamsSchema = z.object({
+  slug: SlugSchema,
+  provider: GitProviderSchema,
+});
+
+/** received: being handled now; deployed: it queued a deployment; ignored: why not, in `reason`. */
+export const DeliveryOutcomeSchema = z.enum(['received', 'deployed', 'ignored']);
+export type DeliveryOutcome = z.infer<typeof DeliveryOutcomeSchema>;
+
+/** One authenticated delivery, as the provider's own delivery log would show it. */
+export const WebhookDeliveryViewSchema = z.object({
+  id: z.string(),
+  provider: GitProviderSchema,
+  /** The provider's delivery id (X-GitHub-Delivery, X-Gitlab-Event-UUID, X-Gitea-Delivery, …). */
+  deliveryId: z.string(),
+  event: z.string(),
+  outcome: DeliveryOutcomeSchema,
+  reason: z.string().nullable(),
+  deploymentId: DeploymentIdSchema.nullable(),
+  branch: z.string().nullable(),
+  commitSha: z.string().nullable(),
+  receivedAt: z.iso.datetime(),
+});
+export type WebhookDeliveryView = z.infer<typeof WebhookDeliveryViewSchema>;
+
+export const DeliveryListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(30),
+});
+
+/** What a hook URL answers a provider (its delivery log shows it). */
+export const HookResponseSchema = z.object({
+  /** duplicate: this delivery id was handled before; nothing new happened. */
+  outcome: z.enum(['deployed', 'ignored', 'duplicate']),
+  deliveryId: z.string(),
+  deploymentId: DeploymentIdSchema.optional(),
+  reason: z.string().optional(),
+});
+export type HookResponse = z.infer<typeof HookResponseSchema>;
+
+/** Headers of the generic form: any CI or script can send it. */
+export const GENERIC_HEADERS = {
+  /** `sha256=<hex HMAC-SHA256 of the raw body, keyed with the secret>` */
+  signature: 'x-deploysphere-signature',
+  /** A unique id per delivery (1–200 printable characters); a repeat is refused as a replay. */
+  delivery: 'x-deploysphere-delivery',
+  /** Optional; absent means `push`, anything else is recorded and ignored. */
+  event: 'x-deploysphere-event',
+} as const;
+
+const HEX_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** The generic form's body: one pushed commit of one branch. */
+export const GenericPushPayloadSchema = z.object({
+  /** The repository's clone URL; it must be the project's. */
+  repository: z
+    .string({ error: requiredOr('expected the clone URL') })
+    .min(1)
+    .max(2048),
+  /** The pushed branch, without refs/heads/. */
+  branch: z
+    .string({ error: requiredOr('expected a branch name') })
+    .min(1)
+    .max(255),
+  /** The pushed commit, in full. */
+  commit: z
+    .string({ error: requiredOr('expected a full commit SHA') })
+    .regex(HEX_SHA, 'expected a full commit SHA'),
+  /** The remote's default branch: needed when the project's production branch is unset. */
+  defaultBranch: z.string().min(1).max(255).optional(),
+  message: z.string().max(65_536).optional(),
+  author: z.string().max(512).optional(),
+});
+export type GenericPushPayload = z.infer<typeof GenericPushPayloadSchema>;
+
+/** What separates a project's slug from its branch in a branch alias. */
+export const BRANCH_ALIAS_INFIX = '-git-';
+/** A DNS label's longest length. */
+export const DNS_LABEL_MAX = 63;
+const HASH_LENGTH = 6;
+
+/** A branch name as a DNS label fragment: lowercase, runs of anything but a-z0-9 become one '-'. */
+export function branchSlug(branch: string): string {
+  return branch
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/**
+ * A short stable hash of the branch name (FNV-1a over its UTF-8 bytes): pure JavaScript, since
+ * the dashboard computes aliases too and browsers have no synchronous sha256.
+ */
+export function branchHash(branch: string): string {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(branch)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0').slice(0, HASH_LENGTH);
+}
+
+/**
+ * The first DNS label of a branch's alias host: `<slug>-git-<branch-slug>`. When that is longer
+ * than 63 characters, or `hashed` is asked for (another branch already holds the plain label),
+ * the branch slug is cut to fit and `-<hash of the branch name>` is appended. It never contains
+ * `--`, which only deployment hosts have.
+ */
+export function branchAliasLabel(
+  projectSlug: string,
+  branch: string,
+  opts: { hashed?: boolean } = {},
+): string {
+  const prefix = `${projectSlug}${BRANCH_ALIAS_INFIX}`;
+  const slug = branchSlug(branch);
+  const plain = `${prefix}${slug}`;
+  if (!opts.hashed && slug !== '' && plain.length <= DNS_LABEL_MAX) return plain;
+  const room = DNS_LABEL_MAX - prefix.length - HASH_LENGTH - 1;
+  const cut = slug.slice(0, Math.max(0, room)).replace(/-+$/, '');
+  return `${prefix}${cut === '' ? '' : `${cut}-`}${branchHash(branch)}`;
+}
+
+export function branchAliasHost(
+  projectSlug: string,
+  branch: string,
+  rootDomain: string,
+  opts: { hashed?: boolean } = {},
+): string {
+  return `${branchAliasLabel(projectSlug, branch, opts)}.${rootDomain}`;
+}

@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import {
+  AppError,
+  type GitProvider,
+  type HookResponse,
+  type WebhookDeliveryView,
+  type WebhookSecretView,
+  type WebhookView,
+} from '@deploysphere/contracts';
+import { Prisma, type Db, type Project } from '@deploysphere/db';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DeploymentService } from '../deployments/deployment-service.js';
+import { newId } from '../ids.js';
+import type { EnvCipher } from '../projects/env-cipher.js';
+import {
+  deliveryHeader,
+  deliveryIdOf,
+  eventOf,
+  isPush,
+  parseBody,
+  parsePush,
+  productionBranchOf,
+  sameRepository,
+  type Push,
+} from './payloads.js';
+import { SIGNATURE_HEADER, verifySignature, type HeaderBag } from './signatures.js';
+import type { WebhookMetrics } from './webhook-metrics.js';
+
+/** Where hook URLs live, outside `/api/v1` and its bearer check. */
+export const HOOK_PATH_PREFIX = '/hooks/git';
+
+export interface WebhookServiceDeps {
+  db: Db;
+  cipher: EnvCipher;
+  deployments: DeploymentService;
+  metrics: WebhookMetrics;
+  log: FastifyBaseLogger;
+}
+
+export interface HookRequest {
+  hookId: string;
+  headers: HeaderBag;
+  body: Buffer | undefined;
+  contentType: string | undefined;
+}
+
+/** What handling a delivery came to; `error` is answered after the outcome is recorded. */
+interface Handled {
+  outcome: 'deployed' | 'ignored';
+  reason: string | null;
+  deploymentId?: string;
+  branch?: string | null;
+  commitSha?: string | null;
+  error?: AppError;
+}
+
+/** The secret's name in the cipher's associated data; `:` never occurs in an env key, so no clash. */
+const secretName = (provider: GitProvider) => `webhook:${provider}`;
+
+/**
+ * A project's Git webhooks: connecting and rotating them, and handling their deliveries. A
+ * delivery is authenticated by the hook's secret before anything is read or written; then it is
+ * recorded once per provider delivery id, and becomes a production deployment, a preview, or an
+ * ignored delivery with its reason.
+ */
+export class WebhookService {
+  constructor(private readonly deps: WebhookServiceDeps) {}
+
+  /** Creates the provider's hook, or rotates its secret (the URL stays; the old secret stops working). */
+  async connect(slug: string, provider: GitProvider, origin: string): Promise<WebhookSecretView> {
+    const project = await this.project(slug);
+    const secret = randomBytes(32).toString('hex');
+    const secretCiphertext = this.deps.cipher.encrypt(project.id, secretName(provider), secret);
+    const hook = await this.deps.db.gitWebhook.upsert({
+      where: { projectId_provider: { projectId: project.id, provider } },
+      create: { id: newId(), projectId: project.id, provider, secretCiphertext },
+      update: { secretCiphertext, rotatedAt: new Date() },
+    });
+    return { provider, url: hookUrl(origin, hook.id), secret };
+  }
+
+  async list(slug: string, origin: string): Promise<WebhookView[]> {
+    const project = await this.project(slug);
+    const hooks = await this.deps.db.gitWebhook.findMany({
+      where: { projectId: project.id },
+      orderBy: { createdAt: 'asc' },
+    });
+    return hooks.map((h) => ({
+      provider: h.provider as GitProvider,
+      url: hookUrl(origin, h.id),
+      createdAt: h.createdAt.toISOString(),
+      rotatedAt: h.rotatedAt.toISOString(),
+    }));
+  }
+
+  /** Removes the hook: its URL answers 404 from now on. Its deliveries stay in the log. */
+  async disconnect(slug: string, provider: GitProvider): Promise<void> {
+    const project = await this.project(slug);
+    const { count } = await this.deps.db.gitWebhook.deleteMany({
+      where: { projectId: project.id, provider },
+    });
+    if (count === 0) throw AppError.notFound(`The ${provider} webhook of ${slug}`, 'provider');
+  }
+
+  async deliveries(slug: string, limit: number): Promise<WebhookDeliveryView[]> {
+    const project = await this.project(slug);
+    const rows = await this.deps.db.webhookDelivery.findMany({
+      where: { projectId: project.id },
+      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+    return rows.map((r) => ({
+      id: r.id,
+      provider: r.provider as GitProvider,
+      deliveryId: r.deliveryId,
+      event: r.event,
+      outcome: r.outcome as WebhookDeliveryView['outcome'],
+      reason: r.reason,
+      deploymentId: r.deploymentId,
+      branch: r.branch,
+      commitSha: r.commitSha,
+      receivedAt: r.receivedAt.toISOString(),
+    }));
+  }
+
+  /**
+   * One delivery to a hook URL. Order matters: the signature is checked first, over the raw
+   * bytes, and a delivery that fails it leaves nothing but a counter behind. Then the delivery id
+   * is claimed (a replay finds it taken), and only then is the payload read.
+   */
+  async receive(req: HookRequest): Promise<{ status: 200 | 202; body: HookResponse }> {
+    const hook = await this.deps.db.gitWebhook.findUnique({
+      where: { id: req.hookId },
+      include: { project: true },
+    });
+    if (!hook) {
+      this.deps.metrics.rejected('unknown', 'unknown_hook');
+      throw AppError.notFound('Hook', 'hookId');
+    }
+    const provider = hook.provider as GitProvider;
+    const secret = this.deps.cipher.decrypt(hook.projectId, secretName(provider), hook.secretCiphertext);
+    const check = verifySignature(provider, secret, req.headers, req.body ?? Buffer.alloc(0));
+    if (check !== 'ok') {
+      const name = SIGNATURE_HEADER[provider];
+      this.deps.metrics.rejected(provider, check === 'missing' ? 'missing_signature' : 'bad_signature');
+      throw new AppError(
+        401,
+        'bad_signature',
+        check === 'missing'
+          ? `headers.${name}: is required`
+          : `headers.${name}: does not match the hook's secret`,
+        { field: `headers.${name}` },
+      );
+    }
+
+    const deliveryId = deliveryIdOf(provider, req.headers);
+    if (!deliveryId) {
+      const field = `headers.${deliveryHeader(provider)}`;
+      throw AppError.badRequest(`${field}: expected the delivery id (1 to 200 printable characters)`, field);
+    }
+    const event = eventOf(provider, req.headers);
+    const recordId = newId();
+    try {
+      await this.deps.db.webhookDelivery.create({
+        data: { id: recordId, projectId: hook.projectId, provider, deliveryId, event, outcome: 'received' },
+      });
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        this.deps.metrics.handled(provider, 'duplicate');
+        return {
+          status: 200,
+          body: { outcome: 'duplicate', deliveryId, reason: 'this delivery id was received before' },
+        };
+      }
+      throw err;
+    }
+
+    let handled: Handled;
+    try {
+      handled = await this.handle(hook.project, provider, event, req);
+    } catch (err) {
+      // Not handled (the database or NATS failed): forget the claim, so that the provider's
+      // redelivery is handled rather than refused as a replay.
+      await this.deps.db.webhookDelivery.delete({ where: { id: recordId } }).catch(() => undefined);
+      throw err;
+    }
+    await this.deps.db.webhookDelivery.update({
+      where: { id: recordId },
+      data: {
+        outcome: handled.outcome,
+        reason: handled.reason,
+        deploymentId: handled.deploymentId ?? null,
+        branch: handled.branch ?? null,
+        commitSha: handled.commitSha ?? null,
+      },
+    });
+    this.deps.metrics.handled(provider, handled.outcome);
+    if (handled.error) throw handled.error;
+    if (handled.outcome === 'deployed') {
+      return { status: 202, body: { outcome: 'deployed', deliveryId, deploymentId: handled.deploymentId! } };
+    }
+    return { status: 200, body: { outcome: 'ignored', deliveryId, reason: handled.reason ?? '' } };
+  }
+
+  private async handle(
+    project: Project,
+    provider: GitProvider,
+    event: string,
+    req: HookRequest,
+  ): Promise<Handled> {
+    const ignored = (reason: string, push?: Push, error?: AppError): Handled => ({
+      outcome: 'ignored',
+      reason,
+      branch: push?.branch ?? null,
+      commitSha: push?.after ?? null,
+      ...(error ? { error } : {}),
+    });
+    if (!isPush(provider, event)) return ignored(`event "${event}" is not handled (only pushes deploy)`);
+
+    let push: Push;
+    try {
+      push = parsePush(provider, parseBody(req.body ?? Buffer.alloc(0), req.contentType));
+    } catch (err) {
+      if (err instanceof AppError) return ignored(`malformed payload: ${err.message}`, undefined, err);
+      throw err;
+    }
+    if (!sameRepository(project.repoUrl, push.repoUrls)) {
+      return ignored(`unknown repository: ${push.repoUrls[0] ?? '(none given)'} is not this project's`, push);
+    }
+    if (push.branch === null) return ignored(`${push.ref} is not a branch`, push);
+    if (push.deleted) return ignored(`branch ${push.branch} was deleted`, push);
+    const production = productionBranchOf(project.gitRef, push.defaultBranch);
+    if (production === null) {
+      return ignored(
+        "the production branch is unknown: set the project's gitRef, or send defaultBranch",
+        push,
+      );
+    }
+    const target = push.branch === production ? 'production' : 'preview';
+
+    const same = await this.alreadyDeployed(project, target, push);
+    if (same) return ignored(`commit ${push.after.slice(0, 12)} is already deployed as ${same}`, push);
+
+    const deploymentId = await this.deps.deployments.createFromPush({
+      projectId: project.id,
+      slug: project.slug,
+      regions: project.regions,
+      target,
+      branch: push.branch,
+      commitSha: push.after,
+      commitMessage: push.message,
+      commitAuthor: push.author,
+    });
+    return {
+      outcome: 'deployed',
+      reason: `${target} deployment ${deploymentId}`,
+      deploymentId,
+      branch: push.branch,
+      commitSha: push.after,
+    };
+  }
+
+  /**
+   * The deployment of this very commit that is on its way or serving the branch now, if any. The
+   * signature covers the body only, so a captured delivery replayed under a new delivery id would
+   * otherwise build the same commit again. A commit that was live once but is not now (a branch
+   * force-pushed back to it) is deployed again, as the user expects.
+   */
+  private async alreadyDeployed(project: Project, target: string, push: Push): Promise<string | null> {
+    const rows = await this.deps.db.deployment.findMany({
+      where: {
+        projectId: project.id,
+        branch: push.branch,
+        commitSha: push.after,
+        target: target as 'production' | 'preview',
+        status: { in: ['queued', 'building', 'ready'] },
+      },
+      select: { id: true, status: true },
+    });
+    const alias =
+      target === 'preview'
+        ? await this.deps.db.branchAlias.findUnique({
+            where: { projectId_branch: { projectId: project.id, branch: push.branch! } },
+            select: { deploymentId: true },
+          })
+        : null;
+    const live = target === 'production' ? project.productionDeploymentId : (alias?.deploymentId ?? null);
+    return rows.find((d) => d.status !== 'ready' || d.id === live)?.id ?? null;
+  }
+
+  private async project(slug: string): Promise<Project> {
+    const project = await this.deps.db.project.findUnique({ where: { slug } });
+    if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
+    return project;
+  }
+}
+
+export function hookUrl(origin: string, id: string): string {
+  return `${origin.replace(/\/+$/, '')}${HOOK_PATH_PREFIX}/${id}`;
+}
