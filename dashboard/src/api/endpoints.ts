@@ -9,6 +9,12 @@ import {
   SitesViewSchema,
   TrafficViewSchema,
   type CreateDeploymentBody,
+  type CreateWebhookBody,
+  type DeploymentTarget,
+  type GitProvider,
+  WebhookDeliveryViewSchema,
+  WebhookSecretViewSchema,
+  WebhookViewSchema,
   type PromoteBody,
   type QuickDeployBody,
   type SessionBody,
@@ -47,9 +53,14 @@ export const api = {
     request('DELETE', `/projects/${enc(slug)}/domains/${enc(hostname)}`, undefined),
   deleteProject: (slug: string) => request('DELETE', `/projects/${enc(slug)}`, undefined),
 
-  deployments: (slug: string, opts: { limit: number; before?: string | undefined }, signal?: AbortSignal) => {
+  deployments: (
+    slug: string,
+    opts: { limit: number; before?: string | undefined; target?: DeploymentTarget | undefined },
+    signal?: AbortSignal,
+  ) => {
     const query = new URLSearchParams({ limit: String(opts.limit) });
     if (opts.before) query.set('before', opts.before);
+    if (opts.target) query.set('target', opts.target);
     return request('GET', `/projects/${enc(slug)}/deployments?${query}`, z.array(DeploymentViewSchema), {
       signal,
     });
@@ -58,6 +69,18 @@ export const api = {
     request('POST', `/projects/${enc(slug)}/deployments`, DeploymentViewSchema, { body }),
   promote: (slug: string, body: PromoteBody) =>
     request('POST', `/projects/${enc(slug)}/promote`, DeploymentViewSchema, { body }),
+
+  webhooks: (slug: string, signal?: AbortSignal) =>
+    request('GET', `/projects/${enc(slug)}/webhooks`, z.array(WebhookViewSchema), { signal }),
+  /** Connects the provider's hook, or rotates its secret; the answer is the only time the secret shows. */
+  connectWebhook: (slug: string, body: CreateWebhookBody) =>
+    request('POST', `/projects/${enc(slug)}/webhook`, WebhookSecretViewSchema, { body }),
+  disconnectWebhook: (slug: string, provider: GitProvider) =>
+    request('DELETE', `/projects/${enc(slug)}/webhooks/${enc(provider)}`, undefined),
+  deliveries: (slug: string, signal?: AbortSignal) =>
+    request('GET', `/projects/${enc(slug)}/deliveries?limit=30`, z.array(WebhookDeliveryViewSchema), {
+      signal,
+    }),
 
   traffic: (slug: string, window: TrafficWindow, signal?: AbortSignal) =>
     request('GET', `/projects/${enc(slug)}/traffic?window=${window}`, TrafficViewSchema, { signal }),

@@ -1,6 +1,7 @@
 import {
   DEPLOYMENT_LOGS_MAX_LIMIT,
   TERMINAL_STATUSES,
+  type DeploymentTarget,
   type DeploymentView,
   type TrafficWindow,
 } from '@deploysphere/contracts';
@@ -20,6 +21,7 @@ const DEPLOYMENT_POLL_MS = 1000;
 /** History rows of running deployments change under the list. */
 const HISTORY_POLL_MS = 2000;
 const TRAFFIC_REFRESH_MS = 15_000;
+const DELIVERIES_REFRESH_MS = 10_000;
 
 export const isFinished = (d: Pick<DeploymentView, 'status'>) => TERMINAL_STATUSES.has(d.status);
 const isUnsettled = (d: DeploymentView) => d.status === 'queued' || d.status === 'building';
@@ -67,11 +69,12 @@ export const slugAvailabilityQuery = (slug: string) =>
  * Newest first, one page per `before` cursor. A refetch (polling, invalidation) refetches every
  * loaded page from the first, each from the previous page's last id, so "Load older" pages stay.
  */
-export const deploymentHistoryQuery = (slug: string) =>
+export const deploymentHistoryQuery = (slug: string, target?: DeploymentTarget) =>
   infiniteQueryOptions({
-    queryKey: queryKeys.deploymentHistory(slug),
+    // Unfiltered, the key the cache writes (cache.ts) update; a filtered list refetches instead.
+    queryKey: target ? queryKeys.filteredHistory(slug, target) : queryKeys.deploymentHistory(slug),
     queryFn: ({ pageParam, signal }) =>
-      api.deployments(slug, { limit: HISTORY_PAGE_SIZE, before: pageParam }, signal),
+      api.deployments(slug, { limit: HISTORY_PAGE_SIZE, before: pageParam, target }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => (last.length < HISTORY_PAGE_SIZE ? undefined : last.at(-1)?.id),
     refetchInterval: (query) =>
@@ -116,4 +119,16 @@ export const deploymentLogsQuery = (id: string) =>
     },
     // Snapshots share their array (see log-lines.ts); comparing 100,000 lines deeply would undo that.
     structuralSharing: false,
+  });
+
+/** A project's connected hooks; they change only through the Git card, which invalidates them. */
+export const webhooksQuery = (slug: string) =>
+  queryOptions({ queryKey: queryKeys.webhooks(slug), queryFn: ({ signal }) => api.webhooks(slug, signal) });
+
+/** Recent deliveries: refreshed now and then, since pushes arrive whenever the provider sends them. */
+export const deliveriesQuery = (slug: string) =>
+  queryOptions({
+    queryKey: queryKeys.deliveries(slug),
+    queryFn: ({ signal }) => api.deliveries(slug, signal),
+    refetchInterval: DELIVERIES_REFRESH_MS,
   });

@@ -18,6 +18,11 @@ export const queryKeys = {
   slugAvailabilityAll: ['slug-availability'] as const,
   project: (slug: string) => ['project', slug] as const,
   deploymentHistory: (slug: string) => ['project', slug, 'deployments'] as const,
+  /** The history filtered to production or previews: under the history's key, so its invalidations reach it. */
+  filteredHistory: (slug: string, target: 'production' | 'preview') =>
+    ['project', slug, 'deployments', target] as const,
+  webhooks: (slug: string) => ['project', slug, 'webhooks'] as const,
+  deliveries: (slug: string) => ['project', slug, 'deliveries'] as const,
   traffic: (slug: string, window: TrafficWindow) => ['project', slug, 'traffic', window] as const,
   deployment: (id: string) => ['deployment', id] as const,
   /** Kept apart from the deployment's key, so refreshing the view never refetches its lines. */

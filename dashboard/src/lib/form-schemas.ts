@@ -2,6 +2,7 @@ import {
   CommandSchema,
   EnvKeySchema,
   EnvValueSchema,
+  GitRefSchema,
   ProjectCommandSchema,
   QuickDeployBodySchema,
   RegionListSchema,
@@ -90,3 +91,13 @@ export type BuildSettingsFormOutput = z.output<typeof BuildSettingsFormSchema>;
 export const EnvVarFormSchema = z.object({ name: EnvKeySchema, value: EnvValueSchema });
 export type EnvVarFormValues = z.input<typeof EnvVarFormSchema>;
 export type EnvVarFormOutput = z.output<typeof EnvVarFormSchema>;
+
+/** The production branch (`gitRef`): empty means the remote's default branch (`null`). */
+export const ProductionBranchFormSchema = z.object({
+  gitRef: z
+    .string()
+    .transform((s) => (s.trim() ? s.trim() : null))
+    .pipe(GitRefSchema.nullable()),
+});
+export type ProductionBranchFormValues = z.input<typeof ProductionBranchFormSchema>;
+export type ProductionBranchFormOutput = z.output<typeof ProductionBranchFormSchema>;

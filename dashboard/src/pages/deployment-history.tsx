@@ -1,4 +1,4 @@
-import type { DeploymentView } from '@deploysphere/contracts';
+import type { DeploymentTarget, DeploymentView } from '@deploysphere/contracts';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useState } from 'react';
@@ -15,6 +15,22 @@ import { absoluteTime, formatDuration, shortDeploymentId, shortSha, timeAgo } fr
 
 const route = getRouteApi('/projects/$slug/');
 
+const firstLine = (message: string) => message.split('\n', 1)[0]!.trim();
+
+/** A push's branch (a preview's links to its alias); else the ref an API deploy asked for. */
+function branchOf(d: DeploymentView) {
+  if (d.branch) {
+    return d.branchUrl ? (
+      <a href={d.branchUrl} target="_blank" rel="noreferrer" title={d.branchUrl}>
+        {d.branch}
+      </a>
+    ) : (
+      d.branch
+    );
+  }
+  return d.gitRef ?? <span className="muted">default branch</span>;
+}
+
 const duration = (d: DeploymentView) =>
   d.startedAt && d.finishedAt ? formatDuration(Date.parse(d.finishedAt) - Date.parse(d.startedAt)) : '—';
 
@@ -24,8 +40,10 @@ const duration = (d: DeploymentView) =>
  */
 export function DeploymentHistory() {
   const { slug } = route.useParams();
+  const { target } = route.useSearch();
+  const navigate = route.useNavigate();
   const client = useQueryClient();
-  const history = useInfiniteQuery(deploymentHistoryQuery(slug));
+  const history = useInfiniteQuery(deploymentHistoryQuery(slug, target));
   const [promoting, setPromoting] = useState<DeploymentView | undefined>();
   const promote = useMutation({
     mutationFn: (d: DeploymentView) => api.promote(slug, { deploymentId: d.id }),
@@ -37,6 +55,27 @@ export function DeploymentHistory() {
     },
   });
 
+  const filter = (
+    <label className="history-filter">
+      Show{' '}
+      <select
+        value={target ?? 'all'}
+        // Replace: flipping the filter should not fill the back button's history.
+        onChange={(e) =>
+          void navigate({
+            search: { target: e.target.value === 'all' ? undefined : (e.target.value as DeploymentTarget) },
+            replace: true,
+            resetScroll: false,
+          })
+        }
+      >
+        <option value="all">All deployments</option>
+        <option value="production">Production</option>
+        <option value="preview">Previews</option>
+      </select>
+    </label>
+  );
+
   if (history.isPending) return <LoadingState label="Loading deployments…" />;
   if (history.isError && !history.data) {
     return <ErrorState error={history.error} onRetry={() => void history.refetch()} />;
@@ -44,14 +83,22 @@ export function DeploymentHistory() {
   const all = history.data.pages.flat();
   if (all.length === 0) {
     return (
-      <EmptyState title="No deployments yet">
-        <p>Use Redeploy to build the project for the first time.</p>
-      </EmptyState>
+      <section aria-label="Deployments">
+        {target && filter}
+        <EmptyState title={target ? `No ${target} deployments` : 'No deployments yet'}>
+          <p>
+            {target === 'preview'
+              ? 'A push to a branch other than the production branch makes a preview (Settings → Git).'
+              : 'Use Redeploy to build the project for the first time.'}
+          </p>
+        </EmptyState>
+      </section>
     );
   }
 
   return (
     <section aria-label="Deployments">
+      {filter}
       {promote.isSuccess && (
         <p className="notice" role="status">
           Deployment {shortDeploymentId(promote.variables.id)} is now in production.
@@ -65,7 +112,7 @@ export function DeploymentHistory() {
               <th scope="col">Status</th>
               <th scope="col">Deployment</th>
               <th scope="col">Commit</th>
-              <th scope="col">Ref</th>
+              <th scope="col">Branch</th>
               <th scope="col">Duration</th>
               <th scope="col">When</th>
               <th scope="col">
@@ -84,11 +131,20 @@ export function DeploymentHistory() {
                     <code>{shortDeploymentId(d.id)}</code>
                   </Link>
                   {d.isProduction && <span className="badge production">Production</span>}
+                  {d.target === 'preview' && <span className="badge preview">Preview</span>}
                 </td>
                 <td data-label="Commit">
                   <code title={d.commitSha ?? undefined}>{shortSha(d.commitSha)}</code>
+                  {d.commitMessage && (
+                    <span
+                      className="commit-message"
+                      title={[d.commitMessage, d.commitAuthor].filter(Boolean).join('\n— ')}
+                    >
+                      {firstLine(d.commitMessage)}
+                    </span>
+                  )}
                 </td>
-                <td data-label="Ref">{d.gitRef ?? <span className="muted">default branch</span>}</td>
+                <td data-label="Branch">{branchOf(d)}</td>
                 <td data-label="Duration">{duration(d)}</td>
                 <td data-label="When">
                   <time dateTime={d.createdAt} title={absoluteTime(d.createdAt)}>

@@ -5,6 +5,7 @@ import { BuildSettingsForm } from './build-settings-form.js';
 import { DeleteProject } from './delete-project.js';
 import { DomainsEditor } from './domains-editor.js';
 import { EnvVarsEditor } from './env-vars-editor.js';
+import { GitSettings } from './git-settings.js';
 
 const route = getRouteApi('/projects/$slug/settings');
 
@@ -17,6 +18,7 @@ export function ProjectSettings() {
       <BuildSettingsForm project={project} />
       <EnvVarsEditor project={project} />
       <DomainsEditor project={project} />
+      <GitSettings project={project} />
       <DeleteProject slug={project.slug} />
     </div>
   );

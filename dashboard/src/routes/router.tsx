@@ -1,4 +1,4 @@
-import { TrafficQuerySchema } from '@deploysphere/contracts';
+import { DeploymentTargetSchema, TrafficQuerySchema } from '@deploysphere/contracts';
 import { createRootRoute, createRoute, createRouter, redirect } from '@tanstack/react-router';
 import { z } from 'zod';
 import { DeploymentHistory } from '../pages/deployment-history.js';
@@ -20,6 +20,9 @@ import { RootLayout } from './root-layout.js';
 
 /** `?window=24h` on the Traffic tab; a missing or unknown window is the API's default. */
 export const TrafficSearchSchema = z.object({ window: TrafficQuerySchema.shape.window.catch('6h') });
+
+/** `?target=preview` on the Deployments tab: only production or only preview deployments. */
+export const HistorySearchSchema = z.object({ target: DeploymentTargetSchema.optional().catch(undefined) });
 
 const rootRoute = createRootRoute({ component: RootLayout, notFoundComponent: NotFoundPage });
 
@@ -58,6 +61,7 @@ const projectRoute = createRoute({
 const projectDeploymentsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: '/',
+  validateSearch: HistorySearchSchema,
   component: DeploymentHistory,
 });
 
