@@ -26,6 +26,9 @@ import {
 import { SIGNATURE_HEADER, verifySignature, type HeaderBag } from './signatures.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 
+/** A delivery still `received` after this was abandoned by a control plane that stopped. */
+const ABANDONED_CLAIM_MS = 5 * 60_000;
+
 /** Where hook URLs live, outside `/api/v1` and its bearer check. */
 export const HOOK_PATH_PREFIX = '/hooks/git';
 
@@ -160,19 +163,12 @@ export class WebhookService {
     }
     const event = eventOf(provider, req.headers);
     const recordId = newId();
-    try {
-      await this.deps.db.webhookDelivery.create({
-        data: { id: recordId, projectId: hook.projectId, provider, deliveryId, event, outcome: 'received' },
-      });
-    } catch (err) {
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-        this.deps.metrics.handled(provider, 'duplicate');
-        return {
-          status: 200,
-          body: { outcome: 'duplicate', deliveryId, reason: 'this delivery id was received before' },
-        };
-      }
-      throw err;
+    if (!(await this.claim(recordId, hook.projectId, provider, deliveryId, event))) {
+      this.deps.metrics.handled(provider, 'duplicate');
+      return {
+        status: 200,
+        body: { outcome: 'duplicate', deliveryId, reason: 'this delivery id was received before' },
+      };
     }
 
     let handled: Handled;
@@ -200,6 +196,44 @@ export class WebhookService {
       return { status: 202, body: { outcome: 'deployed', deliveryId, deploymentId: handled.deploymentId! } };
     }
     return { status: 200, body: { outcome: 'ignored', deliveryId, reason: handled.reason ?? '' } };
+  }
+
+  /**
+   * Records the delivery as `received`; false when its id was received before. A claim left
+   * `received` by a control plane that died while handling it is taken over after a while, so
+   * the provider's redelivery is not refused forever.
+   */
+  private async claim(
+    id: string,
+    projectId: string,
+    provider: GitProvider,
+    deliveryId: string,
+    event: string,
+  ): Promise<boolean> {
+    const data = { id, projectId, provider, deliveryId, event, outcome: 'received' };
+    try {
+      await this.deps.db.webhookDelivery.create({ data });
+      return true;
+    } catch (err) {
+      if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+    }
+    const { count } = await this.deps.db.webhookDelivery.deleteMany({
+      where: {
+        projectId,
+        provider,
+        deliveryId,
+        outcome: 'received',
+        receivedAt: { lt: new Date(Date.now() - ABANDONED_CLAIM_MS) },
+      },
+    });
+    if (count === 0) return false;
+    try {
+      await this.deps.db.webhookDelivery.create({ data });
+      return true;
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') return false;
+      throw err;
+    }
   }
 
   private async handle(

@@ -169,9 +169,34 @@ export function DeploymentPage() {
             <dt>Commit</dt>
             <dd>
               <code title={d.commitSha ?? undefined}>{shortSha(d.commitSha)}</code>
-              {d.gitRef && <span className="muted"> on {d.gitRef}</span>}
+              {/* A push's gitRef is its SHA: its branch says more. */}
+              {d.branch ? (
+                <span className="muted"> on {d.branch}</span>
+              ) : (
+                d.gitRef && <span className="muted"> on {d.gitRef}</span>
+              )}
+              {d.commitMessage && (
+                <span className="commit-message" title={d.commitAuthor ?? undefined}>
+                  {d.commitMessage.split('\n', 1)[0]}
+                </span>
+              )}
             </dd>
           </div>
+          {d.target === 'preview' && (
+            <div>
+              <dt>Branch preview</dt>
+              <dd>
+                {d.branchUrl ? (
+                  <a href={d.branchUrl} target="_blank" rel="noreferrer">
+                    {displayUrl(d.branchUrl)}
+                  </a>
+                ) : (
+                  <span className="muted">Once a preview of {d.branch ?? 'the branch'} is ready</span>
+                )}{' '}
+                <span className="badge preview">Preview</span>
+              </dd>
+            </div>
+          )}
           <div>
             <dt>Regions</dt>
             <dd>
