@@ -29,6 +29,8 @@ export const BUILD_SESSION_ERRORS = {
   wrongDeployment: 'build_token_wrong_deployment',
   /** 409: the deployment is no longer building (finished, cancelled, failed). */
   notBuilding: 'deployment_not_building',
+  /** 403: cache grants for a project whose cache is off, or a restore for a "without cache" deployment. */
+  cacheOff: 'build_cache_off',
 } as const;
 
 /** A request the control plane signed: send exactly these headers (they are part of the signature). */

@@ -1,4 +1,5 @@
 import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import { BUILD_CREDENTIALS_MARGIN_MS, BuildSessionService } from './build-sessions/build-session-service.js';
 import { StorageGrants } from './build-sessions/storage-grants.js';
@@ -7,6 +8,7 @@ import { BuildPipeline } from './pipeline/build-pipeline.js';
 import type { BuildRunner } from './pipeline/build-runner.js';
 import type { AppContext } from './context.js';
 import { BuildQueue } from './pipeline/build-queue.js';
+import { lastEventSeqInStream } from './pipeline/streams.js';
 import { EnvCipher } from './projects/env-cipher.js';
 import { DeploymentService } from './deployments/deployment-service.js';
 import { ProjectService } from './projects/project-service.js';
@@ -82,6 +84,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
       ctx.config.natsAuth.buildSigningKey,
     ),
     credentialsTtlMs: ctx.config.build.timeoutMs + BUILD_CREDENTIALS_MARGIN_MS,
+    lastPublishedEventSeq: async (id) => lastEventSeqInStream(await jetstreamManager(ctx.nats), id),
   });
   return { projects, deployments, pipeline, urls, sessions };
 }

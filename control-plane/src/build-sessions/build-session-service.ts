@@ -44,6 +44,12 @@ export interface BuildSessionDeps {
   signer: Pick<BuildCredentialsSigner, 'mintBuildCredentials'>;
   /** How long the build's NATS user lives (the build's time limit plus a margin). */
   credentialsTtlMs: number;
+  /**
+   * The seq of the deployment's newest event in the stream, applied or not (0 if none). A
+   * restarted attempt must start after it: an earlier attempt's events may still wait for the
+   * consumer, and JetStream drops a message whose id (`<deployment>:<seq>`) it has seen.
+   */
+  lastPublishedEventSeq(deploymentId: string): Promise<number>;
   bootstrapTtlMs?: number;
 }
 
@@ -90,12 +96,13 @@ export class BuildSessionService {
     }
     const spec = await this.deps.specFor(d.id);
     const natsCredentials = await this.deps.signer.mintBuildCredentials(d.id, this.deps.credentialsTtlMs);
+    const published = await this.deps.lastPublishedEventSeq(d.id);
     // Parsed, so nothing beyond the wire shape (a control plane's storage settings) goes out.
     return BootstrapResponseSchema.parse({
       v: 1,
       spec,
       natsCredentials,
-      firstEventSeq: d.lastEventSeq + 1,
+      firstEventSeq: Math.max(d.lastEventSeq, published) + 1,
       buildToken,
     });
   }
@@ -112,8 +119,17 @@ export class BuildSessionService {
     }
   }
 
-  private async scope(deploymentId: string): Promise<GrantScope> {
+  private async scope(deploymentId: string, need?: 'cache-restore' | 'cache-save'): Promise<GrantScope> {
     const spec = await this.deps.specFor(deploymentId);
+    // The project's cache switch and "without cache" hold here, not only in the worker's choice.
+    const cache = spec.cache ?? { enabled: true, restore: true };
+    if (need && (!cache.enabled || (need === 'cache-restore' && !cache.restore))) {
+      throw refused(
+        403,
+        BUILD_SESSION_ERRORS.cacheOff,
+        cache.enabled ? 'This deployment was started without cache' : "The project's build cache is off",
+      );
+    }
     return {
       deploymentId,
       projectSlug: spec.projectSlug,
@@ -138,7 +154,7 @@ export class BuildSessionService {
     key: string,
   ): Promise<CacheRestoreResponse> {
     await this.authorize(buildToken, deploymentId);
-    return this.deps.grants.cacheRestore(await this.scope(deploymentId), key);
+    return this.deps.grants.cacheRestore(await this.scope(deploymentId, 'cache-restore'), key);
   }
 
   async cacheSave(
@@ -147,6 +163,6 @@ export class BuildSessionService {
     req: CacheSaveRequest,
   ): Promise<CacheSaveResponse> {
     await this.authorize(buildToken, deploymentId);
-    return this.deps.grants.cacheSave(await this.scope(deploymentId), req);
+    return this.deps.grants.cacheSave(await this.scope(deploymentId, 'cache-save'), req);
   }
 }

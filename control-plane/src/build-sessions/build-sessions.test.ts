@@ -4,12 +4,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { archiveKey, branchIndexKey, metaKey } from '@deploysphere/build-worker/cache-keys';
 import {
   BootstrapResponseSchema,
   BUILD_SESSION_PATHS,
+  subjects,
   manifestKey,
   CacheRestoreResponseSchema,
   CacheSaveResponseSchema,
@@ -25,7 +26,7 @@ import { newTestId, startPipelineHarness, type PipelineHarness } from '../../tes
 import { errorHandler } from '../plugins/error-handler.js';
 import { zodSchemas } from '../plugins/zod-schemas.js';
 import { LocalRunner } from '../pipeline/local-runner.js';
-import { ensureStreams } from '../pipeline/streams.js';
+import { ensureStreams, lastEventSeqInStream } from '../pipeline/streams.js';
 import { buildSessionRoutes } from './build-session-routes.js';
 import { BuildSessionService } from './build-session-service.js';
 import { StorageGrants } from './storage-grants.js';
@@ -65,6 +66,7 @@ beforeAll(async () => {
     specFor: (id: string) => specFor(id),
     signer: h.nats.signer,
     credentialsTtlMs: 60_000,
+    lastPublishedEventSeq: async (id: string) => lastEventSeqInStream(await jetstreamManager(h.nc), id),
   };
   sessions = new BuildSessionService(deps);
   expiredSessions = new BuildSessionService({ ...deps, bootstrapTtlMs: -1 });
@@ -101,6 +103,7 @@ async function specFor(id: string): Promise<BuildSpec> {
     previousDeployments: [],
     branch: d.gitRef ?? 'main',
     productionBranch: 'main',
+    cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
   };
 }
 
@@ -125,6 +128,12 @@ function post(url: string, token: string | undefined, body?: unknown) {
     },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
   });
+}
+
+async function bootstrap(id: string) {
+  const res = await post(BUILD_SESSION_PATHS.bootstrap, await sessions.issueBootstrap(id));
+  expect(res.statusCode, res.body).toBe(200);
+  return BootstrapResponseSchema.parse(res.json());
 }
 
 async function bootstrapped(opts: Parameters<typeof building>[0] = {}) {
@@ -169,6 +178,21 @@ describe('bootstrap', () => {
     const after = await h.db.deployment.findUniqueOrThrow({ where: { id: d.id } });
     expect(after.bootstrapTokenHash).toBeNull();
     expect(after.buildTokenHash).toBe(sha(body.buildToken));
+  });
+
+  it('numbers a restarted attempt after the newest event in the stream, applied or not', async () => {
+    // The first attempt published up to seq 7 before Spot reclaimed it; the consumer applied 4.
+    const d = await building({ lastEventSeq: 4 });
+    await ensureStreams(await jetstreamManager(h.nc));
+    const js = jetstream(h.nc);
+    for (const seq of [5, 6, 7]) {
+      const event = { type: 'heartbeat', deploymentId: d.id, seq, at: new Date().toISOString() };
+      await js.publish(subjects.buildEvent(d.id), JSON.stringify(event), { msgID: `${d.id}:${seq}` });
+    }
+    const res = await post(BUILD_SESSION_PATHS.bootstrap, await sessions.issueBootstrap(d.id));
+    expect(res.statusCode, res.body).toBe(200);
+    // Starting at 5 would collide with the first attempt's message ids, and JetStream would drop them.
+    expect(BootstrapResponseSchema.parse(res.json()).firstEventSeq).toBe(8);
   });
 
   it('works once: a reused, unknown or expired token is 401 with a stable code', async () => {
@@ -299,6 +323,34 @@ describe('grants', () => {
     expect(res.statusCode).toBe(200);
     expect(UploadGrantsResponseSchema.parse(res.json()).regions[0]!.missing).toHaveLength(20_000);
   }, 120_000);
+
+  it("refuses cache grants when the project's cache is off, and restores for a deployment without cache", async () => {
+    const key = sha('lockfile');
+    const save = { key, compression: 'zst', parts: ['home'] };
+    const off = await building();
+    await h.db.project.updateMany({
+      where: { deployments: { some: { id: off.id } } },
+      data: { buildCacheEnabled: false },
+    });
+    const offToken = (await bootstrap(off.id)).buildToken;
+    for (const [url, body] of [
+      [BUILD_SESSION_PATHS.cacheRestore(off.id), { key }],
+      [BUILD_SESSION_PATHS.cacheSave(off.id), save],
+    ] as const) {
+      const res = await post(url, offToken, body);
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.code).toBe('build_cache_off');
+    }
+
+    const fresh = await building();
+    await h.db.deployment.update({ where: { id: fresh.id }, data: { withoutCache: true } });
+    const freshToken = (await bootstrap(fresh.id)).buildToken;
+    expect((await post(BUILD_SESSION_PATHS.cacheRestore(fresh.id), freshToken, { key })).statusCode).toBe(
+      403,
+    );
+    // "Without cache" still saves a fresh one for the next build.
+    expect((await post(BUILD_SESSION_PATHS.cacheSave(fresh.id), freshToken, save)).statusCode).toBe(200);
+  });
 
   it("grants cache reads and writes only under its own project's prefix and its own branch", async () => {
     const d = await bootstrapped({ gitRef: 'feature/x' });

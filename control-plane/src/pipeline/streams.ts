@@ -1,5 +1,5 @@
 import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
-import { STREAMS, subjects } from '@deploysphere/contracts';
+import { BuildEventSchema, STREAMS, subjects } from '@deploysphere/contracts';
 import { isStreamNotFound } from '../infra/jetstream-errors.js';
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
@@ -43,4 +43,24 @@ export async function ensureStreams(jsm: JetStreamManager, streams = PIPELINE_ST
       await jsm.streams.add(config);
     }
   }
+}
+
+/**
+ * The seq of a deployment's newest build event in the stream, whether the consumer has applied it
+ * or not; 0 when it has none. A restarted attempt numbers its events after it.
+ */
+export async function lastEventSeqInStream(jsm: JetStreamManager, deploymentId: string): Promise<number> {
+  let msg;
+  try {
+    // null when the subject has no message (v3 answers NoMessageFound that way).
+    msg = await jsm.streams.getMessage(STREAMS.buildEvents, {
+      last_by_subj: subjects.buildEvent(deploymentId),
+    });
+  } catch (err) {
+    if (isStreamNotFound(err)) return 0; // no stream yet: no event was ever published
+    throw err;
+  }
+  if (!msg) return 0;
+  const parsed = BuildEventSchema.safeParse(msg.json());
+  return parsed.success ? parsed.data.seq : 0;
 }
