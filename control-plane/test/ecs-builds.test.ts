@@ -3,6 +3,7 @@ import type { EcsEndpoint } from '@deploysphere/stack';
 import type { RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitRepo } from './git-repo.js';
+import { waitForTaskStatus } from './ecs-tasks.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
 import { VITE_REACT_APP } from './vite-react-app.js';
 
@@ -144,7 +145,7 @@ describe('builds as ECS tasks in the primary region', () => {
       .requests.filter((r) => r.operation === 'StopTask')
       .map((r) => r.body as { task: string; reason?: string });
     expect(stops.map((s) => s.task)).toContain(building.runner!.taskArn);
-    await waitForTask(building.runner!.taskArn!, 'STOPPED');
+    await waitForTaskStatus(primary(), building.runner!.taskArn!, 'STOPPED');
     expect((await t.api<DeploymentView>('GET', `/deployments/${id}`)).body.status).toBe('cancelled');
   });
 });
@@ -200,30 +201,3 @@ describe('faults at the ECS API', () => {
     expect(d.error).toMatch(/EssentialContainerExited: Essential container in task exited.*exit code 137/);
   });
 });
-
-async function waitForTask(taskArn: string, status: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const describes = await describeTask(taskArn);
-    if (describes === status) return;
-    if (Date.now() > deadline) throw new Error(`task ${taskArn} is still ${describes}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function describeTask(taskArn: string): Promise<string | undefined> {
-  const { DescribeTasksCommand, ECSClient } = await import('@aws-sdk/client-ecs');
-  const client = new ECSClient({
-    region: PRIMARY,
-    endpoint: primary().url,
-    credentials: { accessKeyId: 'LOCALECS', secretAccessKey: 'LOCALECS' },
-  });
-  try {
-    const res = await client.send(
-      new DescribeTasksCommand({ cluster: 'deploysphere-builds', tasks: [taskArn] }),
-    );
-    return res.tasks?.[0]?.lastStatus;
-  } finally {
-    client.destroy();
-  }
-}

@@ -1,14 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTasksCommand, ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
+import { ECSClient, type RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { startEcsEndpoint, type EcsEndpoint } from '@deploysphere/stack';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildLaunch } from '../src/pipeline/build-runner.js';
 import { EcsRunner, type RecordedTask } from '../src/pipeline/ecs/ecs-runner.js';
+import { LOCAL_ECS_CREDENTIALS } from '../src/local/local-ecs.js';
 import { EcsRunners } from '../src/pipeline/ecs/ecs-runners.js';
 import type { EcsRegionSettings } from '../src/pipeline/ecs/ecs-settings.js';
 import { EcsTaskWatcher } from '../src/pipeline/ecs/ecs-task-watcher.js';
+import { taskStatus, waitForTaskStatus } from './ecs-tasks.js';
 import { newTestId, startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
 
 // The ECS runner through the real @aws-sdk/client-ecs against the local ECS endpoint. The task's
@@ -22,7 +24,7 @@ const CONTAINER = [
   `process.on('SIGTERM', () => process.exit(143));
    setTimeout(() => process.exit(Number(process.env.EXIT_CODE)), Number(process.env.RUN_MS));`,
 ];
-const CREDENTIALS = { accessKeyId: 'LOCALECS', secretAccessKey: 'LOCALECS' };
+const CREDENTIALS = LOCAL_ECS_CREDENTIALS;
 
 let dir: string;
 let h: PipelineHarness;
@@ -286,7 +288,7 @@ describe('EcsRunners across a control-plane restart', () => {
       issueBootstrap: bootstrap,
     });
     await before.start();
-    const handles = await Promise.all(
+    await Promise.all(
       [building, finished].map((id) => before.runnerFor(REGION).start(launch({ deploymentId: id }))),
     );
     // The control plane goes away; its tasks run on.
@@ -308,39 +310,22 @@ describe('EcsRunners across a control-plane restart', () => {
       await after.sweepOnce();
       const finishedArn = (await h.db.deployment.findUniqueOrThrow({ where: { id: finished } }))
         .runnerTaskArn!;
-      await waitForAsync(async () => (await taskStatus(finishedArn)) === 'STOPPED', 'the orphan to stop');
+      await waitForTaskStatus(endpoint, finishedArn, 'STOPPED');
       const buildingArn = (await h.db.deployment.findUniqueOrThrow({ where: { id: building } }))
         .runnerTaskArn!;
-      expect(await taskStatus(buildingArn)).toBe('RUNNING');
+      expect(await taskStatus(endpoint, buildingArn)).toBe('RUNNING');
       // The adopted build is followed to its end.
       await adopted[0]!.handle.stop();
       expect((await adopted[0]!.handle.exited).reason).toMatch(/UserInitiated/);
     } finally {
       await after.stop();
-      void handles;
     }
   });
 });
 
-async function taskStatus(taskArn: string): Promise<string | undefined> {
-  const client = new ECSClient({ region: REGION, endpoint: endpoint.url, credentials: CREDENTIALS });
-  try {
-    const res = await client.send(
-      new DescribeTasksCommand({ cluster: 'deploysphere-builds', tasks: [taskArn] }),
-    );
-    return res.tasks?.[0]?.lastStatus;
-  } finally {
-    client.destroy();
-  }
-}
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  return waitForAsync(async () => check(), what, timeoutMs);
-}
-
-async function waitForAsync(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
