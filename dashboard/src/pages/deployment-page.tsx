@@ -107,7 +107,8 @@ export function DeploymentPage() {
               {cancel.isPending ? 'Cancelling…' : 'Cancel deployment'}
             </button>
           )}
-          {finished && (
+          {/* A redeploy builds production; from a preview's page it would not be this preview again. */}
+          {finished && d.target !== 'preview' && (
             <button
               type="button"
               onClick={() => redeployWithoutCache.mutate(d.projectSlug)}

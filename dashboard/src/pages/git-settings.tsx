@@ -82,21 +82,23 @@ function ProductionBranch({ project }: { project: ProjectView }) {
     });
   });
   return (
-    <form className="env-add" onSubmit={submit} noValidate aria-label="Set the production branch">
-      <TextField
-        id="production-branch"
-        label="Production branch"
-        placeholder="the repository's default branch"
-        hint="Empty: the default branch the provider names in each push."
-        {...form.register('gitRef')}
-        error={form.formState.errors.gitRef?.message}
-        autoComplete="off"
-      />
-      <button type="submit" disabled={busy !== undefined}>
-        {busy ? 'Saving…' : 'Save branch'}
-      </button>
+    <>
+      <form className="env-add single" onSubmit={submit} noValidate aria-label="Set the production branch">
+        <TextField
+          id="production-branch"
+          label="Production branch"
+          placeholder="the repository's default branch"
+          hint="Empty: the default branch the provider names in each push."
+          {...form.register('gitRef')}
+          error={form.formState.errors.gitRef?.message}
+          autoComplete="off"
+        />
+        <button type="submit" disabled={busy !== undefined}>
+          {busy ? 'Saving…' : 'Save branch'}
+        </button>
+      </form>
       <SaveNotice result={result} />
-    </form>
+    </>
   );
 }
 
@@ -224,7 +226,7 @@ function Webhooks({ slug }: { slug: string }) {
 
       {available.length > 0 && (
         <form
-          className="env-add"
+          className="env-add single"
           aria-label="Connect a webhook"
           noValidate
           onSubmit={form.handleSubmit((body) => connect.mutate(body))}
