@@ -26,6 +26,7 @@ import { newTestId, startPipelineHarness, type PipelineHarness } from '../../tes
 import { errorHandler } from '../plugins/error-handler.js';
 import { zodSchemas } from '../plugins/zod-schemas.js';
 import { LocalRunner } from '../pipeline/local-runner.js';
+import { buildSpecFor } from '../pipeline/build-spec.js';
 import { ensureStreams, lastEventSeqInStream } from '../pipeline/streams.js';
 import { buildSessionRoutes } from './build-session-routes.js';
 import { BuildSessionService } from './build-session-service.js';
@@ -85,27 +86,12 @@ afterAll(async () => {
 });
 
 /** The spec as the pipeline's specFor gives it, here with the storage settings a control plane has. */
-async function specFor(id: string): Promise<BuildSpec> {
-  const d = await h.db.deployment.findUniqueOrThrow({ where: { id }, include: { project: true } });
-  return {
-    v: 1,
-    deploymentId: d.id,
-    projectSlug: d.project.slug,
-    repoUrl: d.project.repoUrl,
-    gitRef: d.gitRef,
-    installCommand: d.project.installCommand,
-    buildCommand: d.project.buildCommand,
-    outputDir: d.project.outputDir,
-    rootDir: d.project.rootDir,
-    env: { API_KEY: 'project-secret' },
-    // What the pipeline's specFor puts here: the control plane's own storage targets.
-    storage: [target],
-    previousDeployments: [],
-    branch: d.gitRef ?? 'main',
-    productionBranch: 'main',
-    cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
-  };
-}
+/** The pipeline's own spec, with this test's storage target and a known env. */
+const specFor = (id: string): Promise<BuildSpec> =>
+  buildSpecFor(
+    { db: h.db, storageTarget: () => target, envFor: async () => ({ API_KEY: 'project-secret' }) },
+    id,
+  );
 
 /** A building deployment of a fresh project. */
 async function building(opts: { lastEventSeq?: number; gitRef?: string } = {}) {

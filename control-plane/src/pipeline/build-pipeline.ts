@@ -1,4 +1,4 @@
-import { AppError, subjects, TERMINAL_STATUSES, type BuildSpec } from '@deploysphere/contracts';
+import { subjects, TERMINAL_STATUSES, type BuildSpec } from '@deploysphere/contracts';
 import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -13,6 +13,7 @@ import type { RouteWriter } from '../hosts/route-writer.js';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import type { BuildMetrics } from './build-metrics.js';
 import type { BuildExit, BuildRunner } from './build-runner.js';
+import { buildSpecFor } from './build-spec.js';
 import { RegionDispatcher } from './dispatcher.js';
 import { BuildEventConsumer } from './event-consumer.js';
 import { EcsRunners } from './ecs/ecs-runners.js';
@@ -189,40 +190,16 @@ export class BuildPipeline {
   }
 
   /** What a build of this deployment is given when it exchanges its bootstrap token (build-sessions/). */
-  async specFor(id: string): Promise<BuildSpec> {
-    const { ctx } = this.deps;
-    const d = await ctx.db.deployment.findUniqueOrThrow({ where: { id }, include: { project: true } });
-    const storage = d.regions.map((region) => {
-      const target = ctx.storage.target(region);
-      if (!target) throw AppError.internal(`region ${region} has no storage configured`);
-      return target;
-    });
-    return {
-      v: 1,
-      deploymentId: d.id,
-      projectSlug: d.project.slug,
-      repoUrl: d.project.repoUrl,
-      gitRef: d.gitRef,
-      installCommand: d.project.installCommand,
-      buildCommand: d.project.buildCommand,
-      outputDir: d.project.outputDir,
-      rootDir: d.project.rootDir,
-      env: await this.deps.projects.envFor(d.projectId),
-      storage,
-      previousDeployments: (
-        await ctx.db.deployment.findMany({
-          where: { projectId: d.projectId, status: 'ready' },
-          orderBy: { finishedAt: 'desc' },
-          take: 3,
-          select: { id: true },
-        })
-      ).map((p) => p.id),
-      // A deployment of an explicit ref caches under that ref; one of the default branch under
-      // the production branch, which is also every branch's last fallback.
-      branch: d.gitRef ?? d.project.gitRef,
-      productionBranch: d.project.gitRef,
-      cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
-    };
+  specFor(id: string): Promise<BuildSpec> {
+    const { ctx, projects } = this.deps;
+    return buildSpecFor(
+      {
+        db: ctx.db,
+        storageTarget: (region) => ctx.storage.target(region),
+        envFor: (p) => projects.envFor(p),
+      },
+      id,
+    );
   }
 
   /**

@@ -1,0 +1,46 @@
+import { AppError, type BuildSpec, type StorageTarget } from '@deploysphere/contracts';
+import type { Db } from '@deploysphere/db';
+
+export interface BuildSpecDeps {
+  db: Db;
+  /** The control plane's storage target of a region; the bootstrap strips it to the region id. */
+  storageTarget(region: string): StorageTarget | undefined;
+  /** The project's env, decrypted. */
+  envFor(projectId: string): Promise<Record<string, string>>;
+}
+
+/** What a build of this deployment is given when it exchanges its bootstrap token (build-sessions/). */
+export async function buildSpecFor(deps: BuildSpecDeps, id: string): Promise<BuildSpec> {
+  const d = await deps.db.deployment.findUniqueOrThrow({ where: { id }, include: { project: true } });
+  const storage = d.regions.map((region) => {
+    const target = deps.storageTarget(region);
+    if (!target) throw AppError.internal(`region ${region} has no storage configured`);
+    return target;
+  });
+  return {
+    v: 1,
+    deploymentId: d.id,
+    projectSlug: d.project.slug,
+    repoUrl: d.project.repoUrl,
+    gitRef: d.gitRef,
+    installCommand: d.project.installCommand,
+    buildCommand: d.project.buildCommand,
+    outputDir: d.project.outputDir,
+    rootDir: d.project.rootDir,
+    env: await deps.envFor(d.projectId),
+    storage,
+    previousDeployments: (
+      await deps.db.deployment.findMany({
+        where: { projectId: d.projectId, status: 'ready' },
+        orderBy: { finishedAt: 'desc' },
+        take: 3,
+        select: { id: true },
+      })
+    ).map((p) => p.id),
+    // A deployment of an explicit ref caches under that ref; one of the default branch under
+    // the production branch, which is also every branch's last fallback.
+    branch: d.gitRef ?? d.project.gitRef,
+    productionBranch: d.project.gitRef,
+    cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
+  };
+}
