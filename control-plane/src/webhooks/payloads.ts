@@ -72,6 +72,8 @@ export function isPush(provider: GitProvider, event: string): boolean {
 const ZERO_SHA = /^0+$/;
 const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const MESSAGE_MAX = 4096;
+/** `refs/heads/` and git's own 255-character limit on a ref name. */
+const REF_MAX = 266;
 
 const optionalString = z.string().nullish();
 const person = z.looseObject({ name: optionalString, email: optionalString }).nullish();
@@ -79,7 +81,7 @@ const commit = z.looseObject({ id: z.string(), message: optionalString, author: 
 
 /** GitHub's push payload, and Gitea's and Forgejo's, which copy its shape. */
 const GitHubLikePushSchema = z.looseObject({
-  ref: z.string(),
+  ref: z.string().max(REF_MAX, `must be at most ${REF_MAX} characters`),
   after: z.string().regex(COMMIT_SHA, 'expected a full commit SHA'),
   deleted: z.boolean().optional(),
   repository: z.looseObject({
@@ -96,7 +98,7 @@ const GitHubLikePushSchema = z.looseObject({
 /** GitLab's Push Hook payload. */
 const GitLabPushSchema = z.looseObject({
   object_kind: z.literal('push', { error: 'expected "push"' }),
-  ref: z.string(),
+  ref: z.string().max(REF_MAX, `must be at most ${REF_MAX} characters`),
   after: z.string().regex(COMMIT_SHA, 'expected a full commit SHA'),
   project: z.looseObject({
     git_http_url: optionalString,

@@ -259,7 +259,8 @@ export class WebhookService {
       throw err;
     }
     if (!sameRepository(project.repoUrl, push.repoUrls)) {
-      return ignored(`unknown repository: ${push.repoUrls[0] ?? '(none given)'} is not this project's`, push);
+      const given = (push.repoUrls[0] ?? '(none given)').slice(0, 200);
+      return ignored(`unknown repository: ${given} is not this project's`, push);
     }
     if (push.branch === null) return ignored(`${push.ref} is not a branch`, push);
     if (push.deleted) return ignored(`branch ${push.branch} was deleted`, push);
