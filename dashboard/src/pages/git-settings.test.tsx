@@ -161,3 +161,29 @@ describe('the deployment history', () => {
     expect(window.location.search).toBe('?target=preview');
   });
 });
+
+describe("a preview's deployment page", () => {
+  it('shows the branch, the commit message and the branch URL, and offers no production redeploy', async () => {
+    const id = deploymentId(9);
+    fakeApi({
+      ...SIGNED_IN,
+      [`GET /deployments/${id}`]: () =>
+        ok(
+          deploymentView({
+            id,
+            target: 'preview',
+            branch: 'feature/login',
+            gitRef: 'abcdef0123456789abcdef0123456789abcdef01',
+            branchUrl: 'http://web-git-feature-login.localhost:8787',
+            commitMessage: 'Add the login page\n\nWith a body.',
+          }),
+        ),
+    });
+    renderApp(`/deployments/${id}`);
+    const link = await screen.findByRole('link', { name: 'web-git-feature-login.localhost:8787' });
+    expect(link.getAttribute('href')).toBe('http://web-git-feature-login.localhost:8787');
+    expect(screen.getByText('on feature/login', { exact: false })).toBeTruthy();
+    expect(screen.getByText('Add the login page')).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Redeploy without cache' })).toBeNull();
+  });
+});
