@@ -55,12 +55,18 @@ export const api = {
 
   deployments: (
     slug: string,
-    opts: { limit: number; before?: string | undefined; target?: DeploymentTarget | undefined },
+    opts: {
+      limit: number;
+      before?: string | undefined;
+      target?: DeploymentTarget | undefined;
+      branch?: string | undefined;
+    },
     signal?: AbortSignal,
   ) => {
     const query = new URLSearchParams({ limit: String(opts.limit) });
     if (opts.before) query.set('before', opts.before);
     if (opts.target) query.set('target', opts.target);
+    if (opts.branch) query.set('branch', opts.branch);
     return request('GET', `/projects/${enc(slug)}/deployments?${query}`, z.array(DeploymentViewSchema), {
       signal,
     });

@@ -69,12 +69,18 @@ export const slugAvailabilityQuery = (slug: string) =>
  * Newest first, one page per `before` cursor. A refetch (polling, invalidation) refetches every
  * loaded page from the first, each from the previous page's last id, so "Load older" pages stay.
  */
-export const deploymentHistoryQuery = (slug: string, target?: DeploymentTarget) =>
+export const deploymentHistoryQuery = (
+  slug: string,
+  filter: { target?: DeploymentTarget | undefined; branch?: string | undefined } = {},
+) =>
   infiniteQueryOptions({
     // Unfiltered, the key the cache writes (cache.ts) update; a filtered list refetches instead.
-    queryKey: target ? queryKeys.filteredHistory(slug, target) : queryKeys.deploymentHistory(slug),
+    queryKey:
+      filter.target || filter.branch
+        ? queryKeys.filteredHistory(slug, filter)
+        : queryKeys.deploymentHistory(slug),
     queryFn: ({ pageParam, signal }) =>
-      api.deployments(slug, { limit: HISTORY_PAGE_SIZE, before: pageParam, target }, signal),
+      api.deployments(slug, { limit: HISTORY_PAGE_SIZE, before: pageParam, ...filter }, signal),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => (last.length < HISTORY_PAGE_SIZE ? undefined : last.at(-1)?.id),
     refetchInterval: (query) =>

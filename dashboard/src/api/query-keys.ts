@@ -19,8 +19,8 @@ export const queryKeys = {
   project: (slug: string) => ['project', slug] as const,
   deploymentHistory: (slug: string) => ['project', slug, 'deployments'] as const,
   /** The history filtered to production or previews: under the history's key, so its invalidations reach it. */
-  filteredHistory: (slug: string, target: 'production' | 'preview') =>
-    ['project', slug, 'deployments', target] as const,
+  filteredHistory: (slug: string, filter: { target?: string | undefined; branch?: string | undefined }) =>
+    ['project', slug, 'deployments', filter.target ?? 'all', filter.branch ?? ''] as const,
   webhooks: (slug: string) => ['project', slug, 'webhooks'] as const,
   deliveries: (slug: string) => ['project', slug, 'deliveries'] as const,
   traffic: (slug: string, window: TrafficWindow) => ['project', slug, 'traffic', window] as const,

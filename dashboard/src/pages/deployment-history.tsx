@@ -40,10 +40,20 @@ const duration = (d: DeploymentView) =>
  */
 export function DeploymentHistory() {
   const { slug } = route.useParams();
-  const { target } = route.useSearch();
+  const { target, branch } = route.useSearch();
   const navigate = route.useNavigate();
   const client = useQueryClient();
-  const history = useInfiniteQuery(deploymentHistoryQuery(slug, target));
+  const history = useInfiniteQuery(deploymentHistoryQuery(slug, { target, branch }));
+  // The branches the loaded pages show, plus the one filtered on (which may be all there is).
+  const branches = [
+    ...new Set([
+      ...(branch ? [branch] : []),
+      ...(history.data?.pages.flat().flatMap((d) => (d.branch ? [d.branch] : [])) ?? []),
+    ]),
+  ];
+  // Replace: flipping a filter should not fill the back button's history.
+  const filterBy = (search: { target?: DeploymentTarget | undefined; branch?: string | undefined }) =>
+    void navigate({ search: (old) => ({ ...old, ...search }), replace: true, resetScroll: false });
   const [promoting, setPromoting] = useState<DeploymentView | undefined>();
   const promote = useMutation({
     mutationFn: (d: DeploymentView) => api.promote(slug, { deploymentId: d.id }),
@@ -56,24 +66,39 @@ export function DeploymentHistory() {
   });
 
   const filter = (
-    <label className="history-filter">
-      Show{' '}
-      <select
-        value={target ?? 'all'}
-        // Replace: flipping the filter should not fill the back button's history.
-        onChange={(e) =>
-          void navigate({
-            search: { target: e.target.value === 'all' ? undefined : (e.target.value as DeploymentTarget) },
-            replace: true,
-            resetScroll: false,
-          })
-        }
-      >
-        <option value="all">All deployments</option>
-        <option value="production">Production</option>
-        <option value="preview">Previews</option>
-      </select>
-    </label>
+    <div className="history-filter">
+      <label>
+        Show{' '}
+        <select
+          value={target ?? 'all'}
+          onChange={(e) =>
+            filterBy({
+              target: e.target.value === 'all' ? undefined : (e.target.value as DeploymentTarget),
+            })
+          }
+        >
+          <option value="all">All deployments</option>
+          <option value="production">Production</option>
+          <option value="preview">Previews</option>
+        </select>
+      </label>{' '}
+      {branches.length > 0 && (
+        <label>
+          Branch{' '}
+          <select
+            value={branch ?? ''}
+            onChange={(e) => filterBy({ branch: e.target.value === '' ? undefined : e.target.value })}
+          >
+            <option value="">Any branch</option>
+            {branches.map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+    </div>
   );
 
   if (history.isPending) return <LoadingState label="Loading deployments…" />;
@@ -84,8 +109,8 @@ export function DeploymentHistory() {
   if (all.length === 0) {
     return (
       <section aria-label="Deployments">
-        {target && filter}
-        <EmptyState title={target ? `No ${target} deployments` : 'No deployments yet'}>
+        {(target || branch) && filter}
+        <EmptyState title={target || branch ? 'No deployments match' : 'No deployments yet'}>
           <p>
             {target === 'preview'
               ? 'A push to a branch other than the production branch makes a preview (Settings → Git).'

@@ -159,6 +159,13 @@ describe('the deployment history', () => {
     await waitFor(() => expect(within(screen.getByRole('table')).getAllByRole('row')).toHaveLength(2));
     expect(callsTo('GET /projects/web/deployments').at(-1)!.search.get('target')).toBe('preview');
     expect(window.location.search).toBe('?target=preview');
+
+    fireEvent.change(screen.getByLabelText('Branch'), { target: { value: 'feature/login' } });
+    await waitFor(() =>
+      expect(callsTo('GET /projects/web/deployments').at(-1)!.search.get('branch')).toBe('feature/login'),
+    );
+    expect(callsTo('GET /projects/web/deployments').at(-1)!.search.get('target')).toBe('preview');
+    expect(new URLSearchParams(window.location.search).get('branch')).toBe('feature/login');
   });
 });
 

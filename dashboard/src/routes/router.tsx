@@ -21,8 +21,11 @@ import { RootLayout } from './root-layout.js';
 /** `?window=24h` on the Traffic tab; a missing or unknown window is the API's default. */
 export const TrafficSearchSchema = z.object({ window: TrafficQuerySchema.shape.window.catch('6h') });
 
-/** `?target=preview` on the Deployments tab: only production or only preview deployments. */
-export const HistorySearchSchema = z.object({ target: DeploymentTargetSchema.optional().catch(undefined) });
+/** `?target=preview&branch=…` on the Deployments tab: only production or previews, of one branch. */
+export const HistorySearchSchema = z.object({
+  target: DeploymentTargetSchema.optional().catch(undefined),
+  branch: z.string().min(1).max(255).optional().catch(undefined),
+});
 
 const rootRoute = createRootRoute({ component: RootLayout, notFoundComponent: NotFoundPage });
 
