@@ -16,13 +16,16 @@ export const TRANSITIONS = {
   claim: { from: ['queued'], to: 'building' },
   /** The build moves to its next phase. */
   phase: { from: ['building'], to: 'building' },
-  /** The build's output is live: the deployment's host and the production switch are written. */
+  /**
+   * The build's output is live: the deployment's host and the production switch are written (for
+   * a preview, its branch alias instead of the production switch).
+   */
   ready: { from: ['building'], to: 'ready' },
   /** The build failed, timed out, went silent, or could not start. */
   fail: { from: ['queued', 'building'], to: 'error' },
   /** The user cancelled it, or its project was deleted. */
   cancel: { from: ['queued', 'building'], to: 'cancelled' },
-  /** A newer deployment of the same project was queued before this one started. */
+  /** A newer deployment of the same lane (production, or one branch's previews) was queued before this one started. */
   supersede: { from: ['queued'], to: 'cancelled' },
 } as const satisfies Record<string, { from: readonly DeploymentStatus[]; to: DeploymentStatus }>;
 
