@@ -37,9 +37,10 @@ export async function buildSpecFor(deps: BuildSpecDeps, id: string): Promise<Bui
         select: { id: true },
       })
     ).map((p) => p.id),
-    // A deployment of an explicit ref caches under that ref; one of the default branch under
-    // the production branch, which is also every branch's last fallback.
-    branch: d.gitRef ?? d.project.gitRef,
+    // A preview caches under its branch; a production deployment under the production branch,
+    // which is also every branch's last fallback. A pushed deployment's gitRef is its commit SHA,
+    // never a branch. A manual deployment of an explicit ref caches under that ref.
+    branch: d.target === 'preview' ? d.branch : d.branch ? d.project.gitRef : (d.gitRef ?? d.project.gitRef),
     productionBranch: d.project.gitRef,
     cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
   };
