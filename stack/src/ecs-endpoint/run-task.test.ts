@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ClientException,
@@ -13,44 +12,22 @@ import {
   RunTaskCommand,
   StopTaskCommand,
   waitUntilTasksStopped,
-  type ECSClient,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEcsEndpoint } from './endpoint.js';
+import { describe, expect, it } from 'vitest';
 import {
   allGone,
-  clientFor,
   CLUSTER,
   describe1,
   NETWORK,
   readPids,
   REGION,
-  TASK_DEFINITIONS,
   waitFor,
+  useEcsEndpoint,
   waitForStatus,
 } from './test-fixture.js';
-import type { EcsEndpoint } from './types.js';
 
-let dir: string;
-let endpoint: EcsEndpoint;
-let client: ECSClient;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ecs-endpoint-'));
-  endpoint = await startEcsEndpoint({
-    region: REGION,
-    taskDefinitions: TASK_DEFINITIONS,
-    logDir: join(dir, 'logs'),
-  });
-  client = clientFor(endpoint);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await endpoint?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const ecs = useEcsEndpoint('ecs-endpoint-');
 
 const spot = [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }];
 
@@ -69,8 +46,8 @@ function sleeperInput(pidFile: string, extra: Partial<RunTaskCommandInput> = {})
 
 describe('RunTask through the real SDK', () => {
   it('runs the command with exactly the definition and override environment, and reports its exit', async () => {
-    const out = join(dir, 'env.json');
-    const res = await client.send(
+    const out = join(ecs.dir(), 'env.json');
+    const res = await ecs.client().send(
       new RunTaskCommand({
         cluster: CLUSTER,
         taskDefinition: 'envdump:1',
@@ -99,12 +76,12 @@ describe('RunTask through the real SDK', () => {
     );
 
     const waited = await waitUntilTasksStopped(
-      { client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
+      { client: ecs.client(), maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
       { cluster: CLUSTER, tasks: [started.taskArn!] },
     );
     expect(waited.state).toBe('SUCCESS');
 
-    const task = await describe1(client, started.taskArn!, true);
+    const task = await describe1(ecs.client(), started.taskArn!, true);
     expect(task).toMatchObject({
       lastStatus: 'STOPPED',
       desiredStatus: 'STOPPED',
@@ -128,16 +105,16 @@ describe('RunTask through the real SDK', () => {
 
     const env = JSON.parse(await readFile(out, 'utf8')) as Record<string, string>;
     expect(env).toEqual({ STATIC_A: 'a', EXIT_CODE: '3', OUT: out });
-    const log = await readFile(join(dir, 'logs', `${started.taskArn!.split('/').pop()}.log`), 'utf8');
+    const log = await readFile(join(ecs.dir(), 'logs', `${started.taskArn!.split('/').pop()}.log`), 'utf8');
     expect(log).toContain('hello from stdout');
     expect(log).toContain('hello from stderr');
 
     // Without include TAGS, no tags.
-    expect((await describe1(client, started.taskArn!)).tags).toBeUndefined();
+    expect((await describe1(ecs.client(), started.taskArn!)).tags).toBeUndefined();
   });
 
   it('stops a task whose command cannot start with TaskFailedToStart', async () => {
-    const res = await client.send(
+    const res = await ecs.client().send(
       new RunTaskCommand({
         cluster: CLUSTER,
         taskDefinition: 'missing',
@@ -145,7 +122,7 @@ describe('RunTask through the real SDK', () => {
         networkConfiguration: NETWORK,
       }),
     );
-    const task = await waitForStatus(client, res.tasks![0]!.taskArn!, 'STOPPED');
+    const task = await waitForStatus(ecs.client(), res.tasks![0]!.taskArn!, 'STOPPED');
     expect(task.stopCode).toBe('TaskFailedToStart');
     expect(task.stoppedReason).toMatch(/ENOENT/);
     expect(task.capacityProviderName).toBeUndefined();
@@ -158,7 +135,7 @@ describe('RunTask through the real SDK', () => {
       capacityProviderStrategy: spot,
       networkConfiguration: NETWORK,
     };
-    const refused = (input: RunTaskCommandInput) => client.send(new RunTaskCommand(input));
+    const refused = (input: RunTaskCommandInput) => ecs.client().send(new RunTaskCommand(input));
     await expect(refused({ ...base, launchType: 'FARGATE' })).rejects.toBeInstanceOf(
       InvalidParameterException,
     );
@@ -181,55 +158,60 @@ describe('RunTask through the real SDK', () => {
       InvalidParameterException,
     );
     // None of these started anything.
-    const running = await client.send(new ListTasksCommand({ cluster: CLUSTER, family: 'sleeper' }));
+    const running = await ecs.client().send(new ListTasksCommand({ cluster: CLUSTER, family: 'sleeper' }));
     expect(running.taskArns).toEqual([]);
   });
 
   it('resolves a bare family to its latest revision and an ARN to its revision', async () => {
-    const latest = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'sleeper' }));
+    const latest = await ecs.client().send(new DescribeTaskDefinitionCommand({ taskDefinition: 'sleeper' }));
     expect(latest.taskDefinition?.revision).toBe(2);
     const arn = `arn:aws:ecs:${REGION}:000000000000:task-definition/sleeper:1`;
-    const byArn = await client.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
+    const byArn = await ecs.client().send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
     expect(byArn.taskDefinition).toMatchObject({ taskDefinitionArn: arn, revision: 1 });
     expect(byArn.taskDefinition?.containerDefinitions?.[0]?.stopTimeout).toBe(1);
     await expect(
-      client.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'unknown:1' })),
+      ecs.client().send(new DescribeTaskDefinitionCommand({ taskDefinition: 'unknown:1' })),
     ).rejects.toBeInstanceOf(ClientException);
   });
 
   it('is idempotent per clientToken, and answers a reuse with other parameters with ConflictException', async () => {
-    const pidFile = join(dir, 'idem.pids');
+    const pidFile = join(ecs.dir(), 'idem.pids');
     const input = sleeperInput(pidFile, { clientToken: 'dep-idem-1-spot', startedBy: 'dep-idem' });
-    const first = await client.send(new RunTaskCommand(input));
-    const again = await client.send(new RunTaskCommand(input));
+    const first = await ecs.client().send(new RunTaskCommand(input));
+    const again = await ecs.client().send(new RunTaskCommand(input));
     const taskArn = first.tasks![0]!.taskArn!;
     expect(again.tasks!.map((t) => t.taskArn)).toEqual([taskArn]);
 
-    const conflict = await client
+    const conflict = await ecs
+      .client()
       .send(new RunTaskCommand({ ...input, startedBy: 'someone-else' }))
       .catch((err: unknown) => err);
     expect(conflict).toBeInstanceOf(ConflictException);
     expect((conflict as ConflictException).resourceIds).toEqual([taskArn]);
 
-    const listed = await client.send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-idem' }));
+    const listed = await ecs.client().send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-idem' }));
     expect(listed.taskArns).toEqual([taskArn]);
-    await client.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
-    await waitForStatus(client, taskArn, 'STOPPED');
+    await ecs.client().send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
+    await waitForStatus(ecs.client(), taskArn, 'STOPPED');
   });
 
   it('lists tasks by startedBy, family and desiredStatus, page by page', async () => {
-    const res = await client.send(
-      new RunTaskCommand({ ...sleeperInput(join(dir, 'list.pids')), count: 3, startedBy: 'dep-list' }),
+    const res = await ecs.client().send(
+      new RunTaskCommand({
+        ...sleeperInput(join(ecs.dir(), 'list.pids')),
+        count: 3,
+        startedBy: 'dep-list',
+      }),
     );
     const arns = res.tasks!.map((t) => t.taskArn!);
     expect(arns).toHaveLength(3);
 
-    const page1 = await client.send(
-      new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-list', maxResults: 2 }),
-    );
+    const page1 = await ecs
+      .client()
+      .send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-list', maxResults: 2 }));
     expect(page1.taskArns).toEqual(arns.slice(0, 2));
     expect(page1.nextToken).toBeDefined();
-    const page2 = await client.send(
+    const page2 = await ecs.client().send(
       new ListTasksCommand({
         cluster: CLUSTER,
         startedBy: 'dep-list',
@@ -239,52 +221,54 @@ describe('RunTask through the real SDK', () => {
     );
     expect(page2.taskArns).toEqual(arns.slice(2));
     expect(page2.nextToken).toBeUndefined();
-    const byFamily = await client.send(new ListTasksCommand({ cluster: CLUSTER, family: 'sleeper' }));
+    const byFamily = await ecs.client().send(new ListTasksCommand({ cluster: CLUSTER, family: 'sleeper' }));
     expect(byFamily.taskArns).toEqual(arns);
 
-    for (const task of arns) await client.send(new StopTaskCommand({ cluster: CLUSTER, task }));
-    const running = await client.send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-list' }));
+    for (const task of arns) await ecs.client().send(new StopTaskCommand({ cluster: CLUSTER, task }));
+    const running = await ecs
+      .client()
+      .send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-list' }));
     expect(running.taskArns).toEqual([]);
-    const stopped = await client.send(
-      new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-list', desiredStatus: 'STOPPED' }),
-    );
+    const stopped = await ecs
+      .client()
+      .send(new ListTasksCommand({ cluster: CLUSTER, startedBy: 'dep-list', desiredStatus: 'STOPPED' }));
     expect(stopped.taskArns).toEqual(arns);
-    for (const arn of arns) await waitForStatus(client, arn, 'STOPPED');
+    for (const arn of arns) await waitForStatus(ecs.client(), arn, 'STOPPED');
   });
 });
 
 describe('StopTask and DescribeTasks', () => {
   it('StopTask with a reason stops the whole process tree', async () => {
-    const pidFile = join(dir, 'stop.pids');
-    const res = await client.send(new RunTaskCommand(sleeperInput(pidFile)));
+    const pidFile = join(ecs.dir(), 'stop.pids');
+    const res = await ecs.client().send(new RunTaskCommand(sleeperInput(pidFile)));
     const taskArn = res.tasks![0]!.taskArn!;
     const pids = await readPids(pidFile);
-    expect((await describe1(client, taskArn)).lastStatus).toBe('RUNNING');
+    expect((await describe1(ecs.client(), taskArn)).lastStatus).toBe('RUNNING');
 
-    const stopping = await client.send(
-      new StopTaskCommand({ cluster: CLUSTER, task: taskArn, reason: 'cancelled' }),
-    );
+    const stopping = await ecs
+      .client()
+      .send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn, reason: 'cancelled' }));
     expect(stopping.task?.desiredStatus).toBe('STOPPED');
-    const task = await waitForStatus(client, taskArn, 'STOPPED');
+    const task = await waitForStatus(ecs.client(), taskArn, 'STOPPED');
     expect(task).toMatchObject({ stopCode: 'UserInitiated', stoppedReason: 'cancelled' });
     // The sleeper dies of SIGTERM: 128 + 15, with the signal as the container's reason.
     expect(task.containers?.[0]).toMatchObject({ exitCode: 143, reason: expect.stringContaining('SIGTERM') });
     await waitFor('the task and its child to be gone', () => allGone(pids));
 
-    const again = await client.send(
-      new StopTaskCommand({ cluster: CLUSTER, task: taskArn, reason: 'other' }),
-    );
+    const again = await ecs
+      .client()
+      .send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn, reason: 'other' }));
     expect(again.task).toMatchObject({ stoppedReason: 'cancelled', version: task.version });
   });
 
   it('SIGKILLs a task that ignores SIGTERM after its stopTimeout', async () => {
-    const pidFile = join(dir, 'stubborn.pids');
+    const pidFile = join(ecs.dir(), 'stubborn.pids');
     const input = sleeperInput(pidFile);
     input.overrides!.containerOverrides![0]!.environment!.push({ name: 'IGNORE_SIGTERM', value: '1' });
-    const taskArn = (await client.send(new RunTaskCommand(input))).tasks![0]!.taskArn!;
+    const taskArn = (await ecs.client().send(new RunTaskCommand(input))).tasks![0]!.taskArn!;
     const pids = await readPids(pidFile);
-    await client.send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
-    const task = await waitForStatus(client, taskArn, 'STOPPED');
+    await ecs.client().send(new StopTaskCommand({ cluster: CLUSTER, task: taskArn }));
+    const task = await waitForStatus(ecs.client(), taskArn, 'STOPPED');
     expect(task).toMatchObject({ stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' });
     expect(task.containers?.[0]?.exitCode).toBe(137);
     await waitFor('the task and its child to be gone', () => allGone(pids));
@@ -292,21 +276,26 @@ describe('StopTask and DescribeTasks', () => {
 
   it('answers unknown tasks as MISSING and refuses more than 100', async () => {
     const unknown = `arn:aws:ecs:${REGION}:000000000000:task/${CLUSTER}/${'0'.repeat(32)}`;
-    const res = await client.send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [unknown] }));
+    const res = await ecs.client().send(new DescribeTasksCommand({ cluster: CLUSTER, tasks: [unknown] }));
     expect(res.tasks).toEqual([]);
     expect(res.failures).toEqual([{ arn: unknown, reason: 'MISSING' }]);
     await expect(
-      client.send(
-        new DescribeTasksCommand({ cluster: CLUSTER, tasks: Array.from({ length: 101 }, () => unknown) }),
-      ),
+      ecs
+        .client()
+        .send(
+          new DescribeTasksCommand({ cluster: CLUSTER, tasks: Array.from({ length: 101 }, () => unknown) }),
+        ),
     ).rejects.toBeInstanceOf(InvalidParameterException);
     await expect(
-      client.send(new StopTaskCommand({ cluster: CLUSTER, task: unknown })),
+      ecs.client().send(new StopTaskCommand({ cluster: CLUSTER, task: unknown })),
     ).rejects.toBeInstanceOf(InvalidParameterException);
   });
 
   it('answers an operation it does not implement with UnknownOperationException', async () => {
-    const err = await client.send(new ListClustersCommand({})).catch((e: unknown) => e);
+    const err = await ecs
+      .client()
+      .send(new ListClustersCommand({}))
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'UnknownOperationException', $metadata: { httpStatusCode: 400 } });
   });
 });

@@ -1,7 +1,11 @@
 // Shared by this directory's tests: task definitions whose commands are small Node programs,
 // an SDK client for an endpoint, and condition waits with deadlines (never fixed sleeps).
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeTasksCommand, ECSClient, type Task } from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll } from 'vitest';
+import { startEcsEndpoint } from './endpoint.js';
 import type { EcsEndpoint, EcsTaskDefinitionInput } from './types.js';
 
 export const REGION = 'ap-southeast-1';
@@ -127,4 +131,33 @@ export async function isRunning(pid: number): Promise<boolean> {
 export async function allGone(pids: number[]): Promise<true | undefined> {
   for (const pid of pids) if (await isRunning(pid)) return undefined;
   return true;
+}
+
+/**
+ * One endpoint for a test file, started before its tests and stopped (with every task it ran)
+ * after them. `dir` is a scratch directory the tests may write to.
+ */
+export function useEcsEndpoint(prefix: string): {
+  endpoint(): EcsEndpoint;
+  client(): ECSClient;
+  dir(): string;
+} {
+  let dir: string;
+  let endpoint: EcsEndpoint;
+  let client: ECSClient;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    endpoint = await startEcsEndpoint({
+      region: REGION,
+      taskDefinitions: TASK_DEFINITIONS,
+      logDir: join(dir, 'logs'),
+    });
+    client = clientFor(endpoint);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await endpoint?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { endpoint: () => endpoint, client: () => client, dir: () => dir };
 }
