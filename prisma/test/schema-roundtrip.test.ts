@@ -96,6 +96,7 @@ describe('schema.prisma and the migrated database agree', () => {
       runnerTaskArn: 'arn:aws:ecs:ap-southeast-1:000000000000:task/builds/0123456789abcdef',
       runnerAttempt: 2,
       bootstrapTokenHash: 'b'.repeat(64),
+      bootstrapExpiresAt: now,
       buildTokenHash: 'c'.repeat(64),
       createdAt: now,
       startedAt: now,

@@ -17,6 +17,7 @@ import {
   bootstrapTokenOfFinishedDeployment,
   deploymentOfBuildToken,
   newToken,
+  pendingBootstrap,
   redeemBootstrapToken,
   storeBootstrapToken,
 } from './build-session-store.js';
@@ -86,8 +87,10 @@ export class BuildSessionService {
         'The bootstrap token is unknown, already used or expired',
       );
     if (!token) throw invalid();
-    const buildToken = newToken();
-    const d = await redeemBootstrapToken(this.deps.db, token, buildToken);
+    // Everything that can fail (a region without storage, NATS or the database briefly away)
+    // runs before the token is spent, so the worker's retry of a 5xx still finds it. The guarded
+    // UPDATE at the end is the one commit point: of two exchanges, exactly one gets a build token.
+    const d = await pendingBootstrap(this.deps.db, token);
     if (!d) {
       if (await bootstrapTokenOfFinishedDeployment(this.deps.db, token)) {
         throw refused(409, BUILD_SESSION_ERRORS.notBuilding, 'The deployment is no longer building');
@@ -97,6 +100,8 @@ export class BuildSessionService {
     const spec = await this.deps.specFor(d.id);
     const natsCredentials = await this.deps.signer.mintBuildCredentials(d.id, this.deps.credentialsTtlMs);
     const published = await this.deps.lastPublishedEventSeq(d.id);
+    const buildToken = newToken();
+    if (!(await redeemBootstrapToken(this.deps.db, token, buildToken))) throw invalid();
     // Parsed, so nothing beyond the wire shape (a control plane's storage settings) goes out.
     return BootstrapResponseSchema.parse({
       v: 1,

@@ -11,14 +11,11 @@ export function tokenHash(token: string): string {
 }
 
 /**
- * `Deployment.bootstrapTokenHash` holds `<sha256 hex>.<expiry, ms since the epoch>`: a bootstrap
- * token works once, and only until it expires.
+ * Stores a new bootstrap token for a building deployment (replacing an earlier one): its hash and
+ * its expiry. Until it is used or expires, the build is waiting for its worker to start (an ECS
+ * task can take minutes), so the watchdog judges it by the token, not by heartbeats; the clock
+ * for heartbeats starts again now.
  */
-export function bootstrapHashValue(token: string, expiresAtMs: number): string {
-  return `${tokenHash(token)}.${expiresAtMs}`;
-}
-
-/** Stores a new bootstrap token for a building deployment (replacing an earlier one). */
 export async function storeBootstrapToken(
   db: Db,
   deploymentId: string,
@@ -27,7 +24,11 @@ export async function storeBootstrapToken(
 ): Promise<boolean> {
   const { count } = await db.deployment.updateMany({
     where: { id: deploymentId, status: 'building' },
-    data: { bootstrapTokenHash: bootstrapHashValue(token, expiresAtMs) },
+    data: {
+      bootstrapTokenHash: tokenHash(token),
+      bootstrapExpiresAt: new Date(expiresAtMs),
+      lastHeartbeatAt: new Date(),
+    },
   });
   return count === 1;
 }
@@ -37,6 +38,22 @@ export async function storeBootstrapToken(
  * expired and the deployment is building, and stores the build token's hash. Two exchanges of
  * the same token cannot both succeed. Returns the deployment, or null.
  */
+/** The building deployment an unexpired, unused bootstrap token belongs to; nothing is changed. */
+export async function pendingBootstrap(
+  db: Db,
+  token: string,
+  nowMs = Date.now(),
+): Promise<{ id: string; lastEventSeq: number } | null> {
+  return db.deployment.findFirst({
+    where: {
+      status: 'building',
+      bootstrapTokenHash: tokenHash(token),
+      bootstrapExpiresAt: { gt: new Date(nowMs) },
+    },
+    select: { id: true, lastEventSeq: true },
+  });
+}
+
 export async function redeemBootstrapToken(
   db: Db,
   token: string,
@@ -45,10 +62,11 @@ export async function redeemBootstrapToken(
 ): Promise<{ id: string; lastEventSeq: number } | null> {
   const rows = await db.$queryRaw<{ id: string; lastEventSeq: number }[]>`
     UPDATE "Deployment"
-       SET "bootstrapTokenHash" = NULL, "buildTokenHash" = ${tokenHash(buildToken)}
+       SET "bootstrapTokenHash" = NULL, "bootstrapExpiresAt" = NULL,
+           "buildTokenHash" = ${tokenHash(buildToken)}, "lastHeartbeatAt" = ${new Date(nowMs)}
      WHERE "status" = 'building'
-       AND split_part("bootstrapTokenHash", '.', 1) = ${tokenHash(token)}
-       AND split_part("bootstrapTokenHash", '.', 2)::bigint > ${BigInt(nowMs)}
+       AND "bootstrapTokenHash" = ${tokenHash(token)}
+       AND "bootstrapExpiresAt" > ${new Date(nowMs)}
     RETURNING "id", "lastEventSeq"`;
   return rows[0] ?? null;
 }
@@ -56,7 +74,7 @@ export async function redeemBootstrapToken(
 /** Whether an unredeemed token belongs to a deployment that is no longer building (409, not 401). */
 export async function bootstrapTokenOfFinishedDeployment(db: Db, token: string): Promise<boolean> {
   const d = await db.deployment.findFirst({
-    where: { bootstrapTokenHash: { startsWith: `${tokenHash(token)}.` } },
+    where: { bootstrapTokenHash: tokenHash(token) },
     select: { status: true },
   });
   return d !== null && d.status !== 'building';

@@ -42,6 +42,8 @@ let target: StorageTarget;
 let app: FastifyInstance;
 let sessions: BuildSessionService;
 let expiredSessions: BuildSessionService;
+/** Its first look at the events stream fails, as with NATS briefly away. */
+let flakySessions: BuildSessionService;
 const client = () => createS3Client(target);
 
 beforeAll(async () => {
@@ -71,6 +73,14 @@ beforeAll(async () => {
   };
   sessions = new BuildSessionService(deps);
   expiredSessions = new BuildSessionService({ ...deps, bootstrapTtlMs: -1 });
+  let failures = 0;
+  flakySessions = new BuildSessionService({
+    ...deps,
+    lastPublishedEventSeq: async (id: string) => {
+      if (failures++ === 0) throw new Error('NATS is briefly unreachable');
+      return deps.lastPublishedEventSeq(id);
+    },
+  });
   app = Fastify({ logger: false });
   await app.register(zodSchemas);
   await app.register(errorHandler);
@@ -149,7 +159,8 @@ describe('bootstrap', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const stored = await h.db.deployment.findUniqueOrThrow({ where: { id: d.id } });
     // Only a hash (and its expiry) is kept, never the token.
-    expect(stored.bootstrapTokenHash).toMatch(new RegExp(`^${sha(token)}\\.\\d+$`));
+    expect(stored.bootstrapTokenHash).toBe(sha(token));
+    expect(stored.bootstrapExpiresAt!.getTime()).toBeGreaterThan(Date.now());
 
     const res = await post(BUILD_SESSION_PATHS.bootstrap, token);
     expect(res.statusCode, res.body).toBe(200);
@@ -179,6 +190,15 @@ describe('bootstrap', () => {
     expect(res.statusCode, res.body).toBe(200);
     // Starting at 5 would collide with the first attempt's message ids, and JetStream would drop them.
     expect(BootstrapResponseSchema.parse(res.json()).firstEventSeq).toBe(8);
+  });
+
+  it('does not spend the token when the exchange fails part-way, so the retry succeeds', async () => {
+    const d = await building();
+    const token = await sessions.issueBootstrap(d.id);
+    await expect(flakySessions.bootstrap(token)).rejects.toThrow('NATS is briefly unreachable');
+    const retried = await flakySessions.bootstrap(token);
+    expect(retried.spec.deploymentId).toBe(d.id);
+    await expect(flakySessions.bootstrap(token)).rejects.toMatchObject({ status: 401 });
   });
 
   it('works once: a reused, unknown or expired token is 401 with a stable code', async () => {

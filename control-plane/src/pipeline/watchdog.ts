@@ -42,14 +42,25 @@ export class Watchdog {
 
   async sweep(): Promise<void> {
     const now = Date.now();
+    // A build whose worker has not fetched its spec yet is judged by its bootstrap token's lifetime,
+    // not by heartbeats: an ECS task may take minutes to be placed, pull its image and start.
     const silent = await this.deps.db.deployment.findMany({
-      where: { status: 'building', lastHeartbeatAt: { lt: new Date(now - this.deps.heartbeatTimeoutMs) } },
-      select: { id: true, lastHeartbeatAt: true },
+      where: {
+        status: 'building',
+        OR: [
+          { bootstrapTokenHash: null, lastHeartbeatAt: { lt: new Date(now - this.deps.heartbeatTimeoutMs) } },
+          { bootstrapTokenHash: { not: null }, bootstrapExpiresAt: { lt: new Date(now) } },
+        ],
+      },
+      select: { id: true, lastHeartbeatAt: true, bootstrapTokenHash: true },
     });
     for (const d of silent) {
-      const error = `the build worker stopped sending heartbeats (last one at ${d.lastHeartbeatAt?.toISOString()})`;
-      // Only if no heartbeat arrived since it was read: a late beat means the build lives.
-      if (await this.deps.state.fail(d.id, error, { where: { lastHeartbeatAt: d.lastHeartbeatAt } })) {
+      const error = d.bootstrapTokenHash
+        ? 'the build worker never started: its one-time bootstrap token expired unused'
+        : `the build worker stopped sending heartbeats (last one at ${d.lastHeartbeatAt?.toISOString()})`;
+      // Only if nothing changed since it was read: a late beat (or a bootstrap) means the build lives.
+      const unchanged = { lastHeartbeatAt: d.lastHeartbeatAt, bootstrapTokenHash: d.bootstrapTokenHash };
+      if (await this.deps.state.fail(d.id, error, { where: unchanged })) {
         this.deps.log.warn({ deploymentId: d.id }, error);
         await this.deps
           .stopBuild(d.id)
