@@ -23,6 +23,8 @@ export function localWorkerTaskDefinition(staticEnv: Record<string, string>): Ec
     containerName: LOCAL_CONTAINER,
     command: [command!, ...args],
     environment: staticEnv,
+    // Exactly what EcsRunner's overrides carry; nothing else may be set by a RunTask here.
+    overridableEnvironment: ['DEPLOYMENT_ID', 'NATS_URL', 'BOOTSTRAP_TOKEN'],
     stopTimeoutSeconds: 10,
   };
 }

@@ -120,9 +120,12 @@ export class BuildPipeline {
     await ensureStreams(await jetstreamManager(this.deps.ctx.nats));
     await this.checkBuildSigningKey();
     await this.events.start();
+    // ECS tasks a previous control plane started are found before any slot claims a new build:
+    // a build this process claims is `building` on ECS without a task yet, and must not be taken
+    // for one whose task vanished.
+    const adopted = (await this.ecs?.start()) ?? [];
     for (const d of this.dispatchers) await d.start();
-    // ECS tasks a previous control plane started are followed again, by their region's dispatcher.
-    for (const { region, handle } of (await this.ecs?.start()) ?? []) {
+    for (const { region, handle } of adopted) {
       this.dispatchers.find((d) => d.region === region)?.adopt(handle);
     }
     this.watchdog.start();

@@ -168,11 +168,12 @@ export class RegionDispatcher {
    * queue after a restart with many builds in flight.
    */
   adopt(handle: BuildHandle): void {
-    this.adopted.add(
-      this.follow(handle).catch((err: unknown) => {
+    const following: Promise<void> = this.follow(handle)
+      .catch((err: unknown) => {
         this.deps.log.error({ err, deploymentId: handle.deploymentId }, 'following an adopted build failed');
-      }),
-    );
+      })
+      .finally(() => this.adopted.delete(following));
+    this.adopted.add(following);
   }
 
   private async follow(handle: BuildHandle): Promise<void> {

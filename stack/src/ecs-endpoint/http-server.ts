@@ -7,6 +7,9 @@ import { OPERATIONS } from './operations.js';
 import type { EcsFaults, RecordedEcsRequest } from './types.js';
 
 /** ECS's awsJson1.1 service prefix in X-Amz-Target. */
+/** The newest requests the endpoint keeps for tests and the control routes. */
+const MAX_RECORDED_REQUESTS = 10_000;
+
 export const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 
 /** No ECS request comes near this; it only bounds what a stray client can make us buffer. */
@@ -54,6 +57,9 @@ function handleEcs(deps: EcsServerDeps, req: IncomingMessage, raw: string, res: 
     isJson = false;
   }
   deps.requests.push({ operation: operation ?? String(target ?? ''), body, at: new Date() });
+  // Bounded: a long-running `npm start` describes its tasks every few seconds.
+  if (deps.requests.length > MAX_RECORDED_REQUESTS)
+    deps.requests.splice(0, deps.requests.length - MAX_RECORDED_REQUESTS);
   try {
     if (req.method !== 'POST' || operation === undefined) {
       throw new EcsApiError(

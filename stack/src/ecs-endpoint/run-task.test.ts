@@ -157,9 +157,18 @@ describe('RunTask through the real SDK', () => {
     await expect(refused({ ...base, overrides: { containerOverrides: [other] } })).rejects.toBeInstanceOf(
       InvalidParameterException,
     );
+    // A definition that names its overridable variables refuses any other (NODE_OPTIONS would run
+    // code of the caller's choosing as the platform's user).
+    const guarded = { ...base, taskDefinition: 'guarded:1' };
+    const sneaky = { name: 'worker', environment: [{ name: 'NODE_OPTIONS', value: '--import=data:,x' }] };
+    await expect(refused({ ...guarded, overrides: { containerOverrides: [sneaky] } })).rejects.toThrow(
+      /NODE_OPTIONS is not allowed/,
+    );
     // None of these started anything.
-    const running = await ecs.client().send(new ListTasksCommand({ cluster: CLUSTER, family: 'sleeper' }));
-    expect(running.taskArns).toEqual([]);
+    for (const family of ['sleeper', 'guarded']) {
+      const running = await ecs.client().send(new ListTasksCommand({ cluster: CLUSTER, family }));
+      expect(running.taskArns).toEqual([]);
+    }
   });
 
   it('resolves a bare family to its latest revision and an ARN to its revision', async () => {

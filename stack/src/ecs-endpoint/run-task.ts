@@ -131,9 +131,14 @@ function validate(input: RunTaskInput, def: EcsTaskDefinitionInput): Tag[] {
 /** The container's environment: the definition's, then the overrides' (later names win). */
 function environmentOf(input: RunTaskInput, def: EcsTaskDefinitionInput): Record<string, string> {
   const env: Record<string, string> = { ...def.environment };
+  const allowed = def.overridableEnvironment ? new Set(def.overridableEnvironment) : undefined;
   for (const override of input.overrides?.containerOverrides ?? []) {
     for (const pair of override.environment ?? []) {
-      if (pair.name !== undefined) env[pair.name] = pair.value ?? '';
+      if (pair.name === undefined) continue;
+      if (allowed && !allowed.has(pair.name)) {
+        throw clientException(`Container override environment variable ${pair.name} is not allowed here.`);
+      }
+      env[pair.name] = pair.value ?? '';
     }
   }
   return env;
@@ -146,6 +151,8 @@ export function runTask(ctx: EndpointContext, body: unknown): Record<string, unk
   const def = ctx.definitions.resolve(input.taskDefinition);
   if (!def) throw invalidParameter('TaskDefinition not found.');
   const tags = validate(input, def);
+  // Before anything is recorded: a refused override starts nothing.
+  const env = environmentOf(input, def);
 
   // A retried RunTask (the SDK's own retry after a lost answer) returns what the first started.
   const fingerprint = canonicalJson(body);
@@ -199,7 +206,7 @@ export function runTask(ctx: EndpointContext, body: unknown): Record<string, unk
   for (const task of tasks) {
     ctx.runner.start(task, {
       argv: def.command,
-      env: environmentOf(input, def),
+      env,
       cwd: def.cwd,
       interruptSpotAfterMs:
         placement.provider === 'FARGATE_SPOT' ? ctx.faults.takeSpotInterrupt() : undefined,

@@ -56,6 +56,14 @@ export const TASK_DEFINITIONS: EcsTaskDefinitionInput[] = [
     stopTimeoutSeconds: 1,
   },
   {
+    family: 'guarded',
+    revision: 1,
+    containerName: 'worker',
+    command: [process.execPath, '-e', ENV_DUMP],
+    environment: { EXIT_CODE: '0' },
+    overridableEnvironment: ['OUT', 'ALLOWED'],
+  },
+  {
     family: 'missing',
     revision: 1,
     containerName: 'worker',

@@ -12,6 +12,12 @@ export interface EcsTaskDefinitionInput {
   memory?: string;
   /** SIGTERM → SIGKILL grace on StopTask and Spot interruption (ECS default 30). */
   stopTimeoutSeconds?: number;
+  /**
+   * The only environment names a RunTask's overrides may set (ClientException otherwise). Real
+   * ECS allows any; the stand-in runs on the platform's machine as the platform's user, so a
+   * local caller must not be able to set NODE_OPTIONS or a sandbox switch. Unset: any name.
+   */
+  overridableEnvironment?: readonly string[];
 }
 
 export interface EcsEndpointOptions {

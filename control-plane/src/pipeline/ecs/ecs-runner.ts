@@ -266,6 +266,8 @@ class EcsBuildHandle implements BuildHandle {
   readonly exited: Promise<BuildExit>;
   private current: string;
   private stopping = false;
+  /** Settles `exited` when ECS never confirms a stop: the slot and shutdown must not wait forever. */
+  private giveUp!: (exit: BuildExit) => void;
 
   constructor(
     private readonly runner: EcsRunner,
@@ -277,7 +279,8 @@ class EcsBuildHandle implements BuildHandle {
   ) {
     this.deploymentId = launch.deploymentId;
     this.current = taskArn;
-    this.exited = this.follow();
+    const abandoned = new Promise<BuildExit>((resolve) => (this.giveUp = resolve));
+    this.exited = Promise.race([this.follow(), abandoned]);
   }
 
   get taskArn(): string {
@@ -291,9 +294,17 @@ class EcsBuildHandle implements BuildHandle {
     } catch (err) {
       this.deps.log.error({ err, deploymentId: this.deploymentId, taskArn: this.current }, 'StopTask failed');
     }
-    const deadline = this.deps.stopDeadlineMs ?? 90_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, deadline)))]);
+    const deadline = this.deps.stopDeadlineMs ?? 60_000;
+    const timer = setTimeout(
+      () =>
+        this.giveUp({
+          code: null,
+          signal: null,
+          reason: `ECS did not confirm that build task ${this.current} stopped within ${deadline / 1000} s`,
+        }),
+      deadline,
+    );
+    await this.exited;
     clearTimeout(timer);
   }
 

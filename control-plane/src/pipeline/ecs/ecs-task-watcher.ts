@@ -107,17 +107,17 @@ export class EcsTaskWatcher {
       for (const task of res.tasks ?? []) {
         if (task.taskArn && task.lastStatus === 'STOPPED') this.settle(task.taskArn, this.describeStop(task));
       }
-      // A task ECS no longer knows (stopped more than an hour ago, or never existed) is over.
+      // A task ECS no longer knows (stopped more than an hour ago, or never existed), or cannot
+      // describe for another reason, is over: waiting on it would hold a build slot forever.
       for (const failure of res.failures ?? []) {
-        if (failure.arn && failure.reason === 'MISSING') {
-          this.settle(failure.arn, {
-            taskArn: failure.arn,
-            exitCode: null,
-            stopCode: null,
-            stoppedReason: 'ECS no longer knows the task (MISSING)',
-            containerReason: null,
-          });
-        }
+        if (!failure.arn) continue;
+        this.settle(failure.arn, {
+          taskArn: failure.arn,
+          exitCode: null,
+          stopCode: null,
+          stoppedReason: `ECS cannot describe the task (${failure.reason ?? 'no reason'}${failure.detail ? `: ${failure.detail}` : ''})`,
+          containerReason: null,
+        });
       }
     }
   }
