@@ -30,7 +30,7 @@ import { buildSpecFor } from '../pipeline/build-spec.js';
 import { ensureStreams, lastEventSeqInStream } from '../pipeline/streams.js';
 import { buildSessionRoutes } from './build-session-routes.js';
 import { BuildSessionService } from './build-session-service.js';
-import { StorageGrants } from './storage-grants.js';
+import { cacheNamespace, StorageGrants } from './storage-grants.js';
 
 // The build session's trust boundary on real PostgreSQL, NATS and s3rver, through the routes the
 // worker calls: what a token may do, and what exactly each grant signs.
@@ -104,14 +104,19 @@ const specFor = (id: string): Promise<BuildSpec> =>
   );
 
 /** A building deployment of a fresh project. */
-async function building(opts: { lastEventSeq?: number; gitRef?: string } = {}) {
-  const project = await h.project();
+async function building(opts: { lastEventSeq?: number; gitRef?: string; projectId?: string } = {}) {
+  const project = opts.projectId
+    ? await h.db.project.findUniqueOrThrow({
+        where: { id: opts.projectId },
+        select: { id: true, slug: true },
+      })
+    : await h.project();
   const id = newTestId();
   await h.state.create({ id, projectId: project.id, regions: ['us-east-1'], gitRef: opts.gitRef ?? null });
   expect(await h.state.claim(id)).toBe('claimed');
   if (opts.lastEventSeq)
     await h.db.deployment.update({ where: { id }, data: { lastEventSeq: opts.lastEventSeq } });
-  return { id, slug: project.slug };
+  return { id, slug: project.slug, projectId: project.id };
 }
 
 function post(url: string, token: string | undefined, body?: unknown) {
@@ -130,6 +135,11 @@ async function bootstrap(id: string) {
   const res = await post(BUILD_SESSION_PATHS.bootstrap, await sessions.issueBootstrap(id));
   expect(res.statusCode, res.body).toBe(200);
   return BootstrapResponseSchema.parse(res.json());
+}
+
+/** A bootstrapped build of an existing project (whose earlier builds must have finished). */
+function bootstrappedIn(projectId: string, gitRef?: string) {
+  return bootstrapped({ projectId, ...(gitRef ? { gitRef } : {}) });
 }
 
 async function bootstrapped(opts: Parameters<typeof building>[0] = {}) {
@@ -361,6 +371,9 @@ describe('grants', () => {
   it("grants cache reads and writes only under its own project's prefix and its own branch", async () => {
     const d = await bootstrapped({ gitRef: 'feature/x' });
     const key = sha('lockfile');
+    // A branch build's caches live in the branch's own namespace under the project.
+    const ns = cacheNamespace({ projectSlug: d.slug, productionBranch: '(default branch)' }, 'feature/x');
+    expect(ns.startsWith(`${d.slug}/by-branch/`)).toBe(true);
     const save = await post(BUILD_SESSION_PATHS.cacheSave(d.id), d.session.buildToken, {
       key,
       compression: 'zst',
@@ -369,10 +382,10 @@ describe('grants', () => {
     expect(save.statusCode, save.body).toBe(200);
     const saveGrant = CacheSaveResponseSchema.parse(save.json());
     for (const [part, put] of Object.entries(saveGrant.archives)) {
-      expect(new URL(put.url).pathname).toBe(`/sites/${archiveKey(d.slug, key, part as 'home', 'zst')}`);
+      expect(new URL(put.url).pathname).toBe(`/sites/${archiveKey(ns, key, part as 'home', 'zst')}`);
       expect(new URL(put.url).pathname.startsWith(`/sites/cache/${d.slug}/`)).toBe(true);
     }
-    expect(new URL(saveGrant.meta.url).pathname).toBe(`/sites/${metaKey(d.slug, key)}`);
+    expect(new URL(saveGrant.meta.url).pathname).toBe(`/sites/${metaKey(ns, key)}`);
     // Its own branch's index, never the production branch's.
     expect(new URL(saveGrant.branchIndex.url).pathname).toBe(`/sites/${branchIndexKey(d.slug, 'feature/x')}`);
     expect(new URL(saveGrant.branchIndex.url).pathname).not.toBe(`/sites/${branchIndexKey(d.slug, 'main')}`);
@@ -419,18 +432,79 @@ describe('grants', () => {
     );
     expect(restore.candidates.map((x) => [x.source, x.key])).toEqual([['lockfile', key]]);
     const get = restore.candidates[0]!.archives.home!;
-    expect(new URL(get.url).pathname).toBe(`/sites/${archiveKey(d.slug, key, 'home', 'zst')}`);
+    expect(new URL(get.url).pathname).toBe(`/sites/${archiveKey(ns, key, 'home', 'zst')}`);
     const res = await fetch(get.url);
     expect(await res.text()).toBe('archive bytes');
-    expect(new URL(restore.candidates[0]!.touch.url).pathname).toBe(`/sites/${metaKey(d.slug, key)}`);
+    expect(new URL(restore.candidates[0]!.touch.url).pathname).toBe(`/sites/${metaKey(ns, key)}`);
 
     // A miss: no candidate for an unknown key of a project without caches.
     const other = await bootstrapped();
     const miss = await post(BUILD_SESSION_PATHS.cacheRestore(other.id), other.session.buildToken, { key });
     expect(CacheRestoreResponseSchema.parse(miss.json()).candidates).toEqual([]);
-    const stored = await c.send(new GetObjectCommand({ Bucket: 'sites', Key: metaKey(d.slug, key) }));
+    const stored = await c.send(new GetObjectCommand({ Bucket: 'sites', Key: metaKey(ns, key) }));
     expect(JSON.parse(await stored.Body!.transformToString()).branch).toBe('feature/x');
     c.destroy();
+  });
+
+  it("never lets a branch build write what a production build restores, and lets it read production's", async () => {
+    const key = sha('shared lockfile');
+    const branch = await bootstrapped({ gitRef: 'feature/evil' });
+    const finish = (d: { id: string }) => h.state.fail(d.id, 'done with it');
+    const saveOf = async (d: { id: string; session: { buildToken: string } }) => {
+      const res = await post(BUILD_SESSION_PATHS.cacheSave(d.id), d.session.buildToken, {
+        key,
+        compression: 'zst',
+        parts: ['home'],
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return CacheSaveResponseSchema.parse(res.json());
+    };
+    const restoreOf = async (d: { id: string; session: { buildToken: string } }) =>
+      CacheRestoreResponseSchema.parse(
+        (await post(BUILD_SESSION_PATHS.cacheRestore(d.id), d.session.buildToken, { key })).json(),
+      ).candidates;
+    const meta = (from: string) => ({
+      v: 1,
+      key,
+      compression: 'zst',
+      savedAt: new Date().toISOString(),
+      branch: from,
+      homeBytes: 5,
+      cachesBytes: null,
+      modulesBytes: null,
+      modulesShards: 1,
+      repoPaths: [],
+      modulePaths: [],
+    });
+
+    // The branch saves a (poisoned) cache under the very key production would use.
+    const poisoned = await saveOf(branch);
+    expect(await send(poisoned.archives.home!, 'evil')).toBe(200);
+    expect(await send(poisoned.meta, JSON.stringify(meta('feature/evil')))).toBe(200);
+    await finish(branch); // one build per project at a time
+    const production = await bootstrappedIn(branch.projectId);
+    const prodSave = await saveOf(production);
+    for (const part of Object.keys(prodSave.archives)) {
+      expect(new URL(prodSave.archives[part]!.url).pathname).not.toBe(
+        new URL(poisoned.archives[part]!.url).pathname,
+      );
+    }
+    // Production is offered nothing of it.
+    expect(await restoreOf(production)).toEqual([]);
+
+    // Once production saved its own, a branch build may restore it, but records the use only in
+    // its own namespace.
+    expect(await send(prodSave.archives.home!, 'good')).toBe(200);
+    expect(await send(prodSave.meta, JSON.stringify(meta('(default branch)')))).toBe(200);
+    await finish(production);
+    const later = await bootstrappedIn(branch.projectId, 'feature/evil');
+    const offered = await restoreOf(later);
+    expect(offered).toHaveLength(2);
+    const bodies = await Promise.all(offered.map(async (o) => (await fetch(o.archives.home!.url)).text()));
+    expect(bodies).toEqual(['evil', 'good']); // its own first, production's after
+    for (const o of offered) expect(new URL(o.touch.url).pathname).toBe(new URL(poisoned.meta.url).pathname);
+    await finish(later);
+    expect(await restoreOf(await bootstrappedIn(branch.projectId))).toHaveLength(1);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type PutObjectCommandInput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { archiveKey, branchIndexKey, metaKey, modulePartNames } from '@deploysphere/build-worker/cache-keys';
 import {
@@ -294,53 +295,104 @@ export class StorageGrants {
 
   /**
    * The caches a build may restore, best first: its exact key, its branch's newest, the
-   * production branch's newest. Each with its meta, a GET per archive and a PUT for the meta (to
-   * record the use). Only complete caches (with a meta) of the build's own project are offered.
+   * production branch's newest. Each with its meta and a GET per archive. Only complete caches
+   * (with a meta) of the build's own project are offered.
+   *
+   * A build writes only its own branch's namespace (cacheNamespace), and the production branch's
+   * caches are written only by production builds. A branch build may read production's caches but
+   * never write them, so code pushed to any branch cannot poison what a production build restores
+   * (the GitHub Actions cache-poisoning class). Its `touch` (recording the use, for expiry) is a
+   * PUT on its own namespace's meta only; a production cache a branch build is offered is marked
+   * used here, by the control plane.
    */
   async cacheRestore(scope: GrantScope, key: string): Promise<CacheRestoreResponse> {
     const b = this.bucket(scope.regions[0]!);
     const project = scope.projectSlug;
-    const keys: { key: string; source: CacheCandidate['source'] }[] = [{ key, source: 'lockfile' }];
-    for (const [branch, source] of [
-      [scope.branch, 'branch'],
-      [scope.productionBranch, 'production-branch'],
+    const own = cacheNamespace(scope, scope.branch);
+    const production = cacheNamespace(scope, scope.productionBranch);
+    const keys: { ns: string; key: string; source: CacheCandidate['source'] }[] = [
+      { ns: own, key, source: 'lockfile' },
+      { ns: production, key, source: 'lockfile' },
+    ];
+    for (const [branch, ns, source] of [
+      [scope.branch, own, 'branch'],
+      [scope.productionBranch, production, 'production-branch'],
     ] as const) {
       const index = CacheBranchIndexSchema.safeParse(await this.getJson(b, branchIndexKey(project, branch)));
-      if (index.success && !keys.some((k) => k.key === index.data.key))
-        keys.push({ key: index.data.key, source });
+      if (index.success) keys.push({ ns, key: index.data.key, source });
     }
     const candidates: CacheCandidate[] = [];
+    const seen = new Set<string>();
     for (const c of keys) {
-      const parsed = BuildCacheMetaSchema.safeParse(await this.getJson(b, metaKey(project, c.key)));
+      if (seen.has(`${c.ns}/${c.key}`)) continue;
+      seen.add(`${c.ns}/${c.key}`);
+      const parsed = BuildCacheMetaSchema.safeParse(await this.getJson(b, metaKey(c.ns, c.key)));
       if (!parsed.success || parsed.data.key !== c.key) continue;
       const meta = parsed.data;
       const archives: Record<string, PresignedRequest> = {};
       for (const part of partsOf(meta))
-        archives[part] = await this.presignGet(b, archiveKey(project, c.key, part, meta.compression));
-      candidates.push({ ...c, meta, archives, touch: await this.jsonPut(b, metaKey(project, c.key)) });
+        archives[part] = await this.presignGet(b, archiveKey(c.ns, c.key, part, meta.compression));
+      if (c.ns !== own) await this.markUsed(b, metaKey(c.ns, c.key), meta);
+      candidates.push({
+        key: c.key,
+        source: c.source,
+        meta,
+        archives,
+        // The worker's record of the use lands in its own namespace, where it may write.
+        touch: await this.jsonPut(b, metaKey(own, c.key)),
+      });
     }
     return { candidates };
   }
 
-  /** PUTs for the archives of one save under the build's own project, its meta and its own branch's index. */
+  /** PUTs for the archives of one save in the build's own namespace, its meta and its own branch's index. */
   async cacheSave(scope: GrantScope, req: CacheSaveRequest): Promise<CacheSaveResponse> {
     const b = this.bucket(scope.regions[0]!);
-    const project = scope.projectSlug;
+    const ns = cacheNamespace(scope, scope.branch);
     const type = req.compression === 'zst' ? 'application/zstd' : 'application/gzip';
     const archives: Record<string, PresignedRequest> = {};
     for (const part of new Set(req.parts)) {
       archives[part] = await this.presignPut(
         b,
-        { Key: archiveKey(project, req.key, part as CachePart, req.compression), ContentType: type },
+        { Key: archiveKey(ns, req.key, part as CachePart, req.compression), ContentType: type },
         { 'content-type': type },
       );
     }
     return {
       archives,
-      meta: await this.jsonPut(b, metaKey(project, req.key)),
-      branchIndex: await this.jsonPut(b, branchIndexKey(project, scope.branch)),
+      meta: await this.jsonPut(b, metaKey(ns, req.key)),
+      branchIndex: await this.jsonPut(b, branchIndexKey(scope.projectSlug, scope.branch)),
     };
   }
+
+  /** Bumps a cache's usedAt (at most hourly), so expiry counts from its last use. */
+  private async markUsed(b: GrantBucket, key: string, meta: BuildCacheMeta): Promise<void> {
+    const usedAt = Date.parse(meta.usedAt ?? meta.savedAt);
+    if (Date.now() - usedAt < 3_600_000) return;
+    await b.client
+      .send(
+        new PutObjectCommand({
+          Bucket: b.bucket,
+          Key: key,
+          Body: JSON.stringify({ ...meta, usedAt: new Date().toISOString() }),
+          ContentType: 'application/json',
+        }),
+      )
+      .catch(() => undefined); // a missed bump only makes expiry come sooner
+  }
+}
+
+/**
+ * Where a branch's caches live: the production branch's directly under the project
+ * (`cache/<project>/<key>/…`, as before branches had their own), any other branch's under
+ * `cache/<project>/by-branch/<sha256(branch), 16 hex>/<key>/…`.
+ */
+export function cacheNamespace(
+  scope: Pick<GrantScope, 'projectSlug' | 'productionBranch'>,
+  branch: string,
+): string {
+  if (branch === scope.productionBranch) return scope.projectSlug;
+  return `${scope.projectSlug}/by-branch/${createHash('sha256').update(branch).digest('hex').slice(0, 16)}`;
 }
 
 /** The archives a saved cache has. */
