@@ -92,7 +92,12 @@ async function main(): Promise<number> {
       events,
       logs,
       signal: controller.signal,
-      grants: new ControlPlaneGrants(config.controlPlaneUrl, spec.deploymentId, session.buildToken),
+      grants: new ControlPlaneGrants(
+        config.controlPlaneUrl,
+        spec.deploymentId,
+        session.buildToken,
+        controller.signal,
+      ),
       firstEventSeq: session.firstEventSeq,
     });
     // The deployment is already reported uploaded; the build cache's save finishes before exit.

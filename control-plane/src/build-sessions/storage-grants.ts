@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { archiveKey, branchIndexKey, metaKey, modulePartNames } from '@deploysphere/build-worker/cache-keys';
 import {
+  AppError,
   blobKey,
   BuildCacheMetaSchema,
   CacheBranchIndexSchema,
@@ -102,7 +103,7 @@ export class StorageGrants {
 
   private bucket(region: string): GrantBucket {
     const b = this.opts.bucketFor(region);
-    if (!b) throw new Error(`region ${region} has no storage configured`);
+    if (!b) throw AppError.internal(`region ${region} has no storage configured`);
     return b;
   }
 
