@@ -129,6 +129,12 @@ async function buildOnce(repoUrl: string, slug: string, target: StorageTarget, s
   };
   const logs = new CollectingLogSink();
   const t0 = performance.now();
+  const at: number[] = [];
+  const write = logs.write.bind(logs);
+  logs.write = (stream, line) => {
+    at.push(performance.now() - t0);
+    write(stream, line);
+  };
   const result = await runBuild(spec, {
     settings,
     events: new MemoryEventSink(),
@@ -142,39 +148,51 @@ async function buildOnce(repoUrl: string, slug: string, target: StorageTarget, s
     );
   }
   const saved = await result.cacheSave;
-  const notes = logs.lines.map((l) => l.line).filter((l) => /^(Build cache:|Install:|Running:)/.test(l));
+  const notes = logs.lines
+    .map((l, i) => `+${((at[i] ?? 0) / 1000).toFixed(2)} s ${l.line}`)
+    .filter((l) => /^\S+ s (Build cache:|Install:|Running:|---)/.test(l));
   return { stats: result.stats, totalMs, saved, notes };
 }
 
-function table(
-  name: string,
-  cold: { stats: BuildStats; totalMs: number },
-  warm: { stats: BuildStats; totalMs: number },
-) {
-  const rows: [string, string, string, string][] = [['', 'cold', 'warm', 'warm/cold']];
-  for (const phase of ['clone', 'install', 'build', 'upload'] as const) {
-    const c = cold.stats.phaseDurationsMs[phase] ?? 0;
-    const w = warm.stats.phaseDurationsMs[phase] ?? 0;
-    rows.push([phase, seconds(c), seconds(w), c > 0 ? `${((w / c) * 100).toFixed(0)}%` : '-']);
+type Run = { stats: BuildStats; totalMs: number };
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const pct = (a: number, b: number) => (b > 0 ? `${((a / b) * 100).toFixed(0)}%` : '-');
+
+/** Medians over the rounds, phase by phase: cold, warm, and warm right after a build's cleanup. */
+function table(name: string, cold: Run[], warm: Run[], backToBack: Run[]) {
+  const phase = (runs: Run[], p: 'clone' | 'install' | 'build' | 'upload') =>
+    median(runs.map((r) => r.stats.phaseDurationsMs[p] ?? 0));
+  const total = (runs: Run[]) => median(runs.map((r) => r.totalMs));
+  const rows: string[][] = [['', 'cold', 'warm', 'warm/cold', 'warm b2b', 'b2b/cold']];
+  for (const p of ['clone', 'install', 'build', 'upload'] as const) {
+    const c = phase(cold, p);
+    const w = phase(warm, p);
+    const b = phase(backToBack, p);
+    rows.push([p, seconds(c), seconds(w), pct(w, c), seconds(b), pct(b, c)]);
   }
-  rows.push([
-    'total (runBuild)',
-    seconds(cold.totalMs),
-    seconds(warm.totalMs),
-    `${((warm.totalMs / cold.totalMs) * 100).toFixed(0)}%`,
-  ]);
-  const installRatio =
-    (warm.stats.phaseDurationsMs.install ?? 0) / (cold.stats.phaseDurationsMs.install ?? 1);
-  const totalRatio = warm.totalMs / cold.totalMs;
-  process.stdout.write(`\n${name} (${cold.stats.preset?.name}, ${cold.stats.preset?.packageManager})\n`);
+  const [c, w, b] = [total(cold), total(warm), total(backToBack)];
+  rows.push(['total (runBuild)', seconds(c), seconds(w), pct(w, c), seconds(b), pct(b, c)]);
+  const installRatio = phase(warm, 'install') / (phase(cold, 'install') || 1);
+  const totalRatio = w / c;
+  const first = warm[0]!.stats;
+  process.stdout.write(
+    `\n${name} (${cold[0]!.stats.preset?.name}, ${cold[0]!.stats.preset?.packageManager}), medians of ${cold.length} round(s)\n`,
+  );
   for (const r of rows)
     process.stdout.write(
-      `  ${r[0].padEnd(18)} ${r[1].padStart(8)} ${r[2].padStart(8)} ${r[3].padStart(10)}\n`,
+      `  ${r[0]!.padEnd(18)} ${r[1]!.padStart(8)} ${r[2]!.padStart(8)} ${r[3]!.padStart(10)} ${r[4]!.padStart(9)} ${r[5]!.padStart(9)}\n`,
     );
   process.stdout.write(
-    `  cache: warm restored ${warm.stats.cache?.restored} (${warm.stats.cache?.source ?? '-'}, ${mb(warm.stats.cache?.restoredBytes)}); install ${(installRatio * 100).toFixed(0)}% of cold (target ≤ 25%) ${installRatio <= 0.25 ? 'OK' : 'MISSED'}; total ${(totalRatio * 100).toFixed(0)}% (target ≤ 50%) ${totalRatio <= 0.5 ? 'OK' : 'MISSED'}\n`,
+    `  cache: warm restored ${first.cache?.restored} (${first.cache?.source ?? '-'}, ${mb(first.cache?.restoredBytes)}); install ${(installRatio * 100).toFixed(0)}% of cold (target ≤ 25%) ${installRatio <= 0.25 ? 'OK' : 'MISSED'}; total ${(totalRatio * 100).toFixed(0)}% (target ≤ 50%) ${totalRatio <= 0.5 ? 'OK' : 'MISSED'}\n`,
   );
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
   const work = await mkdtemp(join(tmpdir(), 'ds-bench-cache-'));
@@ -191,9 +209,16 @@ async function main() {
     workDir: join(work, 'builds'),
     timeoutMs: 20 * 60_000,
   };
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  // ext4 without a journal (this machine's disk) skips inodes freed in the last 30-35 s when it
+  // allocates new ones, one inode at a time: creating files right after a build directory was
+  // deleted costs up to ten times more. Each build removes its directory when it ends, so the
+  // cold and the warm build wait this long first and run under the same conditions; "warm b2b"
+  // is a warm build started right after the previous one was removed, without waiting.
+  const settleMs = Number(process.env.BENCH_SETTLE_S ?? 40) * 1000;
   try {
     process.stdout.write(
-      `bench:build-cache on ${process.platform}/${process.arch}, node ${process.version}\n`,
+      `bench:build-cache on ${process.platform}/${process.arch}, node ${process.version}; ${rounds} round(s), ${settleMs / 1000} s settle before cold and warm\n`,
     );
     const only = process.env.BENCH_ONLY;
     for (const [name, app] of [
@@ -202,13 +227,29 @@ async function main() {
     ] as const) {
       if (only && only !== name) continue;
       const url = await repoFor(work, name, app);
-      const cold = await buildOnce(url, name, target, settings);
-      process.stdout.write(
-        `${name}: cold done, cache saved ${cold.saved?.saved ? mb(cold.saved.bytes) : 'no'}\n`,
-      );
-      const warm = await buildOnce(url, name, target, settings);
-      table(name, cold, warm);
-      for (const note of warm.notes) process.stdout.write(`  warm log: ${note}\n`);
+      const colds: Run[] = [];
+      const warms: Run[] = [];
+      const b2bs: Run[] = [];
+      let notes: string[] = [];
+      for (let round = 1; round <= rounds; round++) {
+        // A project per round: each cold build starts from an empty cache.
+        const slug = `${name}-r${round}`;
+        await sleep(settleMs);
+        const cold = await buildOnce(url, slug, target, settings);
+        await sleep(settleMs);
+        const warm = await buildOnce(url, slug, target, settings);
+        const b2b = await buildOnce(url, slug, target, settings);
+        colds.push(cold);
+        warms.push(warm);
+        b2bs.push(b2b);
+        if (round === 1) notes = [...warm.notes, '(back to back)', ...b2b.notes];
+        const inst = (r: Run) => seconds(r.stats.phaseDurationsMs.install);
+        process.stdout.write(
+          `${name} round ${round}: install cold ${inst(cold)}, warm ${inst(warm)}, warm b2b ${inst(b2b)}; total cold ${seconds(cold.totalMs)}, warm ${seconds(warm.totalMs)}, warm b2b ${seconds(b2b.totalMs)}; saved ${cold.saved?.saved ? mb(cold.saved.bytes) : 'no'}\n`,
+        );
+      }
+      table(name, colds, warms, b2bs);
+      for (const note of notes) process.stdout.write(`  warm log: ${note}\n`);
     }
   } finally {
     await s3.stop();

@@ -49,6 +49,7 @@ export interface RestoreResult {
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const HOME = 'home';
 const REPO = 'repo';
 
@@ -86,15 +87,25 @@ export async function restoreCache(
       await mkdir(staging, { recursive: true });
       let bytes = 0;
       const parts: CachePart[] = [];
+      const timing = { downloadMs: 0, extractMs: 0 };
       try {
         if (!exact || homeOnExact) parts.push('home');
         if (meta.cachesBytes !== null) parts.push('caches');
-        for (const part of parts) bytes += await fetchAndExtract(candidate, part, staging);
+        for (const part of parts) {
+          const done = await fetchAndExtract(candidate, part, staging);
+          bytes += done.bytes;
+          timing.downloadMs += done.downloadMs;
+          timing.extractMs += done.extractMs;
+        }
         if (exact) {
+          // The shards download and extract side by side: the slower one is what the build waits for.
           const shards = modulePartNames(meta.modulesShards);
           parts.push(...shards);
-          const sizes = await Promise.all(shards.map((part) => fetchAndExtract(candidate, part, staging)));
-          bytes += sizes.reduce((a, b) => a + b, 0);
+          const done = await Promise.all(shards.map((part) => fetchAndExtract(candidate, part, staging)));
+          bytes += done.reduce((a, d) => a + d.bytes, 0);
+          const downloadMs = Math.max(...done.map((d) => d.downloadMs));
+          timing.downloadMs += downloadMs;
+          timing.extractMs += Math.max(...done.map((d) => d.downloadMs + d.extractMs)) - downloadMs;
         }
       } catch (err) {
         log(
@@ -114,7 +125,7 @@ export async function restoreCache(
         .map((p) => names[p])
         .join(', ');
       log(
-        `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `restored ${what} from the ${candidate.source} cache ${short(candidate.key)} (${mb(bytes)} compressed) in ${secs(Date.now() - started)} (download ${secs(timing.downloadMs)}, extract ${secs(timing.extractMs)})`,
       );
       await CacheStore.putJson(candidate.touch, { ...meta, usedAt: new Date().toISOString() }).catch(
         () => undefined,
@@ -140,15 +151,22 @@ export async function restoreCache(
   }
 }
 
-async function fetchAndExtract(candidate: CacheCandidate, part: CachePart, staging: string): Promise<number> {
+/** One archive downloaded to a file, then extracted into the staging directory. */
+async function fetchAndExtract(
+  candidate: CacheCandidate,
+  part: CachePart,
+  staging: string,
+): Promise<{ bytes: number; downloadMs: number; extractMs: number }> {
   const { meta } = candidate;
   const grant = candidate.archives[part];
   if (!grant) throw new Error(`no grant for its ${part} archive`);
   const file = join(staging, `..`, `cache-${part}.tar.${meta.compression}`);
   try {
-    const size = await CacheStore.download(grant, file);
+    const t0 = Date.now();
+    const bytes = await CacheStore.download(grant, file);
+    const t1 = Date.now();
     await extractArchive(file, staging, meta.compression);
-    return size;
+    return { bytes, downloadMs: t1 - t0, extractMs: Date.now() - t1 };
   } finally {
     await rm(file, { force: true });
   }
