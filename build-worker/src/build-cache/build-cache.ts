@@ -344,7 +344,7 @@ export async function requestSaveGrant(ctx: CacheContext): Promise<CacheSaveResp
 
 const short = (key: string) => key.slice(0, 12);
 
-/** Two shards: the worker's two cores; file creation, not CPU, is what they share. */
+/** Two shards: the worker's two cores. Creating files costs CPU time in the kernel's inode allocator. */
 const MODULE_SHARDS = 2;
 
 /**

@@ -110,7 +110,8 @@ export async function extractArchive(file: string, dest: string, compression: Co
 /**
  * Splits node_modules directories into `count` member lists (packages round-robin, a scope's
  * packages one by one), so a restore extracts them in parallel: creating files is what a warm
- * install costs, and two tar processes create them almost twice as fast on two cores.
+ * install costs (CPU time in the kernel), and two tar processes create them almost twice as fast
+ * on two cores.
  */
 export async function shardMembers(base: string, dirs: string[], count: number): Promise<string[][]> {
   const entries: string[] = [];
