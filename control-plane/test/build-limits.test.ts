@@ -39,6 +39,13 @@ describe('build limits', () => {
   it('a build whose worker stops sending heartbeats is failed with the reason', async () => {
     const id = await deploy('frozen', 'sleep 30 && mkdir -p out && echo x > out/index.html');
     await t.waitFor(id, ['building']);
+    // Frozen once it has fetched its spec and reports phases: before that, a build is judged by
+    // its bootstrap token's lifetime instead (watchdog.test.ts).
+    for (const until = Date.now() + 60_000; Date.now() < until;) {
+      const { body } = await t.api<DeploymentView>('GET', `/deployments/${id}`);
+      if (body.phase === 'build') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     // The deployment is claimed a moment before its worker process exists: wait for the process.
     const findWorker = () =>
       alive(descendants(process.pid)).find((p) => p.includes('build-worker') && p.includes('main.ts'));
