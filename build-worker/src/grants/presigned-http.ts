@@ -45,7 +45,11 @@ function send(
       { method: req.method, headers, agent: isHttps ? agents.https : agents.http, signal },
       resolve,
     );
-    r.on('error', reject);
+    r.on('error', (err) => {
+      // A failed request must not leave the file's read stream (and its descriptor) open.
+      if (body !== undefined && !Buffer.isBuffer(body)) body.destroy();
+      reject(err);
+    });
     if (body === undefined) r.end();
     else if (Buffer.isBuffer(body)) r.end(body);
     else {
