@@ -86,6 +86,9 @@ async function build(s: BuildSpec, extra: Partial<BuildSettings> = {}, signal?: 
     signal,
     grants: inProcessGrants(s, targets),
   });
+  // The cache save runs after the outcome, in the background: wait for it, or it writes into
+  // the work directory while the next test (or afterAll) removes it.
+  if (result.status === 'uploaded') await result.cacheSave;
   // Every build's events are gapless from 1 and end with exactly one terminal event, except an
   // interrupted worker's, which end with none.
   expect(events.events.map((e) => e.seq)).toEqual(events.events.map((_, i) => i + 1));
