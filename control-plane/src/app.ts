@@ -91,6 +91,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await fastify.register(edgeMetricsRoutes, {
       token: config.edgeMetricsToken,
       registry: ctx.metrics,
+      regions: config.regions.map((r) => r.id),
       onBatch: (batch) => traffic.record(batch),
     });
   }

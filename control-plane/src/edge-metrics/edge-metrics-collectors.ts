@@ -1,27 +1,40 @@
-import { EDGE_LATENCY_BUCKETS_MS, type EdgeMetricsBatch } from '@deploysphere/contracts';
+import { EDGE_LATENCY_BUCKETS_MS, EDGE_NO_REGION, type EdgeMetricsBatch } from '@deploysphere/contracts';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { PreBucketedHistogram } from './pre-bucketed-histogram.js';
 
-/** Beyond this many distinct hosts, new ones are counted as "_other": a label set per host must stay bounded. */
-export const DEFAULT_MAX_HOSTS = 2000;
-export const OTHER_HOSTS_LABEL = '_other';
+/** Region label for a region the platform does not know (a misconfigured or stale edge). */
+export const EDGE_OTHER_REGION = '_other';
 
 export interface EdgeMetrics {
   ingest(batch: EdgeMetricsBatch): void;
 }
 
-/** Registers the `edge_*` series in `registry` and returns what feeds them. */
-export function createEdgeMetrics(registry: Registry, options: { maxHosts?: number } = {}): EdgeMetrics {
+/**
+ * Registers the `edge_*` series in `registry` and returns what feeds them.
+ *
+ * No series carries a host or project label. On a multi-tenant platform every new site would add
+ * series for ever (and a visitor can invent Host headers), which is how Prometheus servers fall
+ * over. The labels are status class (5 values), cache result (3) and region (the configured ones,
+ * plus `_none` and `_other`), so the series count depends on the platform's shape, never on its
+ * tenants. Per-host and per-project detail goes to ClickHouse (the Traffic tab) from the same
+ * batches. Without `regions`, any region name is kept (tests that register the collectors alone).
+ */
+export function createEdgeMetrics(
+  registry: Registry,
+  options: { regions?: readonly string[] } = {},
+): EdgeMetrics {
+  const known = options.regions ? new Set([...options.regions, EDGE_NO_REGION]) : undefined;
+  const regionLabel = (region: string) => (!known || known.has(region) ? region : EDGE_OTHER_REGION);
   const requests = new Counter({
     name: 'edge_requests_total',
-    help: 'Requests answered by the edge, by host, status class, serving region and edge cache result',
-    labelNames: ['host', 'status_class', 'region', 'cache'] as const,
+    help: 'Requests answered by the edge, by status class, serving region and edge cache result',
+    labelNames: ['status_class', 'region', 'cache'] as const,
     registers: [registry],
   });
   const bytes = new Counter({
     name: 'edge_response_bytes_total',
-    help: 'Response body bytes sent by the edge, by host, serving region and edge cache result',
-    labelNames: ['host', 'region', 'cache'] as const,
+    help: 'Response body bytes sent by the edge, by serving region and edge cache result',
+    labelNames: ['region', 'cache'] as const,
     registers: [registry],
   });
   const duration = new PreBucketedHistogram({
@@ -48,24 +61,16 @@ export function createEdgeMetrics(registry: Registry, options: { maxHosts?: numb
     registers: [registry],
   });
 
-  const maxHosts = options.maxHosts ?? DEFAULT_MAX_HOSTS;
-  const seenHosts = new Set<string>();
-  const hostLabel = (host: string): string => {
-    if (seenHosts.has(host)) return host;
-    if (seenHosts.size >= maxHosts) return OTHER_HOSTS_LABEL;
-    seenHosts.add(host);
-    return host;
-  };
-
   return {
     ingest(batch) {
       for (const s of batch.series) {
-        const host = hostLabel(s.host);
-        requests.inc({ host, status_class: s.statusClass, region: s.region, cache: s.cache }, s.requests);
-        if (s.bytes > 0) bytes.inc({ host, region: s.region, cache: s.cache }, s.bytes);
-        duration.add({ region: s.region, cache: s.cache }, s.latencyBuckets, s.latencyMsSum / 1000);
+        const region = regionLabel(s.region);
+        requests.inc({ status_class: s.statusClass, region, cache: s.cache }, s.requests);
+        if (s.bytes > 0) bytes.inc({ region, cache: s.cache }, s.bytes);
+        duration.add({ region, cache: s.cache }, s.latencyBuckets, s.latencyMsSum / 1000);
       }
-      for (const f of batch.integrityFailures ?? []) integrityFailures.inc({ region: f.region }, f.failures);
+      for (const f of batch.integrityFailures ?? [])
+        integrityFailures.inc({ region: regionLabel(f.region) }, f.failures);
       batches.inc();
       lastBatch.setToCurrentTime();
     },

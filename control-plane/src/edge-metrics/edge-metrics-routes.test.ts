@@ -41,7 +41,7 @@ beforeEach(async () => {
   app = fastify();
   await app.register(zodSchemas);
   await app.register(errorHandler);
-  await app.register(edgeMetricsRoutes, { token: TOKEN, registry, maxHosts: 2 });
+  await app.register(edgeMetricsRoutes, { token: TOKEN, registry, regions: ['eu-west-1'] });
   await app.ready();
 });
 afterEach(async () => {
@@ -63,12 +63,8 @@ describe('POST /internal/edge-metrics', () => {
       (await post(batch({ requests: 2, latencyBuckets: buckets([13, 2]), latencyMsSum: 30_000 }))).statusCode,
     ).toBe(204);
     const text = await registry.metrics();
-    expect(text).toContain(
-      'edge_requests_total{host="shop.example.com",status_class="2xx",region="eu-west-1",cache="hit"} 5',
-    );
-    expect(text).toContain(
-      'edge_response_bytes_total{host="shop.example.com",region="eu-west-1",cache="hit"} 6000',
-    );
+    expect(text).toContain('edge_requests_total{status_class="2xx",region="eu-west-1",cache="hit"} 5');
+    expect(text).toContain('edge_response_bytes_total{region="eu-west-1",cache="hit"} 6000');
     expect(text).toContain(
       'edge_request_duration_seconds_bucket{region="eu-west-1",cache="hit",le="0.001"} 2',
     );
@@ -84,16 +80,16 @@ describe('POST /internal/edge-metrics', () => {
     expect(text).toContain('edge_metrics_batches_total 2');
   });
 
-  it('caps the number of host labels', async () => {
+  it('labels no host, and counts a region the platform does not know as _other', async () => {
     for (const host of ['a.example', 'b.example', 'c.example', 'd.example']) {
       expect((await post(batch({ host }))).statusCode).toBe(204);
     }
+    expect((await post(batch({ region: 'mars-north-1' }))).statusCode).toBe(204);
     const text = await registry.metrics();
-    expect(text).toContain('host="b.example"');
-    expect(text).not.toContain('host="c.example"');
-    expect(text).toContain(
-      'edge_requests_total{host="_other",status_class="2xx",region="eu-west-1",cache="hit"} 6',
-    );
+    expect(text).not.toContain('host=');
+    expect(text).toContain('edge_requests_total{status_class="2xx",region="eu-west-1",cache="hit"} 12');
+    expect(text).toContain('edge_requests_total{status_class="2xx",region="_other",cache="hit"} 3');
+    expect(text).not.toContain('mars-north-1');
   });
 
   it.each([

@@ -17,7 +17,8 @@ export interface EdgeMetricsRoutesOptions {
   token: string;
   /** Where the `edge_*` series are registered; the app's /metrics renders this registry. */
   registry: Registry;
-  maxHosts?: number;
+  /** The platform's region ids; any other region in a batch is counted as `_other`. */
+  regions?: readonly string[];
   /** Also hands each accepted batch on (per-project traffic history); its failure is logged, not returned. */
   onBatch?: (batch: EdgeMetricsBatch) => Promise<void>;
 }
@@ -32,7 +33,7 @@ const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
  */
 export const edgeMetricsRoutes: FastifyPluginAsyncZod<EdgeMetricsRoutesOptions> = async (app, options) => {
   if (options.token.length < 16) throw new Error('edgeMetricsRoutes needs a token of at least 16 characters');
-  const metrics = createEdgeMetrics(options.registry, { maxHosts: options.maxHosts });
+  const metrics = createEdgeMetrics(options.registry, { regions: options.regions });
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const presented = bearerToken(request);

@@ -10,6 +10,8 @@ export interface MetricsControlPlane {
   token: string;
   /** The registry the control plane renders on /metrics. */
   registry: Registry;
+  /** Every host the accepted batches named (what ClickHouse's per-project traffic receives). */
+  hostsSeen: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -27,7 +29,14 @@ export async function startMetricsControlPlane(token: string): Promise<MetricsCo
   });
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(errorHandler);
-  await app.register(edgeMetricsRoutes, { token, registry });
+  const hostsSeen = new Set<string>();
+  await app.register(edgeMetricsRoutes, {
+    token,
+    registry,
+    onBatch: async (batch) => {
+      for (const s of batch.series) hostsSeen.add(s.host);
+    },
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url, token, registry, stop: () => app.close() };
+  return { url, token, registry, hostsSeen, stop: () => app.close() };
 }
