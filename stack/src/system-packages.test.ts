@@ -31,6 +31,14 @@ describe('the local platform ensures its programs', () => {
     expect(localPlatformPrograms({ embeddedNats: false, sandboxedBuilds: false })).toEqual([]);
   });
 
+  it('needs Prometheus and both exporters unless PROMETHEUS_URL names one', () => {
+    expect(
+      localPlatformPrograms({ embeddedNats: false, sandboxedBuilds: false, embeddedPrometheus: true }).map(
+        (p) => p.debianPackage,
+      ),
+    ).toEqual(['prometheus', 'prometheus-node-exporter', 'prometheus-postgres-exporter']);
+  });
+
   it('names every missing program and the exact apt-get command when it may not install', async () => {
     const programs = localPlatformPrograms({ embeddedNats: true, sandboxedBuilds: true });
     const err = await ensurePrograms(programs, () => {}, { searchPath: [empty], canInstall: false }).catch(

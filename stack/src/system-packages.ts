@@ -13,6 +13,21 @@ export interface SystemProgram {
 
 export const NATS_SERVER: SystemProgram = { binary: 'nats-server', debianPackage: 'nats-server' };
 export const BUBBLEWRAP: SystemProgram = { binary: 'bwrap', debianPackage: 'bubblewrap' };
+/** Prometheus and promtool come in one package; the exporters are packages of their own. */
+export const PROMETHEUS: SystemProgram = { binary: 'prometheus', debianPackage: 'prometheus' };
+export const PROMTOOL: SystemProgram = { binary: 'promtool', debianPackage: 'prometheus' };
+export const NODE_EXPORTER: SystemProgram = {
+  binary: 'prometheus-node-exporter',
+  debianPackage: 'prometheus-node-exporter',
+};
+export const POSTGRES_EXPORTER: SystemProgram = {
+  binary: 'prometheus-postgres-exporter',
+  debianPackage: 'prometheus-postgres-exporter',
+};
+/** amtool checks the Alertmanager configuration example in observability/ (tests only). */
+export const AMTOOL: SystemProgram = { binary: 'amtool', debianPackage: 'prometheus-alertmanager' };
+/** What the local platform's Prometheus runs: itself and the two exporters it scrapes. */
+export const PROMETHEUS_PROGRAMS: SystemProgram[] = [PROMETHEUS, NODE_EXPORTER, POSTGRES_EXPORTER];
 
 /**
  * What the local platform runs: nats-server unless NATS_URL points elsewhere, and bubblewrap,
@@ -22,8 +37,14 @@ export const BUBBLEWRAP: SystemProgram = { binary: 'bwrap', debianPackage: 'bubb
 export function localPlatformPrograms(opts: {
   embeddedNats: boolean;
   sandboxedBuilds: boolean;
+  /** Prometheus and its exporters, unless PROMETHEUS_URL points at an existing Prometheus. */
+  embeddedPrometheus?: boolean;
 }): SystemProgram[] {
-  return [...(opts.embeddedNats ? [NATS_SERVER] : []), ...(opts.sandboxedBuilds ? [BUBBLEWRAP] : [])];
+  return [
+    ...(opts.embeddedNats ? [NATS_SERVER] : []),
+    ...(opts.sandboxedBuilds ? [BUBBLEWRAP] : []),
+    ...(opts.embeddedPrometheus ? PROMETHEUS_PROGRAMS : []),
+  ];
 }
 
 export class MissingProgramsError extends Error {
