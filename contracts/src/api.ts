@@ -256,6 +256,10 @@ export const DeploymentViewSchema = z.object({
   phase: DeploymentPhaseSchema.nullable(),
   /** What the build checks out: a ref, or for a push the pushed commit's SHA. */
   gitRef: z.string().nullable(),
+/** Where a deployment came from: built from the project's repository, or a folder the CLI uploaded. */
+export const DeploymentSourceSchema = z.enum(['git', 'cli']);
+export type DeploymentSource = z.infer<typeof DeploymentSourceSchema>;
+
   regions: z.array(RegionIdSchema),
   commitSha: z.string().nullable(),
   /** production deployments may become the project's production; previews never do. */
@@ -267,6 +271,8 @@ export const DeploymentViewSchema = z.object({
   commitAuthor: z.string().nullable(),
   /** A preview's branch alias URL (`<slug>-git-<branch>`), which follows the branch's newest ready preview. */
   branchUrl: z.string().nullable(),
+  /** git, or cli for a folder the CLI uploaded (docs/cli.md); absent from older control planes: git. */
+  source: DeploymentSourceSchema.optional(),
   /** The project's production URL. */
   url: z.string(),
   /** This deployment's permanent URL. */

@@ -17,3 +17,4 @@ export * from './logs.js';
 export * from './session.js';
 export * from './sites.js';
 export * from './retry.js';
+export * from './cli-deploy.js';

@@ -8,6 +8,7 @@ import { edgeMetricsRoutes } from './edge-metrics/index.js';
 import { healthRoutes } from './health/health-routes.js';
 import { ReadinessService } from './health/readiness.js';
 import { siteRoutes } from './hosts/site-routes.js';
+import { cliDeployRoutes } from './cli-deploys/index.js';
 import { ensureLogStream, LogService, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { EnvCipher } from './projects/env-cipher.js';
 import { requireAdminToken } from './plugins/auth.js';
@@ -112,3 +113,4 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   await fastify.register(dashboard, { root: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
 }
+      await api.register(cliDeployRoutes, { cliDeploys: services.cliDeploys });

@@ -16,6 +16,7 @@ import { BranchAliases } from './hosts/branch-aliases.js';
 import { RouteWriter } from './hosts/route-writer.js';
 import { SiteUrls } from './hosts/site-urls.js';
 import { StatusPublisher } from './deployments/status-publisher.js';
+import { CliDeployService, CliDeployStore } from './cli-deploys/index.js';
 import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
 
 export interface Services {
@@ -24,6 +25,7 @@ export interface Services {
   pipeline: BuildPipeline;
   urls: SiteUrls;
   sessions: BuildSessionService;
+  cliDeploys: CliDeployService;
 }
 
 /** Wires the services of one control plane together; the routes only see these. */
@@ -67,17 +69,17 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     issueBootstrap: (id) => sessions.issueBootstrap(id),
     ...(runner ? { runner } : {}),
   });
+  const bucketFor = (region: string) => {
+    const target = ctx.storage.target(region);
+    const client = ctx.storage.client(region);
+    return target && client ? { client, bucket: target.bucket } : undefined;
+  };
+  const grants = new StorageGrants({ bucketFor });
   // A build's bootstrap and grants: its spec comes from the pipeline, its storage requests are
   // signed with the control plane's own credentials for each region.
   const sessions: BuildSessionService = new BuildSessionService({
     db: ctx.db,
-    grants: new StorageGrants({
-      bucketFor: (region) => {
-        const target = ctx.storage.target(region);
-        const client = ctx.storage.client(region);
-        return target && client ? { client, bucket: target.bucket } : undefined;
-      },
-    }),
+    grants,
     specFor: (id) => pipeline.specFor(id),
     signer: BuildCredentialsSigner.forControlPlane(
       ctx.config.natsAuth.credentials,
@@ -86,5 +88,17 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     credentialsTtlMs: ctx.config.build.timeoutMs + BUILD_CREDENTIALS_MARGIN_MS,
     lastPublishedEventSeq: async (id) => lastEventSeqInStream(await jetstreamManager(ctx.nats), id),
   });
-  return { projects, deployments, pipeline, urls, sessions };
+  // Prebuilt deploys from the CLI: the same grants, state machine and route switch as a build's.
+  const cliDeploys = new CliDeployService({
+    store: new CliDeployStore(ctx.db),
+    grants,
+    bucketFor,
+    state,
+    routes,
+    projects,
+    deployments,
+    limits: ctx.config.build,
+    log,
+  });
+  return { projects, deployments, pipeline, urls, sessions, cliDeploys };
 }

@@ -76,6 +76,7 @@ describe('schema.prisma and the migrated database agree', () => {
       gitRef: 'a'.repeat(40),
       commitSha: 'a'.repeat(40),
       target: DeploymentTarget.preview,
+      source: 'cli' as const,
       branch: 'feature/login',
       commitMessage: 'Add the login page\n\nWith a body.',
       commitAuthor: 'Ada Lovelace <ada@example.com>',
@@ -104,6 +105,7 @@ describe('schema.prisma and the migrated database agree', () => {
       lastHeartbeatAt: now,
       lastEventSeq: 7,
     };
+    const cliManifest = { deploymentId: deployment.id, manifest: { v: 1, files: {} }, createdAt: now };
     const domain = { hostname: 'www.example.com', projectId: project.id, createdAt: now };
     const webhook = {
       id: 'hookroundtrip000000000000',
@@ -137,6 +139,7 @@ describe('schema.prisma and the migrated database agree', () => {
     await db.project.create({ data: project });
     await db.envVar.create({ data: envVar });
     await db.deployment.create({ data: deployment });
+    await db.cliDeployManifest.create({ data: cliManifest });
     await db.customDomain.create({ data: domain });
     await db.gitWebhook.create({ data: webhook });
     await db.webhookDelivery.create({ data: delivery });
@@ -152,6 +155,11 @@ describe('schema.prisma and the migrated database agree', () => {
         envVar,
       ],
       ['Deployment', await db.deployment.findUniqueOrThrow({ where: { id: deployment.id } }), deployment],
+      [
+        'CliDeployManifest',
+        await db.cliDeployManifest.findUniqueOrThrow({ where: { deploymentId: deployment.id } }),
+        cliManifest,
+      ],
       [
         'CustomDomain',
         await db.customDomain.findUniqueOrThrow({ where: { hostname: domain.hostname } }),

@@ -1,5 +1,6 @@
 import {
   AppError,
+  CLI_DEPLOY_ERRORS,
   TERMINAL_STATUSES,
   type CreateDeploymentBody,
   type DeploymentTarget,
@@ -55,6 +56,15 @@ export class DeploymentService {
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     const id = newId();
     await this.deps.state.create({
+    // A project the CLI created has no repository: nothing to build until one is connected.
+    if (project.repoUrl === '') {
+      throw new AppError(
+        409,
+        CLI_DEPLOY_ERRORS.noRepository,
+        `slug: project ${slug} has no repository; deploy it with the CLI, or connect one (PATCH repoUrl)`,
+        { field: 'slug' },
+      );
+    }
       id,
       projectId: project.id,
       gitRef: body.gitRef ?? project.gitRef,

@@ -77,6 +77,32 @@ export class DeploymentStateMachine {
   }
 
   /**
+   * A prebuilt (CLI) deployment: written queued and moved to building in phase `upload` by the
+   * `prebuilt` transition, in one transaction, so no dispatcher or watchdog ever sees it queued
+   * (there is no build job to run). It supersedes nothing: it never waits in a lane. Its
+   * `lastHeartbeatAt` is the uploader's: the watchdog fails an upload that goes silent.
+   */
+  async createPrebuilt(
+    data: Prisma.DeploymentUncheckedCreateInput & { status?: never; source: 'cli' },
+    within?: (tx: Prisma.TransactionClient) => Promise<void>,
+  ): Promise<boolean> {
+    const id = data.id!;
+    const applied = await this.deps.db.$transaction(async (tx) => {
+      await tx.deployment.create({ data: { ...data, status: 'queued' } });
+      const now = new Date();
+      const ok = await this.update(tx, id, 'prebuilt', {
+        phase: 'upload',
+        startedAt: now,
+        lastHeartbeatAt: now,
+      });
+      if (ok) await within?.(tx);
+      return ok;
+    });
+    if (applied) this.announce(id, 'building', 'upload', null);
+    return applied;
+  }
+
+  /**
    * queued → building, holding the project's advisory lock, so two dispatcher slots (or two
    * control planes) never build two deployments of one project at once.
    */

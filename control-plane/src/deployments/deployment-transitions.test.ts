@@ -6,7 +6,7 @@ const STATUSES = DeploymentStatusSchema.options;
 
 /** The whole table, spelled out: status now → the transitions it allows. */
 const EXPECTED: Record<DeploymentStatus, Transition[]> = {
-  queued: ['claim', 'fail', 'cancel', 'supersede'],
+  queued: ['claim', 'prebuilt', 'fail', 'cancel', 'supersede'],
   building: ['phase', 'ready', 'fail', 'cancel'],
   ready: [],
   error: [],

@@ -6,7 +6,7 @@ import type { DeploymentStatus } from '@deploysphere/contracts';
  * through these transitions, each a guarded update that matches the `from` statuses.
  *
  *   queued ──claim──▶ building ──ready──▶ ready
- *     │                 │  ▲
+ *     │  ──prebuilt──▶   │  ▲   (a CLI upload: no build, straight to phase upload)
  *     │                 │  └─ phase (building → building: clone, install, build, upload, activate)
  *     ├──supersede──▶ cancelled ◀──cancel── (queued or building)
  *     └──────fail───▶ error ◀────fail────── (queued or building)
@@ -14,6 +14,11 @@ import type { DeploymentStatus } from '@deploysphere/contracts';
 export const TRANSITIONS = {
   /** A dispatcher takes the job: at most one building deployment per project. */
   claim: { from: ['queued'], to: 'building' },
+  /**
+   * A prebuilt (CLI) deployment starts uploading at once: there is nothing to build, so it never
+   * waits in the queue and takes no build slot. Applied in the transaction that creates it.
+   */
+  prebuilt: { from: ['queued'], to: 'building' },
   /** The build moves to its next phase. */
   phase: { from: ['building'], to: 'building' },
   /**

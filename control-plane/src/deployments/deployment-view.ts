@@ -39,6 +39,7 @@ export function toDeploymentView(d: DeploymentWithProject, urls: SiteUrls): Depl
     regions: d.regions,
     commitSha: d.commitSha,
     target: d.target,
+    source: d.source,
     branch: d.branch,
     commitMessage: d.commitMessage,
     commitAuthor: d.commitAuthor,

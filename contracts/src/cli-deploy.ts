@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { DeploymentViewSchema, RegionListSchema } from './api.js';
+import { BlobGrantSchema, MAX_GRANT_BLOBS } from './build-session.js';
+import { DeploymentTargetSchema } from './git-deploys.js';
+import { SlugSchema } from './ids.js';
+import {
+  BlobHashSchema,
+  HeaderRuleSchema,
+  MAX_SITE_FILE_BYTES,
+  RedirectRuleSchema,
+  SitePathSchema,
+} from './manifest.js';
+import { RegionIdSchema } from './regions.js';
+
+/**
+ * Prebuilt deploys from the `deploysphere` CLI (docs/cli.md), under `/api/v1` with the API token:
+ *
+ * 1. `POST /cli-deploys` with the folder's manifest: the deployment is created (`source: cli`,
+ *    building in phase `upload`) and each region answers with the blobs it lacks, each with a
+ *    presigned PUT (the build worker's grants: signed checksum, `If-None-Match: *`).
+ * 2. The client PUTs exactly those blobs.
+ * 3. `POST /cli-deploys/:id/finalize`: the control plane checks that every blob of the manifest is
+ *    stored in every region, writes the manifest itself, and activates the deployment through the
+ *    same state machine, route switch and history as a Git deployment.
+ */
+export const CLI_DEPLOY_PATHS = {
+  create: '/cli-deploys',
+  finalize: (id: string) => `/cli-deploys/${id}/finalize`,
+  heartbeat: (id: string) => `/cli-deploys/${id}/heartbeat`,
+} as const;
+
+/** Stable error codes of the CLI deploy routes. */
+export const CLI_DEPLOY_ERRORS = {
+  /** 409: finalize found blobs the manifest lists that a region does not hold. */
+  blobsMissing: 'cli_deploy_blobs_missing',
+  /** 409: finalize or heartbeat of a deployment that is not an unfinished CLI upload. */
+  notUploading: 'cli_deploy_not_uploading',
+  /** 409: a Git deployment of a project that has no repository (only CLI deploys until one is connected). */
+  noRepository: 'project_has_no_repository',
+  /** 413: more files or bytes than the platform's output limits. */
+  tooLarge: 'cli_deploy_too_large',
+} as const;
+
+export const CliDeployFileSchema = z.strictObject({
+  hash: BlobHashSchema,
+  size: z
+    .number({ error: 'expected a size in bytes' })
+    .int('expected a whole number of bytes')
+    .nonnegative('must not be negative')
+    .max(
+      MAX_SITE_FILE_BYTES,
+      `must be at most ${MAX_SITE_FILE_BYTES} bytes (the largest file a site may have)`,
+    ),
+  contentType: z.string().min(1).max(255),
+});
+export type CliDeployFile = z.infer<typeof CliDeployFileSchema>;
+
+/** `POST /cli-deploys`: the folder's manifest and where it goes. */
+export const CreateCliDeployBodySchema = z.strictObject({
+  /** The project's slug; an unknown one is created, with no repository. */
+  project: SlugSchema,
+  /** production activates it; preview (the default) gives it only its own URL. */
+  target: DeploymentTargetSchema.default('preview'),
+  /**
+   * This deployment's regions, primary first. Absent: the project's (a new project: the
+   * platform's first region). A new project takes these as its regions.
+   */
+  regions: RegionListSchema.optional(),
+  files: z
+    .record(SitePathSchema, CliDeployFileSchema)
+    .refine((f) => Object.keys(f).length > 0, 'the folder has no files')
+    .refine(
+      (f) => Object.keys(f).length <= MAX_GRANT_BLOBS,
+      `at most ${MAX_GRANT_BLOBS} files in one request`,
+    ),
+  redirects: z.array(RedirectRuleSchema).max(2100).default([]),
+  headers: z.array(HeaderRuleSchema).max(100).default([]),
+});
+export type CreateCliDeployBody = z.input<typeof CreateCliDeployBodySchema>;
+
+/** One region: how many of the manifest's distinct blobs it holds, and a PUT for each it lacks. */
+export const CliDeployRegionSchema = z.object({
+  region: RegionIdSchema,
+  present: z.number().int().nonnegative(),
+  missing: z.array(BlobGrantSchema),
+});
+export type CliDeployRegion = z.infer<typeof CliDeployRegionSchema>;
+
+export const CliDeployCreatedSchema = z.object({
+  deployment: DeploymentViewSchema,
+  /** The project did not exist and was created by this deploy. */
+  projectCreated: z.boolean(),
+  /** The grants stop working then; a slower upload starts a new deploy. */
+  expiresAt: z.iso.datetime(),
+  /** Distinct blobs in the manifest. */
+  blobs: z.number().int().nonnegative(),
+  /** Primary first. */
+  regions: z.array(CliDeployRegionSchema),
+});
+export type CliDeployCreated = z.infer<typeof CliDeployCreatedSchema>;
+
+/** `POST /cli-deploys/:id/finalize`: an empty body. */
+export const FinalizeCliDeployBodySchema = z.strictObject({}).default({});
+
+/** What `deploysphere deploy --json` prints: one line, this shape. */
+export const CliDeployResultSchema = z.object({
+  deployment: DeploymentViewSchema,
+  projectCreated: z.boolean(),
+  files: z.number().int().nonnegative(),
+  blobs: z.number().int().nonnegative(),
+  /** Blobs this run uploaded, per region. */
+  uploaded: z.array(
+    z.object({
+      region: RegionIdSchema,
+      blobs: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type CliDeployResult = z.infer<typeof CliDeployResultSchema>;
+
+/** What `deploysphere whoami --json` prints. */
+export const CliWhoamiSchema = z.object({
+  url: z.string(),
+  /** Where the token came from: the environment or the config file. */
+  tokenSource: z.enum(['env', 'config']),
+  regions: z.array(z.string()),
+});
+export type CliWhoami = z.infer<typeof CliWhoamiSchema>;
+
+/** `~/.config/deploysphere/config.json` (mode 0600). */
+export const CliConfigSchema = z.object({
+  v: z.literal(1),
+  url: z.url(),
+  token: z.string().min(1),
+});
+export type CliConfig = z.infer<typeof CliConfigSchema>;
+
+/** `.deploysphere/project.json` in a deployed folder (never uploaded). */
+export const CliProjectLinkSchema = z.object({
+  v: z.literal(1),
+  project: SlugSchema,
+});
+export type CliProjectLink = z.infer<typeof CliProjectLinkSchema>;
+
+/** What a failing command prints with `--json`, and the exit codes (docs/cli.md). */
+export const CliErrorOutputSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), exitCode: z.number().int() }),
+});
+export type CliErrorOutput = z.infer<typeof CliErrorOutputSchema>;
+
+export const CLI_EXIT_CODES = {
+  ok: 0,
+  /** Anything not below: a bug, a refused request. */
+  failure: 1,
+  /** Bad arguments or input (a bad manifest, a missing folder). */
+  usage: 2,
+  /** The token is missing or the control plane refused it. */
+  auth: 3,
+  /** The project or deployment does not exist. */
+  notFound: 4,
+  /** The control plane or storage could not be reached. */
+  network: 5,
+  /** The deployment ended in error or was cancelled. */
+  deployFailed: 6,
+} as const;

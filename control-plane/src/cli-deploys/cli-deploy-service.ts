@@ -1,0 +1,248 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  AppError,
+  CLI_DEPLOY_ERRORS,
+  ManifestSchema,
+  manifestKey,
+  retryWithBackoff,
+  type CliDeployCreated,
+  type DeploymentView,
+  type Manifest,
+  type UploadBlob,
+} from '@deploysphere/contracts';
+import type { z } from 'zod';
+import type { CreateCliDeployBodySchema } from '@deploysphere/contracts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { GrantBucket, GrantScope, StorageGrants } from '../build-sessions/storage-grants.js';
+import type { DeploymentService } from '../deployments/deployment-service.js';
+import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
+import type { RouteWriter } from '../hosts/route-writer.js';
+import { newId } from '../ids.js';
+import type { ProjectService } from '../projects/project-service.js';
+import type { CliDeployStore, PendingCliDeploy } from './cli-deploy-store.js';
+
+export interface CliDeployServiceDeps {
+  store: CliDeployStore;
+  grants: StorageGrants;
+  bucketFor(region: string): GrantBucket | undefined;
+  state: DeploymentStateMachine;
+  routes: RouteWriter;
+  projects: ProjectService;
+  deployments: DeploymentService;
+  limits: { maxOutputFiles: number; maxOutputBytes: number };
+  log: FastifyBaseLogger;
+}
+
+type CreateBody = z.output<typeof CreateCliDeployBodySchema>;
+
+/** Storage calls of one finalize: tried 3 times, then the request fails and may be repeated. */
+const retry = { attempts: 3, baseDelayMs: 200 };
+
+function distinctBlobs(files: Manifest['files']): UploadBlob[] {
+  const blobs = new Map<string, UploadBlob>();
+  for (const f of Object.values(files))
+    if (!blobs.has(f.hash)) blobs.set(f.hash, { hash: f.hash, size: f.size, contentType: f.contentType });
+  return [...blobs.values()];
+}
+
+/**
+ * Prebuilt deploys from the CLI (docs/cli.md). The trust boundary is the API token: its holder
+ * may deploy any folder to any project, as through the rest of `/api/v1`. What the service
+ * guarantees beyond that:
+ *
+ * - the client writes only `blobs/<sha256>` objects, each through a PUT whose signature binds its
+ *   checksum (S3 refuses other bytes) and `If-None-Match: *` (never replacing a stored blob);
+ * - the manifest is written by the control plane, exactly as it was validated at create, and only
+ *   once every blob it lists is stored in every region of the deployment: a client cannot finalize
+ *   with blobs it did not upload, and a site can never reference a missing file;
+ * - the deployment moves only through the state machine: building (upload) → activate → ready,
+ *   with the same route switch and history as a Git deployment.
+ */
+export class CliDeployService {
+  constructor(private readonly deps: CliDeployServiceDeps) {}
+
+  async create(body: CreateBody): Promise<CliDeployCreated> {
+    const { limits } = this.deps;
+    const paths = Object.keys(body.files);
+    if (paths.length > limits.maxOutputFiles) {
+      throw new AppError(
+        413,
+        CLI_DEPLOY_ERRORS.tooLarge,
+        `files: ${paths.length} files, more than the platform's limit of ${limits.maxOutputFiles}`,
+        { field: 'files' },
+      );
+    }
+    let bytes = 0;
+    for (const f of Object.values(body.files)) bytes += f.size;
+    if (bytes > limits.maxOutputBytes) {
+      throw new AppError(
+        413,
+        CLI_DEPLOY_ERRORS.tooLarge,
+        `files: ${bytes} bytes in all, more than the platform's limit of ${limits.maxOutputBytes}`,
+        { field: 'files' },
+      );
+    }
+    if (body.regions) this.deps.projects.assertRegions(body.regions, 'regions');
+    for (const [i, region] of (body.regions ?? []).entries()) {
+      if (!this.deps.bucketFor(region))
+        throw AppError.badRequest(`regions.${i}: "${region}" has no storage configured`, `regions.${i}`);
+    }
+
+    const existing = await this.deps.store.project(body.project);
+    const project =
+      existing !== null
+        ? { ...existing, created: false }
+        : await this.deps.store.createProject(
+            body.project,
+            body.regions ?? this.deps.projects.defaultRegions(),
+          );
+    const regions = body.regions ?? project.regions;
+
+    const id = newId();
+    const manifest = ManifestSchema.parse({
+      v: 1,
+      deploymentId: id,
+      createdAt: new Date().toISOString(),
+      files: body.files,
+      redirects: body.redirects,
+      headers: body.headers,
+    });
+    await this.deps.state.createPrebuilt(
+      {
+        id,
+        projectId: project.id,
+        source: 'cli',
+        target: body.target,
+        regions,
+        files: paths.length,
+        bytes: BigInt(bytes),
+      },
+      async (tx) => {
+        await tx.cliDeployManifest.create({ data: { deploymentId: id, manifest } });
+      },
+    );
+
+    const blobs = distinctBlobs(manifest.files);
+    let grants;
+    try {
+      grants = await this.deps.grants.uploadGrants(
+        await this.scope(project.id, project.slug, id, regions),
+        blobs,
+      );
+    } catch (err) {
+      // The deployment cannot go anywhere without its grants: it ends here, with the reason.
+      await this.deps.state.fail(id, 'storage could not be reached to grant the upload');
+      throw err;
+    }
+    let totalBytes = 0;
+    const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
+    for (const r of grants.regions) for (const g of r.missing) totalBytes += sizes.get(g.hash) ?? 0;
+    await this.deps.store.noteTotalBytes(id, totalBytes);
+
+    return {
+      deployment: await this.deps.deployments.get(id),
+      projectCreated: project.created,
+      expiresAt: grants.expiresAt,
+      blobs: blobs.length,
+      regions: grants.regions.map((r) => ({ region: r.region, present: r.present, missing: r.missing })),
+    };
+  }
+
+  async heartbeat(id: string): Promise<void> {
+    if (!(await this.deps.store.heartbeat(id))) throw this.notUploading(id);
+  }
+
+  /**
+   * Checks every blob in every region, writes the manifest, and activates the deployment. A
+   * repeated finalize of a deployment that is ready already answers with it (a retried request).
+   */
+  async finalize(id: string): Promise<DeploymentView> {
+    const d = await this.deps.store.pending(id);
+    if (!d || d.source !== 'cli') throw AppError.notFound(`CLI deployment ${id}`, 'id');
+    if (d.status === 'ready') return this.deps.deployments.get(id);
+    if (d.status !== 'building' || d.phase !== 'upload' || !d.manifest) throw this.notUploading(id, d.status);
+    const manifest = d.manifest;
+
+    const grants = await this.deps.grants.uploadGrants(
+      await this.scope(d.projectId, d.slug, id, d.regions),
+      distinctBlobs(manifest.files),
+    );
+    const lacking = grants.regions.filter((r) => r.missing.length > 0);
+    if (lacking.length > 0) {
+      const detail = lacking
+        .map((r) => `${r.region} lacks ${r.missing.length} (first: ${r.missing[0]!.hash})`)
+        .join('; ');
+      throw new AppError(
+        409,
+        CLI_DEPLOY_ERRORS.blobsMissing,
+        `files: blobs the manifest lists are not stored: ${detail}. Upload them and finalize again`,
+        { field: 'files' },
+      );
+    }
+
+    const uploadMs = d.startedAt ? Date.now() - d.startedAt.getTime() : 0;
+    await this.writeManifest(d, manifest);
+    if (!(await this.deps.state.phase(id, 'activate'))) throw this.notUploading(id);
+    const started = performance.now();
+    const project = { slug: d.slug, domains: d.domains };
+    await this.deps.routes.publishDeployment(project, d);
+    const phaseDurationsMs: Record<string, number> = { upload: uploadMs };
+    const ready = await this.deps.state.ready(
+      id,
+      {
+        files: Object.keys(manifest.files).length,
+        uploadedBytes: d.totalBytes ?? 0n,
+        phaseDurationsMs,
+      },
+      async () => {
+        await this.deps.routes.publishProduction(project, d);
+        phaseDurationsMs.activate = Math.round(performance.now() - started);
+      },
+    );
+    if (ready) await this.deps.store.dropManifest(id);
+    return this.deps.deployments.get(id);
+  }
+
+  private async writeManifest(d: PendingCliDeploy, manifest: Manifest): Promise<void> {
+    const body = JSON.stringify(manifest);
+    await Promise.all(
+      d.regions.map(async (region) => {
+        const b = this.deps.bucketFor(region);
+        if (!b) throw AppError.internal(`region ${region} has no storage configured`);
+        await retryWithBackoff(
+          () =>
+            b.client.send(
+              new PutObjectCommand({
+                Bucket: b.bucket,
+                Key: manifestKey(d.id),
+                Body: body,
+                ContentType: 'application/json',
+              }),
+            ),
+          retry,
+        );
+      }),
+    );
+  }
+
+  private async scope(projectId: string, slug: string, id: string, regions: string[]): Promise<GrantScope> {
+    return {
+      deploymentId: id,
+      projectSlug: slug,
+      regions,
+      previousDeployments: await this.deps.store.previousDeployments(projectId),
+      // Caches are a build's; a CLI deploy asks for no cache grants.
+      branch: 'cli',
+      productionBranch: 'cli',
+    };
+  }
+
+  private notUploading(id: string, status?: string): AppError {
+    return new AppError(
+      409,
+      CLI_DEPLOY_ERRORS.notUploading,
+      `id: deployment ${id} is not a CLI upload in progress${status ? ` (it is ${status})` : ''}`,
+      { field: 'id' },
+    );
+  }
+}

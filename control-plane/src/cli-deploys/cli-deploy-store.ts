@@ -1,0 +1,115 @@
+import { BRANCH_ALIAS_INFIX, ManifestSchema, AppError, type Manifest } from '@deploysphere/contracts';
+import { Prisma, type Db } from '@deploysphere/db';
+import { newId } from '../ids.js';
+
+/** A CLI deployment as finalize reads it: its project, regions and the manifest it declared. */
+export interface PendingCliDeploy {
+  id: string;
+  projectId: string;
+  slug: string;
+  regions: string[];
+  target: 'production' | 'preview';
+  status: string;
+  phase: string | null;
+  source: 'git' | 'cli';
+  totalBytes: bigint | null;
+  startedAt: Date | null;
+  manifest: Manifest | undefined;
+  domains: { hostname: string }[];
+}
+
+/** The database side of CLI deploys: projects made by name, pending manifests, heartbeats. */
+export class CliDeployStore {
+  constructor(private readonly db: Db) {}
+
+  project(slug: string) {
+    return this.db.project.findUnique({ where: { slug }, select: { id: true, slug: true, regions: true } });
+  }
+
+  /**
+   * A project with no repository (repoUrl ''): it takes only CLI deployments until one is
+   * connected (PATCH /projects/:slug with a repoUrl). Two deploys naming the same new project at
+   * once both end up using the one that won the insert.
+   */
+  async createProject(
+    slug: string,
+    regions: string[],
+  ): Promise<{ id: string; slug: string; regions: string[]; created: boolean }> {
+    // `<slug>-git-<branch>` is another project's branch alias (ProjectService.create's rule).
+    if (slug.includes(BRANCH_ALIAS_INFIX)) {
+      throw AppError.badRequest(
+        `project: must not contain "${BRANCH_ALIAS_INFIX}" (it names branch preview hosts)`,
+        'project',
+      );
+    }
+    const id = `prj_${newId()}`;
+    try {
+      await this.db.project.create({
+        data: { id, slug, repoUrl: '', regions, installCommand: null, buildCommand: null },
+        select: { id: true },
+      });
+      return { id, slug, regions, created: true };
+    } catch (err) {
+      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+        const existing = await this.project(slug);
+        if (existing) return { ...existing, created: false };
+      }
+      throw err;
+    }
+  }
+
+  /** The ready deployments whose manifests say which blobs are stored (as a build's grants use). */
+  async previousDeployments(projectId: string): Promise<string[]> {
+    const rows = await this.db.deployment.findMany({
+      where: { projectId, status: 'ready' },
+      orderBy: { finishedAt: 'desc' },
+      take: 3,
+      select: { id: true },
+    });
+    return rows.map((r) => r.id);
+  }
+
+  async pending(id: string): Promise<PendingCliDeploy | undefined> {
+    const d = await this.db.deployment.findUnique({
+      where: { id },
+      include: { project: { include: { domains: true } }, cliManifest: true },
+    });
+    if (!d) return undefined;
+    const parsed = d.cliManifest ? ManifestSchema.safeParse(d.cliManifest.manifest) : undefined;
+    return {
+      id: d.id,
+      projectId: d.projectId,
+      slug: d.project.slug,
+      regions: d.regions,
+      target: d.target,
+      status: d.status,
+      phase: d.phase,
+      source: d.source,
+      totalBytes: d.totalBytes,
+      startedAt: d.startedAt,
+      manifest: parsed?.success ? parsed.data : undefined,
+      domains: d.project.domains,
+    };
+  }
+
+  /** The uploader is alive: the watchdog judges an upload by this, as it does a build's beats. */
+  async heartbeat(id: string): Promise<boolean> {
+    const { count } = await this.db.deployment.updateMany({
+      where: { id, status: 'building', phase: 'upload', source: 'cli' },
+      data: { lastHeartbeatAt: new Date() },
+    });
+    return count === 1;
+  }
+
+  /** Bytes the upload must send (every region's missing blobs), for the deployment's stats. */
+  async noteTotalBytes(id: string, totalBytes: number): Promise<void> {
+    await this.db.deployment.updateMany({
+      where: { id, status: 'building' },
+      data: { totalBytes: BigInt(totalBytes) },
+    });
+  }
+
+  async dropManifest(id: string): Promise<void> {
+    await this.db.cliDeployManifest.deleteMany({ where: { deploymentId: id } });
+  }
+}

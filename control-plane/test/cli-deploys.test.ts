@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CLI_DEPLOY_ERRORS,
+  CliDeployCreatedSchema,
+  DeploymentViewSchema,
+  manifestKey,
+  ManifestSchema,
+  type CliDeployCreated,
+  type CliDeployFile,
+  type DeploymentView,
+} from '@deploysphere/contracts';
+import { createS3Client } from '@deploysphere/build-worker/s3-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from './harness.js';
+
+// Prebuilt deploys through the API on the real local stack: s3rver per region, the state
+// machine, the KV switch, and the edge in workerd serving the result.
+
+let t: TestPlatform;
+
+beforeAll(async () => {
+  t = await startTestPlatform({ MAX_OUTPUT_FILES: '300' });
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+type Folder = Record<string, string>;
+const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+const typeOf = (path: string) =>
+  path.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8';
+
+function manifestOf(folder: Folder): Record<string, CliDeployFile> {
+  return Object.fromEntries(
+    Object.entries(folder).map(([path, text]) => [
+      path,
+      { hash: sha256(text), size: Buffer.byteLength(text), contentType: typeOf(path) },
+    ]),
+  );
+}
+
+async function create(body: Record<string, unknown>) {
+  return t.api<CliDeployCreated & { error?: { code: string; field?: string; message: string } }>(
+    'POST',
+    '/cli-deploys',
+    body,
+  );
+}
+
+/** PUTs every granted blob with exactly the signed headers, as the CLI does. */
+async function upload(created: CliDeployCreated, folder: Folder): Promise<number> {
+  const byHash = new Map(Object.values(folder).map((text) => [sha256(text), text]));
+  let sent = 0;
+  for (const region of created.regions) {
+    for (const grant of region.missing) {
+      const res = await fetch(grant.put.url, {
+        method: 'PUT',
+        headers: grant.put.headers,
+        body: byHash.get(grant.hash)!,
+      });
+      expect(res.status, await res.text()).toBe(200);
+      sent += 1;
+    }
+  }
+  return sent;
+}
+
+async function finalize(id: string) {
+  return t.api<DeploymentView & { error?: { code: string; field?: string; message: string } }>(
+    'POST',
+    `/cli-deploys/${id}/finalize`,
+    {},
+  );
+}
+
+async function deploy(project: string, folder: Folder, extra: Record<string, unknown> = {}) {
+  const res = await create({ project, files: manifestOf(folder), ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  const created = CliDeployCreatedSchema.parse(res.body);
+  await upload(created, folder);
+  const done = await finalize(created.deployment.id);
+  expect(done.status, JSON.stringify(done.body)).toBe(200);
+  return { created, view: DeploymentViewSchema.parse(done.body) };
+}
+
+const hostOf = (url: string) => new URL(url).hostname;
+
+describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
+  const v1: Folder = {
+    'index.html': '<h1>cli one</h1>',
+    'about/index.html': '<h1>about</h1>',
+    'robots.txt': 'User-agent: *',
+  };
+
+  it('creates an unknown project by name, with no repository, and previews a folder in two regions', async () => {
+    const res = await create({
+      project: 'cli-site',
+      regions: ['us-east-1', 'eu-west-1'],
+      files: manifestOf(v1),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const created = CliDeployCreatedSchema.parse(res.body);
+    expect(created.projectCreated).toBe(true);
+    expect(created.deployment).toMatchObject({
+      status: 'building',
+      phase: 'upload',
+      source: 'cli',
+      target: 'preview',
+      regions: ['us-east-1', 'eu-west-1'],
+    });
+    expect(created.regions.map((r) => [r.region, r.present, r.missing.length])).toEqual([
+      ['us-east-1', 0, 3],
+      ['eu-west-1', 0, 3],
+    ]);
+    const project = await t.api<{ repoUrl: string; regions: string[] }>('GET', '/projects/cli-site');
+    expect(project.body).toMatchObject({ repoUrl: '', regions: ['us-east-1', 'eu-west-1'] });
+
+    expect(await upload(created, v1)).toBe(6);
+    const done = await finalize(created.deployment.id);
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body).toMatchObject({ status: 'ready', source: 'cli', isProduction: false });
+
+    // Its own host serves it; production does not exist yet (a preview never switches it).
+    const own = await t.visit(hostOf(done.body.deploymentUrl), '/about/');
+    expect(own.body).toContain('about');
+    expect((await t.visit('cli-site.localhost')).status).toBe(404);
+
+    // The manifest is in both regions, written by the control plane.
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const target = t.platform.config.storage.find((s) => s.region === region)!;
+      const s3 = createS3Client(target);
+      const obj = await s3.send(
+        new GetObjectCommand({ Bucket: target.bucket, Key: manifestKey(created.deployment.id) }),
+      );
+      const manifest = ManifestSchema.parse(JSON.parse(await obj.Body!.transformToString()));
+      expect(Object.keys(manifest.files).sort()).toEqual(Object.keys(v1).sort());
+      s3.destroy();
+    }
+
+    // A Git deployment of a project without a repository is refused, naming why.
+    const git = await t.api<{ error: { code: string } }>('POST', '/projects/cli-site/deployments', {});
+    expect(git.status).toBe(409);
+    expect(git.body.error.code).toBe(CLI_DEPLOY_ERRORS.noRepository);
+  });
+
+  it('a production deploy with one changed file uploads one blob per region and switches what the edge serves', async () => {
+    const first = await deploy('cli-site', v1, { target: 'production' });
+    expect(first.created.projectCreated).toBe(false);
+    expect(first.created.regions.map((r) => r.missing.length)).toEqual([0, 0]);
+    expect(first.view).toMatchObject({ status: 'ready', isProduction: true, target: 'production' });
+    expect((await t.visit('cli-site.localhost')).body).toContain('cli one');
+
+    const v2 = { ...v1, 'index.html': '<h1>cli two</h1>' };
+    const second = await deploy('cli-site', v2, { target: 'production' });
+    expect(second.created.regions.map((r) => [r.region, r.missing.length, r.present])).toEqual([
+      ['us-east-1', 1, 2],
+      ['eu-west-1', 1, 2],
+    ]);
+    expect(second.view.stats.uploadedBytes).toBe(2 * Buffer.byteLength(v2['index.html']));
+    expect((await t.visit('cli-site.localhost')).body).toContain('cli two');
+
+    // Promote (rollback) goes through the same route as a Git deployment's.
+    const back = await t.api('POST', '/projects/cli-site/promote', { deploymentId: first.view.id });
+    expect(back.status).toBe(200);
+    expect((await t.visit('cli-site.localhost')).body).toContain('cli one');
+
+    const history = await t.api<DeploymentView[]>('GET', '/projects/cli-site/deployments');
+    expect(history.body.filter((d) => d.source === 'cli' && d.status === 'ready')).toHaveLength(3);
+  });
+
+  it('refuses to finalize with blobs that were never uploaded, and writes nothing', async () => {
+    const folder = { 'index.html': '<h1>never uploaded</h1>', 'a.txt': 'also never uploaded' };
+    const res = await create({ project: 'cli-site', files: manifestOf(folder), target: 'production' });
+    expect(res.status).toBe(201);
+    const created = CliDeployCreatedSchema.parse(res.body);
+    // Upload only one of the two: the other is claimed but not there.
+    const partial = {
+      ...created,
+      regions: created.regions.map((r) => ({ ...r, missing: r.missing.slice(0, 1) })),
+    };
+    await upload(partial, folder);
+
+    const done = await finalize(created.deployment.id);
+    expect(done.status).toBe(409);
+    expect(done.body.error).toMatchObject({ code: CLI_DEPLOY_ERRORS.blobsMissing, field: 'files' });
+    const after = await t.api<DeploymentView>('GET', `/deployments/${created.deployment.id}`);
+    expect(after.body).toMatchObject({ status: 'building', phase: 'upload' });
+    expect((await t.visit('cli-site.localhost')).body).toContain('cli one');
+    const target = t.platform.config.storage.find((s) => s.region === 'us-east-1')!;
+    const s3 = createS3Client(target);
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: target.bucket, Prefix: `deployments/${created.deployment.id}/` }),
+    );
+    expect(listed.KeyCount ?? 0).toBe(0);
+    s3.destroy();
+
+    // A grant cannot be pointed at another key: the signature covers the path. (Other bytes under
+    // a blob's grant are refused by S3 through the signed checksum; s3rver does not check it.)
+    const grant = created.regions[0]!.missing[1]!;
+    const elsewhere = grant.put.url.replace(`blobs/${grant.hash}`, `deployments/${first24()}/manifest.json`);
+    const moved = await fetch(elsewhere, { method: 'PUT', headers: grant.put.headers, body: 'x' });
+    expect(moved.status).toBe(403);
+
+    // A cancel ends it like any deployment; finalize then refuses.
+    expect((await t.api('POST', `/deployments/${created.deployment.id}/cancel`)).status).toBe(200);
+    const late = await finalize(created.deployment.id);
+    expect(late.status).toBe(409);
+    expect(late.body.error?.code).toBe(CLI_DEPLOY_ERRORS.notUploading);
+  });
+
+  it.each([
+    [
+      'a bad hash',
+      { 'index.html': { hash: 'abc', size: 1, contentType: 'text/html' } },
+      'files.index.html.hash',
+    ],
+    [
+      'a path outside the folder',
+      { '../escape.html': { hash: sha256('x'), size: 1, contentType: 'text/html' } },
+      'files.../escape.html',
+    ],
+    [
+      'an absolute path',
+      { '/etc/passwd': { hash: sha256('x'), size: 1, contentType: 'text/plain' } },
+      'files./etc/passwd',
+    ],
+    [
+      'a file above the size limit',
+      { 'big.bin': { hash: sha256('x'), size: 26 * 1024 * 1024, contentType: 'application/octet-stream' } },
+      'files.big.bin.size',
+    ],
+    [
+      'a negative size',
+      { 'a.txt': { hash: sha256('x'), size: -1, contentType: 'text/plain' } },
+      'files.a.txt.size',
+    ],
+    ['no files', {}, 'files'],
+  ])('answers %s with a 400 naming the field, and creates nothing', async (_name, files, field) => {
+    const before = await t.db.deployment.count();
+    const res = await create({ project: 'cli-bad-input', files });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error?.field).toBe(field);
+    expect(await t.db.deployment.count()).toBe(before);
+    expect(await t.db.project.count({ where: { slug: 'cli-bad-input' } })).toBe(0);
+  });
+
+  it('answers too many files with a 413 naming files, and an unknown region with a 400', async () => {
+    const many = Object.fromEntries(
+      Array.from({ length: 301 }, (_, i) => [
+        `f${i}.txt`,
+        { hash: sha256(String(i)), size: 1, contentType: 'text/plain' },
+      ]),
+    );
+    const res = await create({ project: 'cli-too-many', files: many });
+    expect(res.status).toBe(413);
+    expect(res.body.error).toMatchObject({ code: CLI_DEPLOY_ERRORS.tooLarge, field: 'files' });
+    const region = await create({ project: 'cli-too-many', files: manifestOf(v1), regions: ['mars-1'] });
+    expect(region.status).toBe(400);
+    expect(region.body.error?.field).toBe('regions.0');
+    expect(await t.db.project.count({ where: { slug: 'cli-too-many' } })).toBe(0);
+  });
+
+  it('requires the API token', async () => {
+    const res = await fetch(`${t.platform.controlPlaneUrl}/api/v1/cli-deploys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not-the-token' },
+      body: JSON.stringify({ project: 'cli-site', files: manifestOf(v1) }),
+    });
+    expect(res.status).toBe(401);
+  });
+});
+
+/** Some other deployment's id (24 base-36 characters). */
+function first24(): string {
+  return 'a'.repeat(24);
+}
