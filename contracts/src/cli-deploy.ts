@@ -57,8 +57,8 @@ export type CliDeployFile = z.infer<typeof CliDeployFileSchema>;
 
 /** `POST /cli-deploys`: the folder's manifest and where it goes. */
 export const CreateCliDeployBodySchema = z.strictObject({
-  /** The project's slug; an unknown one is created, with no repository. */
-  project: SlugSchema,
+  /** The project's slug; an unknown one is created, with no repository (as `POST /deployments`'s). */
+  slug: SlugSchema,
   /** production activates it; preview (the default) gives it only its own URL. */
   target: DeploymentTargetSchema.default('preview'),
   /**

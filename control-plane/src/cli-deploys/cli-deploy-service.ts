@@ -88,14 +88,11 @@ export class CliDeployService {
         throw AppError.badRequest(`regions.${i}: "${region}" has no storage configured`, `regions.${i}`);
     }
 
-    const existing = await this.deps.store.project(body.project);
+    const existing = await this.deps.store.project(body.slug);
     const project =
       existing !== null
         ? { ...existing, created: false }
-        : await this.deps.store.createProject(
-            body.project,
-            body.regions ?? this.deps.projects.defaultRegions(),
-          );
+        : await this.deps.store.createProject(body.slug, body.regions ?? this.deps.projects.defaultRegions());
     const regions = body.regions ?? project.regions;
 
     const id = newId();

@@ -38,8 +38,8 @@ export class CliDeployStore {
     // `<slug>-git-<branch>` is another project's branch alias (ProjectService.create's rule).
     if (slug.includes(BRANCH_ALIAS_INFIX)) {
       throw AppError.badRequest(
-        `project: must not contain "${BRANCH_ALIAS_INFIX}" (it names branch preview hosts)`,
-        'project',
+        `slug: must not contain "${BRANCH_ALIAS_INFIX}" (it names branch preview hosts)`,
+        'slug',
       );
     }
     const id = `prj_${newId()}`;
