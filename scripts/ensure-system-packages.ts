@@ -1,7 +1,7 @@
 // Runs before `npm test`: the tests drive the local platform's programs (nats-server, bubblewrap),
 // Chromium and iproute2. As root, missing ones are installed from Debian's packages; otherwise
 // this prints the exact command.
-import { ensurePrograms, localPlatformPrograms, MissingProgramsError } from '@deploysphere/stack';
+import { AMTOOL, ensurePrograms, localPlatformPrograms, MissingProgramsError } from '@deploysphere/stack';
 import { CHROMIUM } from '../e2e/src/chromium.js';
 
 /** The build-isolation test joins a network namespace of its own to the host with `ip`. */
@@ -9,7 +9,13 @@ const IPROUTE2 = { binary: 'ip', debianPackage: 'iproute2' };
 
 try {
   await ensurePrograms(
-    [...localPlatformPrograms({ embeddedNats: true, sandboxedBuilds: true }), CHROMIUM, IPROUTE2],
+    [
+      ...localPlatformPrograms({ embeddedNats: true, sandboxedBuilds: true, embeddedPrometheus: true }),
+      // The alert rules' tests check the Alertmanager example with amtool.
+      AMTOOL,
+      CHROMIUM,
+      IPROUTE2,
+    ],
     (line) => console.log(`deploysphere: ${line}`),
   );
 } catch (err) {
