@@ -36,6 +36,10 @@ export const WebhookViewSchema = z.object({
   createdAt: z.iso.datetime(),
   /** When the secret was last set: created or rotated. */
   rotatedAt: z.iso.datetime(),
+  /** The provider REST API that commit statuses and PR comments go to, when a token is set. */
+  apiUrl: z.string().nullable().optional(),
+  /** Whether an API token is set, so deployments are reported back to the provider. */
+  reportsStatus: z.boolean().optional(),
 });
 export type WebhookView = z.infer<typeof WebhookViewSchema>;
 
@@ -167,4 +171,41 @@ export function branchAliasHost(
   opts: { hashed?: boolean } = {},
 ): string {
   return `${branchAliasLabel(projectSlug, branch, opts)}.${rootDomain}`;
+}
+
+/** The providers with a REST API that commit statuses and pull request comments go to. */
+export const GitApiProviderSchema = z.enum(['github', 'gitlab', 'gitea'], {
+  error: requiredOr('expected one of github, gitlab, gitea'),
+});
+export type GitApiProvider = z.infer<typeof GitApiProviderSchema>;
+
+export const GitTokenParamsSchema = z.object({ slug: SlugSchema, provider: GitApiProviderSchema });
+
+/**
+ * `PUT /projects/:slug/webhooks/:provider/token`: the token the platform reports commit statuses
+ * and PR comments with. Stored encrypted, never shown again. `apiUrl` is the REST API's base
+ * (`https://gitlab.example/api/v4`, `https://gitea.example/api/v1`); GitHub's and GitLab.com's
+ * public APIs are the defaults.
+ */
+export const SetGitTokenBodySchema = z.strictObject({
+  token: z
+    .string({ error: requiredOr('expected the API token') })
+    .min(1)
+    .max(1024)
+    .regex(/^[\x21-\x7e]+$/, 'expected printable characters without spaces'),
+  apiUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+    .max(2048)
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'must not carry credentials')
+    .optional(),
+});
+export type SetGitTokenBody = z.infer<typeof SetGitTokenBodySchema>;
+
+/** Markers in a head commit's message that skip its deployment, as most CI systems honour. */
+export const SKIP_MARKERS = ['[skip ci]', '[ci skip]', '[skip deploy]', '[deploy skip]'] as const;
+
+/** The marker that skips a commit's deployment, if its message has one (any case). */
+export function skipMarkerOf(message: string | null | undefined): string | undefined {
+  const lower = message?.toLowerCase() ?? '';
+  return SKIP_MARKERS.find((m) => lower.includes(m));
 }

@@ -26,7 +26,14 @@ import { sessionRoutes } from './session/session-routes.js';
 import { TrafficService } from './traffic/traffic-service.js';
 import { TrafficStore } from './traffic/traffic-store.js';
 import { trafficRoutes } from './traffic/traffic-routes.js';
-import { hookRoutes, WebhookMetrics, WebhookService, webhookRoutes } from './webhooks/index.js';
+import { RouteWriter } from './hosts/route-writer.js';
+import {
+  CommitNotifier,
+  hookRoutes,
+  WebhookMetrics,
+  WebhookService,
+  webhookRoutes,
+} from './webhooks/index.js';
 
 export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -61,12 +68,22 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   });
 
   const webhookMetrics = new WebhookMetrics(ctx.metrics);
+  const gitCipher = new EnvCipher(config.envEncryptionKey);
+  const commitNotifier = new CommitNotifier({
+    db: ctx.db,
+    cipher: gitCipher,
+    nats: ctx.nats,
+    urls: services.urls,
+    log: fastify.log,
+  });
   const webhooks = new WebhookService({
     db: ctx.db,
-    cipher: new EnvCipher(config.envEncryptionKey),
+    cipher: gitCipher,
     deployments: services.deployments,
     metrics: webhookMetrics,
     log: fastify.log,
+    routes: new RouteWriter(ctx.routes, config.rootDomain),
+    notifier: commitNotifier,
   });
 
   let ingester: { stop(): Promise<void> } | undefined;
@@ -75,8 +92,10 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await migrateClickHouse(ctx.clickhouse, { logRetentionDays: config.logRetentionDays });
     ingester = await startLogIngester(ctx);
     await services.pipeline.start();
+    commitNotifier.start();
   });
   fastify.addHook('onClose', async () => {
+    await commitNotifier.stop();
     await services.pipeline.stop();
     await ingester?.stop();
     await buildLogs.close();

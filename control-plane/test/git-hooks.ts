@@ -218,3 +218,109 @@ export function deliveryHeaders(
       };
   }
 }
+
+export interface PullRequestInfo {
+  repoUrl: string;
+  number: number;
+  /** The provider's own word: opened/synchronize/closed (GitHub), open/update/close/merge (GitLab). */
+  action: string;
+  headBranch: string;
+  headSha: string;
+  baseBranch?: string;
+  title?: string;
+  /** The head lives in someone else's fork. */
+  fork?: boolean;
+}
+
+function githubLikeRepo(p: PullRequestInfo, owner: string, host: string, id: number) {
+  return {
+    id,
+    name: 'site',
+    full_name: `${owner}/site`,
+    owner: { login: owner, id },
+    private: false,
+    html_url: `https://${host}/${owner}/site`,
+    clone_url: owner === 'acme' ? p.repoUrl : `https://${host}/${owner}/site.git`,
+    ssh_url: `git@${host}:${owner}/site.git`,
+    default_branch: 'main',
+  };
+}
+
+/** GitHub's pull_request event (opened, synchronize, reopened, closed, …). */
+export function githubPullRequest(p: PullRequestInfo, host = 'github.example'): Record<string, unknown> {
+  const base = githubLikeRepo(p, 'acme', host, 1296269);
+  const head = p.fork ? githubLikeRepo(p, 'mallory', host, 6660666) : base;
+  return {
+    action: p.action,
+    number: p.number,
+    pull_request: {
+      url: `https://api.${host}/repos/acme/site/pulls/${p.number}`,
+      id: 1000 + p.number,
+      number: p.number,
+      state: p.action === 'closed' ? 'closed' : 'open',
+      title: p.title ?? 'Add the login page',
+      user: { login: p.fork ? 'mallory' : 'ada', id: 1 },
+      body: 'Please review.',
+      head: { label: `${head.owner.login}:${p.headBranch}`, ref: p.headBranch, sha: p.headSha, repo: head },
+      base: {
+        label: `acme:${p.baseBranch ?? 'main'}`,
+        ref: p.baseBranch ?? 'main',
+        sha: 'e'.repeat(40),
+        repo: base,
+      },
+      merged: false,
+    },
+    repository: base,
+    sender: { login: p.fork ? 'mallory' : 'ada', id: 1 },
+  };
+}
+
+/** Gitea's pull_request event: GitHub's shape, with `synchronized` for a push to the head. */
+export function giteaPullRequest(p: PullRequestInfo): Record<string, unknown> {
+  return githubPullRequest(p, 'gitea.example');
+}
+
+/** GitLab's Merge Request Hook. */
+export function gitlabMergeRequest(p: PullRequestInfo): Record<string, unknown> {
+  const target = { id: 15, git_http_url: p.repoUrl, git_ssh_url: 'git@gitlab.example:acme/site.git' };
+  const source = p.fork
+    ? {
+        id: 66,
+        git_http_url: 'https://gitlab.example/mallory/site.git',
+        git_ssh_url: 'git@gitlab.example:mallory/site.git',
+      }
+    : target;
+  return {
+    object_kind: 'merge_request',
+    event_type: 'merge_request',
+    user: { id: 1, name: 'Ada Lovelace', username: 'ada' },
+    project: {
+      id: 15,
+      name: 'Site',
+      web_url: 'https://gitlab.example/acme/site',
+      git_ssh_url: target.git_ssh_url,
+      git_http_url: p.repoUrl,
+      path_with_namespace: 'acme/site',
+      default_branch: 'main',
+    },
+    object_attributes: {
+      id: 99,
+      iid: p.number,
+      title: p.title ?? 'Add the login page',
+      state: p.action === 'close' ? 'closed' : p.action === 'merge' ? 'merged' : 'opened',
+      action: p.action,
+      source_branch: p.headBranch,
+      target_branch: p.baseBranch ?? 'main',
+      source_project_id: source.id,
+      target_project_id: target.id,
+      source,
+      target,
+      last_commit: {
+        id: p.headSha,
+        message: 'Add the login page',
+        title: 'Add the login page',
+        author: { name: 'Ada Lovelace', email: 'ada@example.com' },
+      },
+    },
+  };
+}

@@ -40,6 +40,8 @@ export interface PushDeploy {
   commitSha: string;
   commitMessage: string | null;
   commitAuthor: string | null;
+  /** The pull request whose head this is, when a pull request event asked for it. */
+  pullRequest?: number | null;
 }
 
 /** Deployments: queueing, reading, cancelling and promoting them. */
@@ -91,6 +93,7 @@ export class DeploymentService {
       branch: push.branch,
       commitMessage: push.commitMessage,
       commitAuthor: push.commitAuthor,
+      pullRequest: push.pullRequest ?? null,
       regions: push.regions,
     });
     await this.enqueue({ id, regions: push.regions }, push.slug);

@@ -23,6 +23,8 @@ export interface Push {
   defaultBranch: string | null;
   message: string | null;
   author: string | null;
+  /** The provider API's name for the repository (GitHub/Gitea `owner/name`, GitLab's project id). */
+  apiRepo: string | null;
 }
 
 /** Where each provider puts its delivery id and event name. */
@@ -69,14 +71,14 @@ export function isPush(provider: GitProvider, event: string): boolean {
   return event === PUSH_EVENT[provider];
 }
 
-const ZERO_SHA = /^0+$/;
-const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const MESSAGE_MAX = 4096;
+export const ZERO_SHA = /^0+$/;
+export const COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+export const MESSAGE_MAX = 4096;
 /** `refs/heads/` and git's own 255-character limit on a ref name. */
-const REF_MAX = 266;
+export const REF_MAX = 266;
 
-const optionalString = z.string().nullish();
-const person = z.looseObject({ name: optionalString, email: optionalString }).nullish();
+export const optionalString = z.string().nullish();
+export const person = z.looseObject({ name: optionalString, email: optionalString }).nullish();
 const commit = z.looseObject({ id: z.string(), message: optionalString, author: person });
 
 /** GitHub's push payload, and Gitea's and Forgejo's, which copy its shape. */
@@ -90,6 +92,7 @@ const GitHubLikePushSchema = z.looseObject({
     git_url: optionalString,
     html_url: optionalString,
     default_branch: optionalString,
+    full_name: optionalString,
   }),
   head_commit: commit.nullish(),
   commits: z.array(commit).nullish(),
@@ -98,6 +101,7 @@ const GitHubLikePushSchema = z.looseObject({
 /** GitLab's Push Hook payload. */
 const GitLabPushSchema = z.looseObject({
   object_kind: z.literal('push', { error: 'expected "push"' }),
+  project_id: z.number().int().nullish(),
   ref: z.string().max(REF_MAX, `must be at most ${REF_MAX} characters`),
   after: z.string().regex(COMMIT_SHA, 'expected a full commit SHA'),
   project: z.looseObject({
@@ -105,11 +109,12 @@ const GitLabPushSchema = z.looseObject({
     git_ssh_url: optionalString,
     web_url: optionalString,
     default_branch: optionalString,
+    id: z.number().int().nullish(),
   }),
   commits: z.array(commit).nullish(),
 });
 
-const authorOf = (a: z.infer<typeof person>): string | null => {
+export const authorOf = (a: z.infer<typeof person>): string | null => {
   if (!a?.name && !a?.email) return null;
   return [a.name, a.email ? `<${a.email}>` : undefined].filter(Boolean).join(' ').slice(0, 512);
 };
@@ -117,7 +122,7 @@ const authorOf = (a: z.infer<typeof person>): string | null => {
 const branchOf = (ref: string): string | null =>
   ref.startsWith('refs/heads/') && ref.length > 'refs/heads/'.length ? ref.slice('refs/heads/'.length) : null;
 
-const urls = (...list: (string | null | undefined)[]) => list.filter((u): u is string => !!u);
+export const urls = (...list: (string | null | undefined)[]) => list.filter((u): u is string => !!u);
 
 /**
  * Reads a push payload into a Push. A payload that does not fit the provider's shape is a 400
@@ -148,6 +153,7 @@ export function parsePush(provider: GitProvider, json: unknown): Push {
         defaultBranch: p.repository.default_branch ?? null,
         message: head?.message?.slice(0, MESSAGE_MAX) ?? null,
         author: authorOf(head?.author),
+        apiRepo: p.repository.full_name ?? null,
       };
     }
     case 'gitlab': {
@@ -162,6 +168,7 @@ export function parsePush(provider: GitProvider, json: unknown): Push {
         defaultBranch: p.project.default_branch ?? null,
         message: head?.message?.slice(0, MESSAGE_MAX) ?? null,
         author: authorOf(head?.author),
+        apiRepo: String(p.project.id ?? p.project_id ?? '') || null,
       };
     }
     case 'generic': {
@@ -176,6 +183,7 @@ export function parsePush(provider: GitProvider, json: unknown): Push {
         defaultBranch: p.defaultBranch ?? null,
         message: p.message?.slice(0, MESSAGE_MAX) ?? null,
         author: p.author ?? null,
+        apiRepo: null,
       };
     }
   }

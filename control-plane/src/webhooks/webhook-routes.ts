@@ -1,7 +1,9 @@
 import {
   CreateWebhookBodySchema,
   DeliveryListQuerySchema,
+  GitTokenParamsSchema,
   ProjectParamsSchema,
+  SetGitTokenBodySchema,
   WebhookDeliveryViewSchema,
   WebhookParamsSchema,
   WebhookSecretViewSchema,
@@ -85,5 +87,39 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhookService }> 
       },
     },
     async (request) => webhooks.deliveries(request.params.slug, request.query.limit),
+  );
+
+  app.put(
+    '/projects/:slug/webhooks/:provider/token',
+    {
+      schema: {
+        summary:
+          'Set the provider API token that commit statuses and pull request comments are posted with (stored encrypted, never shown again)',
+        tags,
+        params: GitTokenParamsSchema,
+        body: SetGitTokenBodySchema,
+        response: { 204: z.undefined(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      await webhooks.setApiToken(request.params.slug, request.params.provider, request.body);
+      return reply.status(204).send();
+    },
+  );
+
+  app.delete(
+    '/projects/:slug/webhooks/:provider/token',
+    {
+      schema: {
+        summary: 'Remove the provider API token: deployments are no longer reported to the provider',
+        tags,
+        params: GitTokenParamsSchema,
+        response: { 204: z.undefined(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      await webhooks.clearApiToken(request.params.slug, request.params.provider);
+      return reply.status(204).send();
+    },
   );
 };

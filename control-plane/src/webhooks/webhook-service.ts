@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   AppError,
+  skipMarkerOf,
+  type GitApiProvider,
   type GitProvider,
+  type SetGitTokenBody,
   type HookResponse,
   type WebhookDeliveryView,
   type WebhookSecretView,
@@ -10,6 +13,8 @@ import {
 import { Prisma, type Db, type Project } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DeploymentService } from '../deployments/deployment-service.js';
+import { DEFAULT_API_URL } from '../git-providers/index.js';
+import type { RouteWriter } from '../hosts/route-writer.js';
 import { newId } from '../ids.js';
 import type { EnvCipher } from '../projects/env-cipher.js';
 import {
@@ -23,6 +28,8 @@ import {
   sameRepository,
   type Push,
 } from './payloads.js';
+import { apiTokenName, type CommitNotifier } from './commit-notifier.js';
+import { isPullRequest, parsePullRequest, type PullRequestEvent } from './pull-requests.js';
 import { SIGNATURE_HEADER, verifySignature, type HeaderBag } from './signatures.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 
@@ -38,6 +45,10 @@ export interface WebhookServiceDeps {
   deployments: DeploymentService;
   metrics: WebhookMetrics;
   log: FastifyBaseLogger;
+  /** Removes a branch's alias host when its pull request closes or the branch is deleted. */
+  routes: RouteWriter;
+  /** Reports deployments back to the provider (commit statuses, PR comments); absent: never. */
+  notifier?: CommitNotifier;
 }
 
 export interface HookRequest {
@@ -93,7 +104,38 @@ export class WebhookService {
       url: hookUrl(origin, h.id),
       createdAt: h.createdAt.toISOString(),
       rotatedAt: h.rotatedAt.toISOString(),
+      apiUrl: h.apiTokenCiphertext
+        ? (h.apiUrl ?? DEFAULT_API_URL[h.provider as GitApiProvider] ?? null)
+        : null,
+      reportsStatus: h.apiTokenCiphertext !== null,
     }));
+  }
+
+  /**
+   * Sets the token commit statuses and PR comments are posted with, encrypted as env values are
+   * (the project id and `gitapi:<provider>` bound in). The hook must be connected first: the
+   * token only reports what its deliveries started.
+   */
+  async setApiToken(slug: string, provider: GitApiProvider, body: SetGitTokenBody): Promise<void> {
+    const project = await this.project(slug);
+    if (!body.apiUrl && !DEFAULT_API_URL[provider]) {
+      throw AppError.badRequest(`apiUrl: is required for ${provider} (it is always self-hosted)`, 'apiUrl');
+    }
+    const apiTokenCiphertext = this.deps.cipher.encrypt(project.id, apiTokenName(provider), body.token);
+    const { count } = await this.deps.db.gitWebhook.updateMany({
+      where: { projectId: project.id, provider },
+      data: { apiTokenCiphertext, apiUrl: body.apiUrl ?? null },
+    });
+    if (count === 0) throw AppError.notFound(`The ${provider} webhook of ${slug}`, 'provider');
+  }
+
+  async clearApiToken(slug: string, provider: GitApiProvider): Promise<void> {
+    const project = await this.project(slug);
+    const { count } = await this.deps.db.gitWebhook.updateMany({
+      where: { projectId: project.id, provider, apiTokenCiphertext: { not: null } },
+      data: { apiTokenCiphertext: null, apiUrl: null },
+    });
+    if (count === 0) throw AppError.notFound(`The ${provider} API token of ${slug}`, 'provider');
   }
 
   /** Removes the hook: its URL answers 404 from now on. Its deliveries stay in the log. */
@@ -242,40 +284,44 @@ export class WebhookService {
     event: string,
     req: HookRequest,
   ): Promise<Handled> {
-    const ignored = (reason: string, push?: Push, error?: AppError): Handled => ({
-      outcome: 'ignored',
-      reason,
-      branch: push?.branch ?? null,
-      commitSha: push?.after ?? null,
-      ...(error ? { error } : {}),
-    });
-    if (!isPush(provider, event)) return ignored(`event "${event}" is not handled (only pushes deploy)`);
-
-    let push: Push;
+    const body = () => parseBody(req.body ?? Buffer.alloc(0), req.contentType);
     try {
-      push = parsePush(provider, parseBody(req.body ?? Buffer.alloc(0), req.contentType));
+      if (isPush(provider, event))
+        return await this.handlePush(project, provider, parsePush(provider, body()));
+      if (isPullRequest(provider, event)) {
+        return await this.handlePullRequest(project, provider, parsePullRequest(provider, body()));
+      }
     } catch (err) {
-      if (err instanceof AppError) return ignored(`malformed payload: ${err.message}`, undefined, err);
+      if (err instanceof AppError && err.status === 400) {
+        return { ...ignoredOf(`malformed payload: ${err.message}`), error: err };
+      }
       throw err;
     }
+    return ignoredOf(`event "${event}" is not handled (only pushes and pull requests deploy)`);
+  }
+
+  private async handlePush(project: Project, provider: GitProvider, push: Push): Promise<Handled> {
+    const ignored = (reason: string) => ignoredOf(reason, push.branch, push.after);
     if (!sameRepository(project.repoUrl, push.repoUrls)) {
       const given = (push.repoUrls[0] ?? '(none given)').slice(0, 200);
-      return ignored(`unknown repository: ${given} is not this project's`, push);
+      return ignored(`unknown repository: ${given} is not this project's`);
     }
-    if (push.branch === null) return ignored(`${push.ref} is not a branch`, push);
-    if (push.deleted) return ignored(`branch ${push.branch} was deleted`, push);
+    if (push.branch === null) return ignored(`${push.ref} is not a branch`);
     const production = productionBranchOf(project.gitRef, push.defaultBranch);
-    if (production === null) {
-      return ignored(
-        "the production branch is unknown: set the project's gitRef, or send defaultBranch",
-        push,
-      );
+    if (push.deleted) {
+      // Production is never taken down by a delivery; a preview branch's alias goes with it.
+      if (push.branch === production) return ignored(`branch ${push.branch} was deleted`);
+      const removed = await this.removeAlias(project, push.branch, `branch ${push.branch} was deleted`);
+      return ignored(`branch ${push.branch} was deleted${removed ? `; removed its alias ${removed}` : ''}`);
     }
+    if (production === null) {
+      return ignored("the production branch is unknown: set the project's gitRef, or send defaultBranch");
+    }
+    const marker = skipMarkerOf(push.message);
+    if (marker) return ignored(`skipped: the commit message says ${marker}`);
     const target = push.branch === production ? 'production' : 'preview';
-
-    const same = await this.alreadyDeployed(project, target, push);
-    if (same) return ignored(`commit ${push.after.slice(0, 12)} is already deployed as ${same}`, push);
-
+    const same = await this.alreadyDeployed(project, target, push.branch, push.after);
+    if (same) return ignored(`commit ${push.after.slice(0, 12)} is already deployed as ${same}`);
     const deploymentId = await this.deps.deployments.createFromPush({
       projectId: project.id,
       slug: project.slug,
@@ -286,6 +332,7 @@ export class WebhookService {
       commitMessage: push.message,
       commitAuthor: push.author,
     });
+    await this.notice(project, provider, deploymentId, push.apiRepo, push.after, null);
     return {
       outcome: 'deployed',
       reason: `${target} deployment ${deploymentId}`,
@@ -296,17 +343,138 @@ export class WebhookService {
   }
 
   /**
+   * Opened, updated or reopened: a preview of the head commit, on the head branch's alias.
+   * Closed or merged: the alias goes (the deployments and their own URLs stay). A pull request
+   * from a fork is never built: its head is anyone's code, and a build runs with the project's
+   * env (see docs/git-deploys.md, "Pull requests from forks").
+   */
+  private async handlePullRequest(
+    project: Project,
+    provider: GitProvider,
+    pr: PullRequestEvent,
+  ): Promise<Handled> {
+    const ignored = (reason: string) => ignoredOf(reason, pr.headBranch, pr.headSha);
+    const name = `pull request #${pr.number}`;
+    if (!sameRepository(project.repoUrl, pr.repoUrls)) {
+      const given = (pr.repoUrls[0] ?? '(none given)').slice(0, 200);
+      return ignored(`unknown repository: ${given} is not this project's`);
+    }
+    if (pr.fromFork) {
+      return ignoredOf(
+        `${name} comes from a fork (${pr.headRepo}): fork pull requests are not built`,
+        null,
+        pr.headSha,
+      );
+    }
+    if (pr.action === 'other')
+      return ignored(`${name} action "${pr.rawAction.slice(0, 100)}" is not handled`);
+    const production = productionBranchOf(project.gitRef, pr.defaultBranch);
+    if (pr.headBranch === production) return ignored(`${name}'s head is the production branch`);
+    if (pr.action === 'close') {
+      const removed = await this.removeAlias(project, pr.headBranch, `${name} was closed`);
+      return ignored(`${name} was ${pr.rawAction}${removed ? `; removed its alias ${removed}` : ''}`);
+    }
+    if (skipMarkerOf(pr.title)) return ignored(`skipped: the title says ${skipMarkerOf(pr.title)}`);
+
+    const same = await this.alreadyDeployed(project, 'preview', pr.headBranch, pr.headSha);
+    if (same) {
+      // The branch's push got there first: that deployment is this pull request's preview too.
+      await this.deps.db.deployment.update({ where: { id: same }, data: { pullRequest: pr.number } });
+      await this.notice(project, provider, same, pr.apiRepo, pr.headSha, pr.number);
+      return ignored(`commit ${pr.headSha.slice(0, 12)} is already deployed as ${same}`);
+    }
+    const deploymentId = await this.deps.deployments.createFromPush({
+      projectId: project.id,
+      slug: project.slug,
+      regions: project.regions,
+      target: 'preview',
+      branch: pr.headBranch,
+      commitSha: pr.headSha,
+      commitMessage: pr.title,
+      commitAuthor: pr.author,
+      pullRequest: pr.number,
+    });
+    await this.notice(project, provider, deploymentId, pr.apiRepo, pr.headSha, pr.number);
+    return {
+      outcome: 'deployed',
+      reason: `preview deployment ${deploymentId} of ${name}`,
+      deploymentId,
+      branch: pr.headBranch,
+      commitSha: pr.headSha,
+    };
+  }
+
+  /**
+   * Records that the deployment is to be reported to the provider, and reports it (pending) at
+   * once; later status changes are reported as the state machine announces them.
+   */
+  private async notice(
+    project: Project,
+    provider: GitProvider,
+    deploymentId: string,
+    apiRepo: string | null,
+    sha: string,
+    pullRequest: number | null,
+  ): Promise<void> {
+    if (provider === 'generic' || !apiRepo || !this.deps.notifier) return;
+    await this.deps.db.gitCommitNotice.upsert({
+      where: { deploymentId },
+      create: {
+        deploymentId,
+        projectId: project.id,
+        provider,
+        repo: apiRepo.slice(0, 300),
+        sha,
+        pullRequest,
+      },
+      update: pullRequest !== null ? { pullRequest } : {},
+    });
+    void this.deps.notifier.report(deploymentId, { comment: pullRequest !== null });
+  }
+
+  /**
+   * Takes a preview branch's alias down: its queued and building previews are cancelled first,
+   * so none of them puts it back when it becomes ready; then the row and the route record go.
+   * Answers the host removed, if there was one.
+   */
+  private async removeAlias(project: Project, branch: string, reason: string): Promise<string | null> {
+    const active = await this.deps.db.deployment.findMany({
+      where: { projectId: project.id, target: 'preview', branch, status: { in: ['queued', 'building'] } },
+      select: { id: true },
+    });
+    for (const d of active) {
+      try {
+        await this.deps.deployments.cancel(d.id, reason);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'conflict')) throw err;
+      }
+    }
+    const alias = await this.deps.db.branchAlias.findUnique({
+      where: { projectId_branch: { projectId: project.id, branch } },
+    });
+    if (!alias) return null;
+    await this.deps.routes.unpublishHost(alias.hostname);
+    await this.deps.db.branchAlias.deleteMany({ where: { hostname: alias.hostname, projectId: project.id } });
+    return alias.hostname;
+  }
+
+  /**
    * The deployment of this very commit that is on its way or serving the branch now, if any. The
    * signature covers the body only, so a captured delivery replayed under a new delivery id would
    * otherwise build the same commit again. A commit that was live once but is not now (a branch
    * force-pushed back to it) is deployed again, as the user expects.
    */
-  private async alreadyDeployed(project: Project, target: string, push: Push): Promise<string | null> {
+  private async alreadyDeployed(
+    project: Project,
+    target: string,
+    branch: string,
+    sha: string,
+  ): Promise<string | null> {
     const rows = await this.deps.db.deployment.findMany({
       where: {
         projectId: project.id,
-        branch: push.branch,
-        commitSha: push.after,
+        branch,
+        commitSha: sha,
         target: target as 'production' | 'preview',
         status: { in: ['queued', 'building', 'ready'] },
       },
@@ -315,7 +483,7 @@ export class WebhookService {
     const alias =
       target === 'preview'
         ? await this.deps.db.branchAlias.findUnique({
-            where: { projectId_branch: { projectId: project.id, branch: push.branch! } },
+            where: { projectId_branch: { projectId: project.id, branch } },
             select: { deploymentId: true },
           })
         : null;
@@ -328,6 +496,10 @@ export class WebhookService {
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
     return project;
   }
+}
+
+function ignoredOf(reason: string, branch: string | null = null, commitSha: string | null = null): Handled {
+  return { outcome: 'ignored', reason, branch, commitSha };
 }
 
 export function hookUrl(origin: string, id: string): string {
