@@ -26,6 +26,8 @@ export const POSTGRES_EXPORTER: SystemProgram = {
 };
 /** amtool checks the Alertmanager configuration example in observability/ (tests only). */
 export const AMTOOL: SystemProgram = { binary: 'amtool', debianPackage: 'prometheus-alertmanager' };
+/** sshd serves a private repository over SSH to the deploy-key tests (tests only). */
+export const SSHD: SystemProgram = { binary: 'sshd', debianPackage: 'openssh-server' };
 /** What the local platform's Prometheus runs: itself and the two exporters it scrapes. */
 export const PROMETHEUS_PROGRAMS: SystemProgram[] = [PROMETHEUS, NODE_EXPORTER, POSTGRES_EXPORTER];
 
