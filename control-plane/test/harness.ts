@@ -80,6 +80,7 @@ async function start(env: Record<string, string>): Promise<TestPlatform> {
     'migrations',
     'edge',
     'control plane',
+    'prometheus',
   ]);
   const platform = await startWithin(
     'the platform',

@@ -57,6 +57,9 @@ describe('npm start', () => {
     const first = await start('main');
     expect(first.run.stdout()).toMatch(/✓ postgres\s+embedded/);
     expect(first.run.stdout()).toMatch(new RegExp(`Sites\\s+http://<slug>\\.localhost:${first.edgePort}`));
+    const [, prometheusUrl] = first.run.stdout().match(/Prometheus {2}(http:\/\/127\.0\.0\.1:\d+)\n/) ?? [];
+    expect(prometheusUrl, first.run.stdout()).toBeDefined();
+    expect((await fetch(`${prometheusUrl}/-/ready`)).status).toBe(200);
 
     const ready = await fetch(`${first.base}/readyz`);
     const report = (await ready.json()) as { ok: boolean; checks: Record<string, { ok: boolean }> };

@@ -21,6 +21,8 @@ const LocalEnv = z.looseObject({
   DATABASE_URL: envUrl(['postgres', 'postgresql']),
   NATS_URL: envUrl(['nats', 'tls', 'ws', 'wss']),
   CLICKHOUSE_URL: envUrl(['http', 'https']),
+  /** An existing Prometheus: then none is started here (it scrapes what its own config names). */
+  PROMETHEUS_URL: envUrl(['http', 'https']),
   ...sharedEnvShape,
   ENV_ENCRYPTION_KEY: envEncryptionKey.optional(),
   DEPLOYSPHERE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -50,6 +52,7 @@ const LocalPlatformConfigSchema = LocalEnv.transform((env, ctx) => {
     DATABASE_URL: env.DATABASE_URL,
     NATS_URL: env.NATS_URL,
     CLICKHOUSE_URL: env.CLICKHOUSE_URL,
+    PROMETHEUS_URL: env.PROMETHEUS_URL,
     ROOT_DOMAIN: env.ROOT_DOMAIN,
     REGIONS: env.REGIONS,
     ALLOW_UNSANDBOXED_BUILDS: env.ALLOW_UNSANDBOXED_BUILDS,

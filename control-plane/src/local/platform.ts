@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StorageTarget } from '@deploysphere/contracts';
 import { migrate } from '@deploysphere/db';
 import { startLocalEdge } from '@deploysphere/edge/local';
@@ -11,6 +12,7 @@ import {
   S3RVER_CREDENTIALS,
   startEmbeddedPostgres,
   startNatsServer,
+  startPrometheus,
   startS3rver,
   type EcsEndpoint,
 } from '@deploysphere/stack';
@@ -29,6 +31,8 @@ import { redactUrl, StartupError } from './startup-error.js';
 export interface PlatformHandle {
   controlPlaneUrl: string;
   edgeUrl: string;
+  /** The embedded Prometheus, or PROMETHEUS_URL when that names an existing one. */
+  prometheusUrl: string;
   /** How a project's production URL looks, e.g. http://<slug>.localhost:8787 */
   siteUrlPattern: string;
   adminToken: string;
@@ -72,6 +76,8 @@ export async function startPlatform(
     }
   };
 
+  // Started beside other steps; a failure elsewhere waits for it, so its children get stopped.
+  let prometheusStarted: Promise<string> | undefined;
   const step = async <T>(component: string, run: () => Promise<[T, string]>): Promise<T> => {
     const t0 = performance.now();
     const [value, detail] = await run();
@@ -87,6 +93,7 @@ export async function startPlatform(
       const programs = localPlatformPrograms({
         embeddedNats: !config.NATS_URL,
         sandboxedBuilds: !config.ALLOW_UNSANDBOXED_BUILDS,
+        embeddedPrometheus: !config.PROMETHEUS_URL,
       });
       const notes: string[] = [];
       const found = await ensurePrograms(programs, (line) => notes.push(line));
@@ -187,6 +194,12 @@ export async function startPlatform(
     });
 
     const controlPlaneUrl = `http://${displayHost(config.HOST)}:${port}`;
+    // Alongside the rest of the start: it only needs the control plane's port and the database,
+    // and scrapes the control plane once that listens. Awaited before returning.
+    const prometheus = (prometheusStarted = step('prometheus', () =>
+      startLocalPrometheus(config, port, resolvedDb, started, shown),
+    ));
+    prometheus.catch(() => undefined); // awaited below; this only keeps an early failure handled
     // The edge proves itself to the control plane with a token derived from the admin token,
     // so the admin token itself never sits in the worker's environment.
     const edgeMetricsToken = createHash('sha256').update(`edge-metrics:${adminToken}`).digest('hex');
@@ -282,9 +295,11 @@ export async function startPlatform(
       return [instance, `Fastify on ${controlPlaneUrl}, ${ch}`];
     });
 
+    const prometheusUrl = await prometheus;
     return {
       controlPlaneUrl,
       edgeUrl: edge.url,
+      prometheusUrl,
       siteUrlPattern: `http://<slug>.${config.ROOT_DOMAIN}:${edgePort}`,
       adminToken,
       config: finalConfig,
@@ -293,6 +308,7 @@ export async function startPlatform(
       stop: stopAll,
     };
   } catch (err) {
+    await prometheusStarted?.catch(() => undefined);
     await stopAll();
     throw err;
   }
@@ -338,6 +354,37 @@ async function startEcsIfWanted(
     });
   }
   return { env, endpoints };
+}
+
+/** The alert rules in observability/, which the local Prometheus evaluates as production's does. */
+const RULE_FILES = fileURLToPath(new URL('../../../observability/*.rules.yml', import.meta.url));
+
+/**
+ * Prometheus for `npm start`: with PROMETHEUS_URL, that one (it scrapes what its own config
+ * names); otherwise an embedded one with its TSDB in DATA_DIR/prometheus, scraping this control
+ * plane, node_exporter and postgres_exporter, and evaluating observability/'s alert rules.
+ */
+async function startLocalPrometheus(
+  config: LocalPlatformConfig,
+  port: number,
+  databaseUrl: string,
+  started: Stopper[],
+  shown: (path: string) => string,
+): Promise<[string, string]> {
+  if (config.PROMETHEUS_URL) return [config.PROMETHEUS_URL, `configured ${redactUrl(config.PROMETHEUS_URL)}`];
+  const dataDir = join(config.DATA_DIR, 'prometheus');
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : displayHost(config.HOST);
+  const prometheus = await startPrometheus({
+    dataDir,
+    jobs: [{ job: 'control-plane', targets: [`${host}:${port}`] }],
+    postgresUrl: databaseUrl,
+    ruleFiles: [RULE_FILES],
+  });
+  started.push({ name: 'prometheus', stop: prometheus.stop });
+  return [
+    prometheus.url,
+    `embedded on ${new URL(prometheus.url).host}, with node_exporter and postgres_exporter, data in ${shown(dataDir)}`,
+  ];
 }
 
 function displayHost(host: string): string {

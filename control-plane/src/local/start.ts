@@ -2,7 +2,7 @@
 import { ConfigError } from '@deploysphere/contracts';
 import { loadLocalPlatformConfig } from './config.js';
 import { startPlatform, type PlatformHandle } from './platform.js';
-import { StartupError } from './startup-error.js';
+import { redactUrl, StartupError } from './startup-error.js';
 
 const STOP_DEADLINE_MS = 9_500;
 const tty = process.stdout.isTTY;
@@ -93,6 +93,7 @@ if (stopping) {
       `  Dashboard   ${bold(platform.controlPlaneUrl)}`,
       `  API         ${platform.controlPlaneUrl}/api/v1  (Authorization: Bearer <token>)`,
       `  Sites       ${bold(platform.siteUrlPattern)}`,
+      `  Prometheus  ${redactUrl(platform.prometheusUrl).replace(/\/$/, '')}`,
       `  API token   ${platform.adminToken}`,
       '',
       'Ready. Press Ctrl-C to stop.',
