@@ -36,6 +36,11 @@ export class AppError extends Error {
     return new AppError(401, 'unauthorized', message);
   }
 
+  /** Signed in, allowed to see the resource, but not to do this to it (a role or a token scope). */
+  static forbidden(message: string): AppError {
+    return new AppError(403, 'forbidden', message);
+  }
+
   static notFound(what: string, field?: string): AppError {
     return new AppError(404, 'not_found', `${what} not found`, { field });
   }

@@ -18,3 +18,4 @@ export * from './session.js';
 export * from './sites.js';
 export * from './retry.js';
 export * from './cli-deploy.js';
+export * from './accounts.js';

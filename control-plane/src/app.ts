@@ -2,6 +2,11 @@ import { fileURLToPath } from 'node:url';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
+import { accountRoutes } from './accounts/account-routes.js';
+import { AccountService } from './accounts/account-service.js';
+import { invitationRoutes } from './accounts/invitation-routes.js';
+import { authenticate } from './authz/authenticate.js';
+import { authorize } from './authz/authorize.js';
 import { buildSessionRoutes } from './build-sessions/build-session-routes.js';
 import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { edgeMetricsRoutes } from './edge-metrics/index.js';
@@ -11,7 +16,6 @@ import { siteRoutes } from './hosts/site-routes.js';
 import { cliDeployRoutes } from './cli-deploys/index.js';
 import { ensureLogStream, LogService, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { EnvCipher } from './projects/env-cipher.js';
-import { requireAdminToken } from './plugins/auth.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { httpMetrics, metricsRoute } from './plugins/metrics.js';
@@ -56,6 +60,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   await fastify.register(session, { adminToken: config.adminToken });
 
   const services = createServices(ctx, fastify.log);
+  const accounts = new AccountService({ db: ctx.db, dashboardUrl: config.controlPlaneUrl });
   const traffic = new TrafficStore(ctx.clickhouse, config.rootDomain);
   const buildLogs = new LogService(ctx);
   await fastify.register(routeServices, {
@@ -101,7 +106,8 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await buildLogs.close();
   });
 
-  await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken });
+  await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken, accounts });
+  await fastify.register(invitationRoutes, { prefix: '/api/v1', accounts });
   await fastify.register(healthRoutes);
   // Git providers' deliveries: each is authenticated by its hook's secret, not the admin token.
   await fastify.register(hookRoutes, { webhooks, metrics: webhookMetrics });
@@ -118,7 +124,9 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   await fastify.register(
     async (api) => {
-      requireAdminToken(api, config.adminToken);
+      authenticate(api, { adminToken: config.adminToken, accounts });
+      authorize(api, { db: ctx.db, accounts });
+      await api.register(accountRoutes, { accounts, db: ctx.db });
       await api.register(regionRoutes, { regions: config.regions });
       await api.register(siteRoutes, { rootDomain: config.rootDomain });
       await api.register(projectRoutes);

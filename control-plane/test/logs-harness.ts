@@ -15,6 +15,7 @@ import { freePort, startEmbeddedPostgres, startNatsServer, type EmbeddedNats } f
 import websocket from '@fastify/websocket';
 import type { NatsConnection } from '@nats-io/transport-node';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { rootPrincipal, type Principal } from '../src/authz/principal.js';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import { runProcess } from '../../build-worker/src/run-process.js';
@@ -105,6 +106,12 @@ async function startOnce(hub: LogHubOptions, progress: StartProgress): Promise<L
   await app.register(websocket);
   await app.register(errorHandler);
   await app.register(routeServices, { buildLogs });
+  // These tests cover the log routes, not authentication (authorization.test.ts does): every
+  // request acts as the admin token, which owns the default team these projects are in.
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    request.principal = rootPrincipal();
+  });
   await app.register(logRoutes, { prefix: '/api/v1' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

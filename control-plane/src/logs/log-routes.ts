@@ -11,6 +11,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DOCUMENTED_WEBSOCKET, ERROR_RESPONSES, SECURITY } from '../plugins/openapi.js';
+import { visibility } from '../authz/principal.js';
 
 const tags = ['logs'];
 
@@ -82,6 +83,6 @@ export const logRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: LogSearchResponseSchema, ...ERROR_RESPONSES },
       },
     },
-    async (request) => logs.search(request.query),
+    async (request) => logs.search(request.query, visibility(request.principal)),
   );
 };

@@ -8,6 +8,7 @@ import {
   type LogSearchResponse,
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
+import type { ProjectVisibility } from '../authz/principal.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge, type Registry } from 'prom-client';
 import { LogHub, type LogHubOptions, type ViewerSocket } from './log-hub.js';
@@ -88,17 +89,19 @@ export class LogService {
   }
 
   /** Newest matches first, across every deployment or one project's. */
-  async search(query: LogSearchQuery): Promise<LogSearchResponse> {
-    let deploymentIds: string[] | undefined;
-    if (query.project !== undefined) {
-      const project = await this.deps.db.project.findUnique({
-        where: { slug: query.project },
-        include: { deployments: { select: { id: true } } },
-      });
-      if (!project) throw AppError.notFound('Project', 'project');
-      deploymentIds = project.deployments.map((d) => d.id);
-      if (deploymentIds.length === 0) return { lines: [] };
-    }
+  /** Searches the deployments of the projects `visible` admits (all of them, or `query.project`). */
+  async search(query: LogSearchQuery, visible: ProjectVisibility): Promise<LogSearchResponse> {
+    const projects = await this.deps.db.project.findMany({
+      where: {
+        teamId: { in: visible.teamIds },
+        ...(visible.projectId !== null ? { id: visible.projectId } : {}),
+        ...(query.project !== undefined ? { slug: query.project } : {}),
+      },
+      select: { deployments: { select: { id: true } } },
+    });
+    if (query.project !== undefined && projects.length === 0) throw AppError.notFound('Project', 'project');
+    const deploymentIds = projects.flatMap((p) => p.deployments.map((d) => d.id));
+    if (deploymentIds.length === 0) return { lines: [] };
     const found = await this.store.search({
       q: query.q,
       deploymentIds,

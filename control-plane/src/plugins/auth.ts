@@ -1,7 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AppError } from '@deploysphere/contracts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sessionToken } from '../session/session.js';
+import type { FastifyRequest } from 'fastify';
 
 /** Compares digests, so neither the token's length nor its bytes leak through timing. */
 export function tokenMatches(presented: string, expected: string): boolean {
@@ -21,16 +19,4 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
   const query = request.query as Record<string, unknown> | undefined;
   return typeof query?.token === 'string' && query.token !== '' ? query.token : undefined;
-}
-
-/**
- * Every route registered in this encapsulated context requires the admin token: as a bearer
- * token, or vouched for by the dashboard's session cookie (SameSite=Strict, so a cross-site
- * request never carries it).
- */
-export function requireAdminToken(app: FastifyInstance, token: string): void {
-  app.addHook('onRequest', async (request) => {
-    const presented = bearerToken(request) ?? sessionToken(request);
-    if (!presented || !tokenMatches(presented, token)) throw AppError.unauthorized();
-  });
 }

@@ -13,6 +13,7 @@ import {
 } from '@deploysphere/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { visibility } from '../authz/principal.js';
 import { ERROR_RESPONSES } from '../plugins/openapi.js';
 
 const tags = ['projects'];
@@ -33,8 +34,10 @@ export const projectRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { slug } = request.query;
-      if (slug === undefined) return projects.list();
-      const project = await projects.lookup(slug);
+      const visible = visibility(request.principal);
+      if (slug === undefined) return projects.list(visible);
+      // Another team's project is "none" here too: its slug is taken, but that is all anyone learns.
+      const project = (await projects.list({ ...visible, slug }))[0];
       return project ? [project] : [];
     },
   );
@@ -49,7 +52,8 @@ export const projectRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 201: ProjectViewSchema, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => reply.status(201).send(await projects.create(request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await projects.create(request.body, request.targetTeamId ?? undefined)),
   );
 
   app.get(

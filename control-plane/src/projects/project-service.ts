@@ -9,6 +9,7 @@ import { Prisma, type Db } from '@deploysphere/db';
 import type { ControlPlaneConfig } from '../config.js';
 import { newId } from '../ids.js';
 import type { EnvCipher } from './env-cipher.js';
+import { DEFAULT_TEAM_ID, type ProjectVisibility } from '../authz/principal.js';
 import { assertRepoUrlAllowed } from './repo-policy.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
@@ -28,7 +29,8 @@ export interface ProjectServiceDeps {
 export class ProjectService {
   constructor(private readonly deps: ProjectServiceDeps) {}
 
-  async create(body: CreateProjectBody): Promise<ProjectView> {
+  /** Creates the project in `teamId` (the default team when the caller named none). */
+  async create(body: CreateProjectBody, teamId: string = DEFAULT_TEAM_ID): Promise<ProjectView> {
     // `<slug>-git-<branch>` is another project's branch alias; a new slug must never be one.
     // Checked here rather than in SlugSchema, so existing projects with such a slug stay reachable.
     if (body.slug.includes(BRANCH_ALIAS_INFIX)) {
@@ -46,6 +48,7 @@ export class ProjectService {
       await this.deps.db.project.create({
         data: {
           id,
+          teamId,
           slug: body.slug,
           repoUrl: body.repoUrl,
           gitRef: body.gitRef ?? null,
@@ -74,17 +77,14 @@ export class ProjectService {
     return this.view(id);
   }
 
-  async list(): Promise<ProjectView[]> {
+  /** Newest first; `visible` limits it to what a caller may see (authz/principal.ts). */
+  async list(visible?: ProjectVisibility & { slug?: string }): Promise<ProjectView[]> {
     const projects = await this.deps.db.project.findMany({
+      where: visible ? visibilityFilter(visible) : {},
       include: projectViewInclude,
       orderBy: { createdAt: 'desc' },
     });
     return projects.map((p) => toProjectView(p, this.deps.urls));
-  }
-
-  async lookup(slug: string): Promise<ProjectView | undefined> {
-    const project = await this.row(slug);
-    return project ? toProjectView(project, this.deps.urls) : undefined;
   }
 
   async get(slug: string): Promise<ProjectView> {
@@ -237,4 +237,12 @@ export class ProjectService {
       }
     });
   }
+}
+
+function visibilityFilter(v: ProjectVisibility & { slug?: string }): Prisma.ProjectWhereInput {
+  return {
+    teamId: { in: v.teamIds },
+    ...(v.projectId !== null ? { id: v.projectId } : {}),
+    ...(v.slug !== undefined ? { slug: v.slug } : {}),
+  };
 }

@@ -5,9 +5,17 @@ import { tokenMatches, bearerToken } from '../plugins/auth.js';
 import { errorHandler } from '../plugins/error-handler.js';
 import { zodSchemas } from '../plugins/zod-schemas.js';
 import { SESSION_COOKIE, SessionSigner, session, sessionToken } from './session.js';
-import { sessionRoutes } from './session-routes.js';
+import { sessionRoutes, type UserSessions } from './session-routes.js';
 
 const TOKEN = 'dsk_test_admin_token_0123456789';
+/** No user accounts here: these tests cover the admin token's sessions (accounts-routes.test covers users). */
+const NO_USERS: UserSessions = {
+  signIn: async () => {
+    throw AppError.unauthorized();
+  },
+  signOut: async () => undefined,
+  sessionExpiry: async () => undefined,
+};
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((a) => a.close()));
@@ -20,7 +28,7 @@ async function build(opts: { now?: () => number; secure?: boolean | 'auto' } = {
   await app.register(zodSchemas);
   await app.register(errorHandler);
   await app.register(session, { adminToken: TOKEN, ...opts });
-  await app.register(sessionRoutes, { prefix: '/api/v1', adminToken: TOKEN });
+  await app.register(sessionRoutes, { prefix: '/api/v1', adminToken: TOKEN, accounts: NO_USERS });
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (request) => {

@@ -81,7 +81,8 @@ function signerOf(request: FastifyRequest): SessionSigner | undefined {
   return request.server.sessionSigner;
 }
 
-function cookieValue(request: FastifyRequest): string | undefined {
+/** The session cookie's raw value, whichever kind of session it holds. */
+export function sessionCookie(request: FastifyRequest): string | undefined {
   // request.cookies exists only where @fastify/cookie's hook ran; parse the header otherwise, so
   // this works whatever order the plugins were registered in.
   const parsed = request.cookies ?? fastifyCookie.parse(request.headers.cookie ?? '');
@@ -90,7 +91,7 @@ function cookieValue(request: FastifyRequest): string | undefined {
 
 /** When the request's session expires, if it carries a valid one. */
 export function sessionExpiry(request: FastifyRequest): Date | undefined {
-  return signerOf(request)?.verify(cookieValue(request));
+  return signerOf(request)?.verify(sessionCookie(request));
 }
 
 /**
@@ -100,26 +101,38 @@ export function sessionExpiry(request: FastifyRequest): Date | undefined {
 export function sessionToken(request: FastifyRequest): string | undefined {
   const signer = signerOf(request);
   if (!signer) return undefined;
-  return signer.verify(cookieValue(request)) ? signer.adminToken : undefined;
+  return signer.verify(sessionCookie(request)) ? signer.adminToken : undefined;
 }
 
 function isSecure(signer: SessionSigner, request: FastifyRequest): boolean {
   return signer.secure === 'auto' ? request.protocol === 'https' : signer.secure;
 }
 
-/** Sets a fresh session cookie on the reply; returns when it expires. */
+/** Sets a fresh admin-token session cookie on the reply; returns when it expires. */
 export function startSession(request: FastifyRequest, reply: FastifyReply): Date {
   const signer = signerOf(request);
   if (!signer) throw new Error('the session plugin is not registered');
   const { value, expiresAt } = signer.issue();
+  setSessionCookie(request, reply, value, signer.maxAgeSeconds);
+  return expiresAt;
+}
+
+/** Sets the session cookie (an admin-token session's or a user's) with the one set of attributes. */
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  value: string,
+  maxAgeSeconds: number,
+): void {
+  const signer = signerOf(request);
+  if (!signer) throw new Error('the session plugin is not registered');
   reply.setCookie(SESSION_COOKIE, value, {
     httpOnly: true,
     sameSite: 'strict',
     path: '/',
     secure: isSecure(signer, request),
-    maxAge: signer.maxAgeSeconds,
+    maxAge: maxAgeSeconds,
   });
-  return expiresAt;
 }
 
 /** Tells the browser to drop the session cookie. */
