@@ -11,6 +11,7 @@ import { DeploymentTargetSchema } from './git-deploys.js';
 import { requiredOr } from './errors.js';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
 import { RegionIdSchema } from './regions.js';
+import { RetentionSettingsInputSchema, RetentionSettingsSchema } from './storage-gc.js';
 
 /** Every `/api/v1` body and response, shared by the control plane and the dashboard. */
 
@@ -130,6 +131,8 @@ export const CreateProjectBodySchema = z.strictObject({
   env: envRecord(EnvValueSchema).optional(),
   /** Absent: on. */
   buildCacheEnabled: z.boolean({ error: 'expected true or false' }).optional(),
+  /** Absent fields: the platform's defaults (docs/retention.md). */
+  retention: RetentionSettingsInputSchema.optional(),
 });
 export type CreateProjectBody = z.infer<typeof CreateProjectBodySchema>;
 
@@ -147,6 +150,8 @@ export const UpdateProjectBodySchema = z.strictObject({
   regions: RegionListSchema.optional(),
   env: envRecord(EnvValueSchema.nullable()).optional(),
   buildCacheEnabled: z.boolean({ error: 'expected true or false' }).optional(),
+  /** Each field absent keeps its setting; null returns it to the platform's default. */
+  retention: RetentionSettingsInputSchema.optional(),
 });
 export type UpdateProjectBody = z.infer<typeof UpdateProjectBodySchema>;
 
@@ -234,6 +239,8 @@ export const ProjectViewSchema = z.object({
   regions: z.array(RegionIdSchema),
   /** false: builds neither restore nor save a build cache. */
   buildCacheEnabled: z.boolean(),
+  /** What garbage collection keeps; null: the platform's default (docs/retention.md). */
+  retention: RetentionSettingsSchema,
   /** Names only: values are write-only. */
   envKeys: z.array(z.string()),
   productionDeploymentId: z.string().nullable(),

@@ -19,3 +19,4 @@ export * from './sites.js';
 export * from './retry.js';
 export * from './cli-deploy.js';
 export * from './accounts.js';
+export * from './storage-gc.js';

@@ -13,6 +13,7 @@ import { edgeMetricsRoutes } from './edge-metrics/index.js';
 import { healthRoutes } from './health/health-routes.js';
 import { ReadinessService } from './health/readiness.js';
 import { siteRoutes } from './hosts/site-routes.js';
+import { gcRoutes, GcScheduler } from './storage-gc/index.js';
 import { cliDeployRoutes } from './cli-deploys/index.js';
 import { ensureLogStream, LogService, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { EnvCipher } from './projects/env-cipher.js';
@@ -60,6 +61,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   await fastify.register(session, { adminToken: config.adminToken });
 
   const services = createServices(ctx, fastify.log);
+  const gcScheduler = new GcScheduler(services.gc, { intervalMs: config.gc.intervalMs, log: fastify.log });
   const accounts = new AccountService({ db: ctx.db, dashboardUrl: config.controlPlaneUrl });
   const traffic = new TrafficStore(ctx.clickhouse, config.rootDomain);
   const buildLogs = new LogService(ctx);
@@ -97,9 +99,11 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await migrateClickHouse(ctx.clickhouse, { logRetentionDays: config.logRetentionDays });
     ingester = await startLogIngester(ctx);
     await services.pipeline.start();
+    if (config.gc.enabled) gcScheduler.start();
     commitNotifier.start();
   });
   fastify.addHook('onClose', async () => {
+    await gcScheduler.stop();
     await commitNotifier.stop();
     await services.pipeline.stop();
     await ingester?.stop();
@@ -133,6 +137,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(deploymentRoutes);
       await api.register(logRoutes);
       await api.register(trafficRoutes);
+      await api.register(gcRoutes, { gc: services.gc });
       await api.register(webhookRoutes, { webhooks });
     },
     { prefix: '/api/v1' },

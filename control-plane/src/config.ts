@@ -293,6 +293,16 @@ const controlPlaneEnvShape = {
   /** Static credentials for the ECS API; unset means the AWS SDK's default chain (a role). */
   ECS_ACCESS_KEY_ID: z.string().min(1).optional(),
   ECS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Garbage collection of old deployments' files and build caches (docs/retention.md). */
+  GC_ENABLED: envBoolean(true),
+  GC_INTERVAL_MS: envInt(60 * 60_000, 1000),
+  /** Unreferenced objects younger than this are never deleted. */
+  GC_GRACE_MS: envInt(24 * 60 * 60_000, 0),
+  GC_LEASE_MS: envInt(60_000, 1000),
+  GC_PAGE_SIZE: envInt(1000, 1),
+  GC_RETAIN_READY_PER_BRANCH: envInt(10, 1),
+  GC_PREVIEW_MAX_AGE_DAYS: envInt(30, 1),
+  BUILD_CACHE_EXPIRY_DAYS: buildSettingsEnvShape.BUILD_CACHE_EXPIRY_DAYS,
 };
 
 /** Where builds run (docs/ecs-builds.md). */
@@ -404,6 +414,19 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
     buildConcurrency: env.BUILD_CONCURRENCY,
     /** Build log lines older than this are dropped by ClickHouse's TTL. */
     logRetentionDays: env.LOG_RETENTION_DAYS,
+    /** Garbage collection: its schedule, lease and grace period, and the retention defaults. */
+    gc: {
+      enabled: env.GC_ENABLED,
+      intervalMs: env.GC_INTERVAL_MS,
+      graceMs: env.GC_GRACE_MS,
+      leaseMs: env.GC_LEASE_MS,
+      pageSize: env.GC_PAGE_SIZE,
+      defaults: {
+        retainReadyPerBranch: env.GC_RETAIN_READY_PER_BRANCH,
+        previewMaxAgeDays: env.GC_PREVIEW_MAX_AGE_DAYS,
+        buildCacheExpiryDays: env.BUILD_CACHE_EXPIRY_DAYS,
+      },
+    },
   };
 }
 

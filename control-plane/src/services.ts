@@ -18,6 +18,7 @@ import { SiteUrls } from './hosts/site-urls.js';
 import { StatusPublisher } from './deployments/status-publisher.js';
 import { CliDeployService, CliDeployStore } from './cli-deploys/index.js';
 import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
+import { GcService } from './storage-gc/index.js';
 
 export interface Services {
   projects: ProjectService;
@@ -25,6 +26,7 @@ export interface Services {
   pipeline: BuildPipeline;
   urls: SiteUrls;
   sessions: BuildSessionService;
+  gc: GcService;
   cliDeploys: CliDeployService;
 }
 
@@ -74,7 +76,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     const client = ctx.storage.client(region);
     return target && client ? { client, bucket: target.bucket } : undefined;
   };
-  const grants = new StorageGrants({ bucketFor });
+  const grants = new StorageGrants({ bucketFor, claimBlobs: (id, hashes) => gc.claim(id, hashes) });
   // A build's bootstrap and grants: its spec comes from the pipeline, its storage requests are
   // signed with the control plane's own credentials for each region.
   const sessions: BuildSessionService = new BuildSessionService({
@@ -100,5 +102,17 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     limits: ctx.config.build,
     log,
   });
-  return { projects, deployments, pipeline, urls, sessions, cliDeploys };
+  // Retention and garbage collection (docs/retention.md); upload grants claim their blobs with it.
+  const gc = new GcService({
+    db: ctx.db,
+    routes: ctx.routes,
+    rootDomain: ctx.config.rootDomain,
+    buckets: ctx.config.storage.flatMap((t) => {
+      const client = ctx.storage.client(t.region);
+      return client ? [{ region: t.region, client, bucket: t.bucket }] : [];
+    }),
+    settings: ctx.config.gc,
+    log,
+  });
+  return { projects, deployments, pipeline, urls, sessions, gc, cliDeploys };
 }

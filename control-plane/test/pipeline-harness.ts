@@ -19,6 +19,8 @@ import type { RouteStore } from '../src/hosts/route-store.js';
  */
 export interface PipelineHarness {
   db: Db;
+  /** For a process of a test's own (gc-races.test.ts runs a collector it kills). */
+  databaseUrl: string;
   nats: EmbeddedNats;
   nc: NatsConnection;
   kv: LocalEdge;
@@ -61,6 +63,7 @@ export async function startPipelineHarness(): Promise<PipelineHarness> {
     const log = Fastify({ logger: process.env.PIPELINE_TEST_DEBUG ? { level: 'debug' } : false }).log;
     return {
       db,
+      databaseUrl: pg.url,
       nats,
       nc,
       kv,

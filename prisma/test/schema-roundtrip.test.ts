@@ -57,6 +57,9 @@ describe('schema.prisma and the migrated database agree', () => {
       rootDir: 'apps/web',
       regions: ['eu-west-1', 'us-east-1'],
       buildCacheEnabled: false,
+      retainReadyPerBranch: 5,
+      previewMaxAgeDays: 14,
+      buildCacheExpiryDays: 3,
       productionDeploymentId: 'abcdefghijklmnopqrstuvwx',
       createdAt: now,
       updatedAt: now,
@@ -104,6 +107,8 @@ describe('schema.prisma and the migrated database agree', () => {
       finishedAt: now,
       lastHeartbeatAt: now,
       lastEventSeq: 7,
+      expiredAt: now,
+      expiredReason: 'keep-last',
     };
     const cliManifest = { deploymentId: deployment.id, manifest: { v: 1, files: {} }, createdAt: now };
     const domain = { hostname: 'www.example.com', projectId: project.id, createdAt: now };
@@ -144,6 +149,24 @@ describe('schema.prisma and the migrated database agree', () => {
     await db.gitWebhook.create({ data: webhook });
     await db.webhookDelivery.create({ data: delivery });
     await db.branchAlias.create({ data: alias });
+    const gcRun = {
+      id: 'gc_roundtrip',
+      status: 'completed',
+      dryRun: true,
+      trigger: 'api',
+      holder: 'cp-1',
+      leaseExpiresAt: now,
+      resumes: 1,
+      progress: { regions: { 'us-east-1': { step: 'done' } } },
+      report: { expiredDeployments: [], routeRecordsDeleted: 0, regions: [] },
+      error: 'none',
+      startedAt: now,
+      finishedAt: now,
+    };
+    await db.gcRun.create({ data: gcRun });
+    const claim = await db.uploadClaim.create({
+      data: { deploymentId: deployment.id, hashes: ['a'.repeat(64)], createdAt: now },
+    });
 
     const cases = [
       ['Project', await db.project.findUniqueOrThrow({ where: { id: project.id } }), project],
@@ -172,6 +195,8 @@ describe('schema.prisma and the migrated database agree', () => {
         delivery,
       ],
       ['BranchAlias', await db.branchAlias.findUniqueOrThrow({ where: { hostname: alias.hostname } }), alias],
+      ['GcRun', await db.gcRun.findUniqueOrThrow({ where: { id: gcRun.id } }), gcRun],
+      ['UploadClaim', await db.uploadClaim.findUniqueOrThrow({ where: { id: claim.id } }), claim],
     ] as const;
 
     for (const [table, read, written] of cases) {

@@ -61,6 +61,11 @@ export interface StorageGrantsOptions {
   listing?: ListingOptions;
   /** HEADs in flight per region. */
   headConcurrency?: number;
+  /**
+   * Records that the deployment relies on these blobs, before any is looked up, so garbage
+   * collection never deletes one that this answer reports as stored (docs/retention.md).
+   */
+  claimBlobs?(deploymentId: string, hashes: string[]): Promise<void>;
 }
 
 export const DEFAULT_GRANT_EXPIRY_SECONDS = 3600;
@@ -167,6 +172,7 @@ export class StorageGrants {
     const distinct = new Map<string, UploadBlob>();
     for (const b of blobs) if (!distinct.has(b.hash)) distinct.set(b.hash, b);
     const all = [...distinct.values()];
+    await this.opts.claimBlobs?.(scope.deploymentId, [...distinct.keys()]);
     const expiresAt = new Date(Date.now() + this.expiresIn * 1000).toISOString();
     const regions = await Promise.all(
       scope.regions.map(async (region): Promise<RegionUploadGrants> => {
@@ -216,7 +222,8 @@ export class StorageGrants {
 
   /**
    * The hashes earlier manifests list. A manifest is written only after all of its blobs, and
-   * blobs are immutable and never deleted, so each is present without asking.
+   * blobs are immutable; garbage collection deletes a blob only once no kept manifest lists it
+   * and no build has claimed it (claimBlobs), so each is present without asking.
    */
   private async knownHashes(b: GrantBucket, deploymentIds: readonly string[]): Promise<Set<string>> {
     const known = new Set<string>();

@@ -224,8 +224,23 @@ export class DeploymentService {
         'deploymentId',
       );
     }
-    await this.deps.routes.publishProduction(project, d);
-    await this.deps.db.project.update({ where: { id: project.id }, data: { productionDeploymentId: d.id } });
+    // Under the project's row lock, which garbage collection takes to expire deployments: the
+    // deployment is either still live (and, once production, never expired) or refused here.
+    await this.deps.db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "Project" WHERE id = ${project.id} FOR UPDATE`;
+        const live = await tx.deployment.findUnique({ where: { id: d.id }, select: { expiredAt: true } });
+        if (live?.expiredAt) {
+          throw AppError.conflict(
+            `deploymentId: ${d.id} has expired (retention removed its files); deploy it again instead`,
+            'deploymentId',
+          );
+        }
+        await this.deps.routes.publishProduction(project, d);
+        await tx.project.update({ where: { id: project.id }, data: { productionDeploymentId: d.id } });
+      },
+      { timeout: 60_000 },
+    );
     return this.get(d.id);
   }
 }

@@ -3,6 +3,7 @@ import {
   BRANCH_ALIAS_INFIX,
   type CreateProjectBody,
   type ProjectView,
+  type RetentionSettingsInput,
   type UpdateProjectBody,
 } from '@deploysphere/contracts';
 import { Prisma, type Db } from '@deploysphere/db';
@@ -23,6 +24,15 @@ export interface ProjectServiceDeps {
   routes: RouteWriter;
   /** Stops a project's unfinished deployments before it is deleted. */
   cancelActive(projectId: string, reason: string): Promise<void>;
+}
+
+/** The retention fields a create or update sets: only those present (null: the default). */
+function retentionData(r: RetentionSettingsInput | undefined) {
+  return {
+    ...(r?.retainReadyPerBranch !== undefined ? { retainReadyPerBranch: r.retainReadyPerBranch } : {}),
+    ...(r?.previewMaxAgeDays !== undefined ? { previewMaxAgeDays: r.previewMaxAgeDays } : {}),
+    ...(r?.buildCacheExpiryDays !== undefined ? { buildCacheExpiryDays: r.buildCacheExpiryDays } : {}),
+  };
 }
 
 /** Projects: their settings, their encrypted env, and deleting them with their routes. */
@@ -59,6 +69,7 @@ export class ProjectService {
           rootDir: body.rootDir ?? null,
           regions: body.regions,
           buildCacheEnabled: body.buildCacheEnabled ?? true,
+          ...retentionData(body.retention),
           envVars: {
             create: Object.entries(body.env ?? {}).map(([key, value]) => ({
               key,
@@ -120,6 +131,7 @@ export class ProjectService {
           ...(body.rootDir !== undefined ? { rootDir: body.rootDir } : {}),
           ...(body.regions !== undefined ? { regions: body.regions } : {}),
           ...(body.buildCacheEnabled !== undefined ? { buildCacheEnabled: body.buildCacheEnabled } : {}),
+          ...retentionData(body.retention),
         },
         select: { id: true },
       });

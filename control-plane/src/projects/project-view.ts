@@ -33,6 +33,11 @@ export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): Pr
     rootDir: project.rootDir,
     regions: project.regions,
     buildCacheEnabled: project.buildCacheEnabled,
+    retention: {
+      retainReadyPerBranch: project.retainReadyPerBranch,
+      previewMaxAgeDays: project.previewMaxAgeDays,
+      buildCacheExpiryDays: project.buildCacheExpiryDays,
+    },
     envKeys: project.envVars.map((e) => e.key).sort(),
     productionDeploymentId: project.productionDeploymentId,
     url: urls.production(project.slug),

@@ -53,6 +53,7 @@ export function projectView(overrides: Partial<ProjectView> = {}): ProjectView {
     rootDir: null,
     regions: ['eu-west-1'],
     buildCacheEnabled: true,
+    retention: { retainReadyPerBranch: null, previewMaxAgeDays: null, buildCacheExpiryDays: null },
     envKeys: [],
     productionDeploymentId: null,
     url: 'http://web.localhost:8787',
