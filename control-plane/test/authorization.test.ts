@@ -178,6 +178,7 @@ function expected(rule: RouteRule, caller: string): Outcome {
   const role = ROLE[caller]!;
   if (role === 'unauthenticated') return 'unauthorized';
   if (rule.on === 'signed-in') return 'allowed';
+  if (rule.on === 'platform') return caller === 'root' ? 'allowed' : 'forbidden';
   if (rule.on === 'user')
     return ['owner', 'member', 'viewer', 'outsider'].includes(caller) ? 'allowed' : 'forbidden';
   // Restricted to another project: the resources under test do not exist for it, and it creates none.

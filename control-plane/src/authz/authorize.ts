@@ -28,6 +28,10 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
     switch (rule.on) {
       case 'signed-in':
         return;
+      case 'platform':
+        if (p.kind !== 'root')
+          throw AppError.forbidden('Only the platform operator (the admin token) can do this');
+        return;
       case 'user':
         if (p.kind !== 'user')
           throw AppError.forbidden('Only a signed-in user can do this, not an API token');

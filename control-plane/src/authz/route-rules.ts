@@ -5,6 +5,7 @@ import type { Capability } from './principal.js';
  * table, so the whole policy reads in one place and a test can check that every route has a rule.
  * - `signed-in`: any principal (what it returns is filtered by what the principal may see);
  * - `user`: a signed-in user's own session (their tokens); an API token cannot mint tokens;
+ * - `platform`: the operator's bootstrap admin token only (storage garbage collection);
  * - `project` / `deployment` / `team`: the `:slug`, `:id` or `:team` param names the resource,
  *   and the caller needs `need` in the team that owns it. A caller outside that team gets the
  *   same 404 as for a resource that does not exist.
@@ -14,6 +15,7 @@ import type { Capability } from './principal.js';
 export type RouteRule =
   | { on: 'signed-in' }
   | { on: 'user' }
+  | { on: 'platform' }
   | { on: 'project' | 'deployment' | 'team' | 'new-project'; need: Capability };
 
 const P = '/api/v1';
@@ -70,6 +72,17 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`GET ${P}/deployments/:id/logs`]: { on: 'deployment', need: 'read' },
   [`GET ${P}/deployments/:id/logs/stream`]: { on: 'deployment', need: 'read' },
   [`GET ${P}/logs/search`]: { on: 'signed-in' },
+
+  // CLI deploys: create names the project by slug (a new one is created in the caller's team).
+  [`POST ${P}/cli-deploys`]: { on: 'new-project', need: 'deploy' },
+  [`POST ${P}/cli-deploys/:id/finalize`]: { on: 'deployment', need: 'deploy' },
+  [`POST ${P}/cli-deploys/:id/heartbeat`]: { on: 'deployment', need: 'deploy' },
+
+  // Storage: a project's usage is its team's; garbage collection spans every team's buckets.
+  [`GET ${P}/projects/:slug/storage`]: { on: 'project', need: 'read' },
+  [`POST ${P}/gc/runs`]: { on: 'platform' },
+  [`GET ${P}/gc/runs/latest`]: { on: 'platform' },
+  [`GET ${P}/gc/runs/:id`]: { on: 'platform' },
 };
 
 export function ruleFor(method: string, url: string): RouteRule | undefined {
