@@ -20,6 +20,7 @@ import { EnvCipher } from './projects/env-cipher.js';
 import { dashboard } from './plugins/dashboard.js';
 import { errorHandler } from './plugins/error-handler.js';
 import { httpMetrics, metricsRoute } from './plugins/metrics.js';
+import { registerPlatformMetrics } from './metrics/index.js';
 import { openApi } from './plugins/openapi.js';
 import { routeServices } from './plugins/services.js';
 import { zodSchemas } from './plugins/zod-schemas.js';
@@ -57,6 +58,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   await fastify.register(openApi);
   await fastify.register(httpMetrics, { registry: ctx.metrics });
   await fastify.register(metricsRoute, { registry: ctx.metrics });
+  registerPlatformMetrics(fastify, ctx);
   await fastify.register(websocket);
   await fastify.register(session, { adminToken: config.adminToken });
 

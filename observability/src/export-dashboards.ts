@@ -1,8 +1,16 @@
 // `npm run observability:dashboards`: writes the typed dashboards to grafana/dashboards/*.json.
 import { writeFile } from 'node:fs/promises';
-import { platformDashboard } from './platform-dashboard.js';
+import { buildsDashboard } from './builds-dashboard.js';
+import { edgeDashboard } from './edge-dashboard.js';
+import { resourcesDashboard } from './resources-dashboard.js';
+import { storageDashboard } from './storage-dashboard.js';
 
-export const DASHBOARDS = { 'platform.json': platformDashboard };
+export const DASHBOARDS = {
+  'edge.json': edgeDashboard,
+  'builds.json': buildsDashboard,
+  'resources.json': resourcesDashboard,
+  'storage.json': storageDashboard,
+};
 
 export function render(dashboard: object): string {
   return `${JSON.stringify(dashboard, null, 2)}\n`;

@@ -61,6 +61,10 @@ export function createEdgeMetrics(
     registers: [registry],
   });
 
+  // Known regions have an integrity-failure count from the start, at 0: an increase() over it is
+  // then 0, not "no data", and the first failure shows as a step.
+  for (const region of options.regions ?? []) integrityFailures.inc({ region }, 0);
+
   return {
     ingest(batch) {
       for (const s of batch.series) {

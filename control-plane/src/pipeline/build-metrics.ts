@@ -1,4 +1,9 @@
-import { TERMINAL_STATUSES, type BuildStats, type DeploymentStatus } from '@deploysphere/contracts';
+import {
+  DeploymentPhaseSchema,
+  TERMINAL_STATUSES,
+  type BuildStats,
+  type DeploymentStatus,
+} from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -7,6 +12,10 @@ export class BuildMetrics {
   private readonly finished: Counter<'status'>;
   private readonly phaseSeconds: Histogram<'phase'>;
   private readonly bytes: Counter<'kind'>;
+  private readonly cacheRestores: Counter<'restored'>;
+  private readonly watchdog: Counter<'action'>;
+  private readonly cpuSeconds: Histogram<'runner'>;
+  private readonly peakMemory: Histogram<'runner'>;
 
   constructor(registry: Registry, db: Db) {
     this.finished = new Counter({
@@ -28,6 +37,39 @@ export class BuildMetrics {
       labelNames: ['kind'],
       registers: [registry],
     });
+    this.cacheRestores = new Counter({
+      name: 'deploysphere_build_cache_restores_total',
+      help: 'What the build cache restored for successful builds: exact (node_modules too), partial or none',
+      labelNames: ['restored'],
+      registers: [registry],
+    });
+    this.watchdog = new Counter({
+      name: 'deploysphere_watchdog_interventions_total',
+      help: "The watchdog's interventions: a silent build failed (failed_silent) or a lost job queued again (requeued)",
+      labelNames: ['action'],
+      registers: [registry],
+    });
+    this.cpuSeconds = new Histogram({
+      name: 'deploysphere_build_cpu_seconds',
+      help: 'CPU seconds (user + system) a build used, its whole process tree, by runner',
+      labelNames: ['runner'],
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+      registers: [registry],
+    });
+    this.peakMemory = new Histogram({
+      name: 'deploysphere_build_peak_memory_bytes',
+      help: 'Peak resident memory of a build, its whole process tree, by runner',
+      labelNames: ['runner'],
+      buckets: [64, 128, 256, 512, 1024, 2048, 4096, 8192].map((mb) => mb * 1024 * 1024),
+      registers: [registry],
+    });
+    // Every label value that can occur is there from the start, at 0: rates and ratios then have a
+    // base before the first build, and a dashboard shows 0 rather than "no data".
+    for (const phase of DeploymentPhaseSchema.options) this.phaseSeconds.zero({ phase });
+    for (const restored of ['exact', 'partial', 'none']) this.cacheRestores.inc({ restored }, 0);
+    for (const status of TERMINAL_STATUSES) this.finished.inc({ status }, 0);
+    for (const action of ['failed_silent', 'requeued']) this.watchdog.inc({ action }, 0);
+    for (const kind of ['output', 'uploaded']) this.bytes.inc({ kind }, 0);
     new Gauge({
       name: 'deploysphere_deployments_active',
       help: 'Deployments queued or building right now',
@@ -57,5 +99,16 @@ export class BuildMetrics {
       this.phaseSeconds.observe({ phase }, ms / 1000);
     this.bytes.inc({ kind: 'output' }, stats.bytes);
     this.bytes.inc({ kind: 'uploaded' }, stats.uploadedBytes);
+    if (stats.cache) this.cacheRestores.inc({ restored: stats.cache.restored });
+  }
+
+  watchdogIntervened(action: 'failed_silent' | 'requeued'): void {
+    this.watchdog.inc({ action });
+  }
+
+  /** What a build's process tree used, measured by its runner (process accounting locally). */
+  buildResources(runner: string, usage: { cpuSeconds: number; peakMemoryBytes: number }): void {
+    this.cpuSeconds.observe({ runner }, usage.cpuSeconds);
+    this.peakMemory.observe({ runner }, usage.peakMemoryBytes);
   }
 }
