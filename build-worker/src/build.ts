@@ -142,6 +142,7 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
       signal: opts.signal,
       timeoutMs: remaining('clone'),
       sparseDir: spec.rootDir ? normalizeRootDir(spec.rootDir) : null,
+      credential: spec.gitCredential ?? null,
     });
     await reporter.emit({ type: 'commit', commitSha });
     stats.cloneBytes = await directorySize(join(checkoutDir, '.git'));

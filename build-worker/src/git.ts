@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { GitCloneCredential } from '@deploysphere/contracts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,7 +62,64 @@ export interface CloneOptions {
    * workspace keeps its lockfile) is checked out, and only its blobs are fetched.
    */
   sparseDir?: string | null;
+  /**
+   * A private repository's token or deploy key. It is written to files in the clone's own
+   * temporary HOME (mode 0700, outside the sandbox, which never binds it) that git reads through
+   * GIT_ASKPASS or GIT_SSH_COMMAND, and removed with it before the clone returns: never in a
+   * URL, an argv, the environment or a log line, and gone before any user command runs.
+   */
+  credential?: GitCloneCredential | null;
 }
+
+/** Single-quoted for the shell that runs GIT_SSH_COMMAND; mkdtemp paths never hold a quote. */
+const shellQuote = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
+
+/** Writes the credential's files and answers the environment that points git at them. */
+async function credentialEnv(dir: string, credential: GitCloneCredential): Promise<Record<string, string>> {
+  await mkdir(dir, { mode: 0o700 });
+  if (credential.kind === 'token') {
+    await writeFile(join(dir, 'username'), credential.username, { mode: 0o600 });
+    await writeFile(join(dir, 'password'), credential.token, { mode: 0o600 });
+    // git asks "Username for '…':" and "Password for '…':"; the answers come from the files, so
+    // the script (and any process listing) holds only their paths.
+    const askpass = join(dir, 'askpass');
+    await writeFile(
+      askpass,
+      [
+        '#!/bin/sh',
+        'case "$1" in',
+        `  [Uu]sername*) exec /bin/cat ${shellQuote(join(dir, 'username'))} ;;`,
+        `  *) exec /bin/cat ${shellQuote(join(dir, 'password'))} ;;`,
+        'esac',
+        '',
+      ].join('\n'),
+      { mode: 0o700 },
+    );
+    return { GIT_ASKPASS: askpass };
+  }
+  const key = join(dir, 'deploy_key');
+  const knownHosts = join(dir, 'known_hosts');
+  await writeFile(
+    key,
+    credential.privateKey.endsWith('\n') ? credential.privateKey : `${credential.privateKey}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  await writeFile(knownHosts, credential.knownHosts, { mode: 0o600 });
+  // No ssh config, only this key, only these host keys: a host key that differs fails the clone.
+  return {
+    GIT_SSH_COMMAND: [
+      'ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes',
+      '-o UpdateHostKeys=no -o GlobalKnownHostsFile=/dev/null',
+      `-o UserKnownHostsFile=${shellQuote(knownHosts)} -i ${shellQuote(key)}`,
+    ].join(' '),
+  };
+}
+
+/** What ssh prints when the server's key is not the pinned one. */
+const HOST_KEY_MISMATCH =
+  /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No \S+ host key is known/;
 
 /** Directory names that mean nothing to git's cone patterns; anything else gets a full checkout. */
 const CONE_SAFE = /^[\w.@+-]+(\/[\w.@+-]+)*$/;
@@ -93,6 +151,17 @@ export async function cloneRepo(opts: CloneOptions): Promise<{ commitSha: string
   await mkdir(opts.dest, { recursive: true });
   const home = await mkdtemp(join(tmpdir(), 'deploysphere-git-home-'));
   const env = gitEnv(home);
+  const secret =
+    opts.credential?.kind === 'token'
+      ? opts.credential.token
+      : opts.credential?.kind === 'ssh'
+        ? opts.credential.privateKey
+        : undefined;
+  // A line git or ssh prints never carries the secret; masked anyway, as env values are.
+  const redact = (line: string) => {
+    const shown = redactUrlCredentials(line);
+    return secret ? shown.split(secret).join('***') : shown;
+  };
   const deadline = opts.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
   const shownUrl = redactUrlCredentials(opts.repoUrl);
 
@@ -102,13 +171,20 @@ export async function cloneRepo(opts: CloneOptions): Promise<{ commitSha: string
       env,
       signal: opts.signal,
       timeoutMs: deadline === undefined ? undefined : deadline - Date.now(),
-      onLine: (_stream, line) => opts.logs.write('system', redactUrlCredentials(line)),
+      onLine: (_stream, line) => opts.logs.write('system', redact(line)),
     });
     if (result.aborted) throw new BuildError('cancelled', 'Build cancelled', { phase: 'clone' });
     if (result.timedOut)
       throw new BuildError('timeout', `Timed out while cloning ${shownUrl}`, { phase: 'clone' });
     if (result.code !== 0) {
-      const last = result.tail.map(redactUrlCredentials).join('\n');
+      const last = result.tail.map(redact).join('\n');
+      if (opts.credential?.kind === 'ssh' && HOST_KEY_MISMATCH.test(last)) {
+        throw new BuildError(
+          'clone_failed',
+          `${what} failed: the SSH server's host key is not the one pinned for this project. If the server's key really changed, pin the new one (PUT /projects/:slug/deploy-key/known-hosts); otherwise someone may be impersonating the server.\n${last}`,
+          { phase: 'clone' },
+        );
+      }
       throw new BuildError(
         'clone_failed',
         `${what} failed (exit code ${result.code ?? result.signal}):\n${last}`,
@@ -120,7 +196,11 @@ export async function cloneRepo(opts: CloneOptions): Promise<{ commitSha: string
   };
 
   try {
-    opts.logs.write('system', `Cloning ${shownUrl} at ${opts.gitRef ?? 'the default branch'}`);
+    if (opts.credential) Object.assign(env, await credentialEnv(join(home, 'credential'), opts.credential));
+    opts.logs.write(
+      'system',
+      `Cloning ${shownUrl} at ${opts.gitRef ?? 'the default branch'}${opts.credential ? ` with the project's ${opts.credential.kind === 'ssh' ? 'deploy key' : 'access token'}` : ''}`,
+    );
     await git(['init', '--quiet', '.'], 'git init');
     const sparse =
       opts.sparseDir &&

@@ -71,7 +71,8 @@ export const RepoUrlSchema = z
     'expected an https:// URL or git@host:path (file:// only where local repos are allowed)',
   );
 
-export type RepoUrlKind = 'https' | 'ssh' | 'file';
+/** http: only where local repos are allowed (a token would travel in clear). */
+export type RepoUrlKind = 'https' | 'ssh' | 'file' | 'http';
 
 /** The URL's kind and host, or undefined when it is none of the accepted shapes. */
 export function parseRepoUrl(url: string): { kind: RepoUrlKind; host: string } | undefined {
@@ -86,6 +87,15 @@ export function parseRepoUrl(url: string): { kind: RepoUrlKind; host: string } |
   if (parsed.protocol === 'https:' && parsed.hostname && parsed.pathname.length > 1) {
     if (parsed.username || parsed.password) return undefined; // credentials never go in a URL
     return { kind: 'https', host: parsed.hostname.toLowerCase() };
+  }
+  if (parsed.protocol === 'http:' && parsed.hostname && parsed.pathname.length > 1) {
+    if (parsed.username || parsed.password) return undefined;
+    return { kind: 'http', host: parsed.hostname.toLowerCase() };
+  }
+  // ssh://[user@]host[:port]/path: the form that can name a port. A user, never a password.
+  if (parsed.protocol === 'ssh:' && parsed.hostname && parsed.pathname.length > 1) {
+    if (parsed.password) return undefined;
+    return { kind: 'ssh', host: parsed.hostname.toLowerCase() };
   }
   if (parsed.protocol === 'file:' && parsed.pathname.length > 1 && parsed.host === '') {
     return { kind: 'file', host: '' };

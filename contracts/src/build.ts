@@ -56,6 +56,26 @@ export const BuildCacheOptionsSchema = z.object({
 });
 export type BuildCacheOptions = z.infer<typeof BuildCacheOptionsSchema>;
 
+/**
+ * How the clone of a private repository authenticates (docs/git-deploys.md). Only the worker's
+ * clone sees it, through a file outside the sandbox that is gone before any user command runs.
+ */
+export const GitCloneCredentialSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('token'),
+    username: z.string().min(1).max(256),
+    token: z.string().min(1).max(1024),
+  }),
+  z.object({
+    kind: z.literal('ssh'),
+    /** The deploy key, OpenSSH format. */
+    privateKey: z.string().min(1).max(16_384),
+    /** known_hosts lines pinning the server's host keys; a key that differs fails the clone. */
+    knownHosts: z.string().min(1).max(65_536),
+  }),
+]);
+export type GitCloneCredential = z.infer<typeof GitCloneCredentialSchema>;
+
 /** Everything one build needs: what the worker receives when it exchanges its bootstrap token. */
 export const BuildSpecSchema = z.object({
   v: z.literal(1),
@@ -92,6 +112,8 @@ export const BuildSpecSchema = z.object({
   productionBranch: z.string().max(255).nullable().optional(),
   /** Absent: the cache is on. */
   cache: BuildCacheOptionsSchema.optional(),
+  /** Absent or null: a public repository. */
+  gitCredential: GitCloneCredentialSchema.nullable().optional(),
 });
 export type BuildSpec = z.infer<typeof BuildSpecSchema>;
 

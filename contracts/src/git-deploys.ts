@@ -209,3 +209,61 @@ export function skipMarkerOf(message: string | null | undefined): string | undef
   const lower = message?.toLowerCase() ?? '';
   return SKIP_MARKERS.find((m) => lower.includes(m));
 }
+
+/**
+ * `PUT /projects/:slug/git-credential`: an HTTPS token for a private repository. `username` is
+ * what the provider expects with it (GitHub: any, e.g. `x-access-token`; GitLab: `oauth2` or the
+ * token's name; Gitea: the account). Stored encrypted, never shown again.
+ */
+export const SetGitCredentialBodySchema = z.strictObject({
+  token: z
+    .string({ error: requiredOr('expected the access token') })
+    .min(1)
+    .max(1024)
+    .regex(/^[\x21-\x7e]+$/, 'expected printable characters without spaces'),
+  username: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[\x21-\x7e]+$/, 'expected printable characters without spaces')
+    .optional(),
+});
+export type SetGitCredentialBody = z.infer<typeof SetGitCredentialBodySchema>;
+
+const KnownHostsSchema = z
+  .string({ error: requiredOr('expected known_hosts lines') })
+  .min(1)
+  .max(65_536)
+  .refine(
+    (v) =>
+      v
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+        .every((l) => /^\S+ (ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/.test(l)),
+    'expected known_hosts lines: "<host> <key type> <base64 key>"',
+  );
+
+/**
+ * `POST /projects/:slug/deploy-key`: generates an ed25519 deploy key (replacing any credential)
+ * and answers its public key. `knownHosts` pins the SSH server's keys; absent, the platform
+ * scans the repository's host once, now, and pins what it answered.
+ */
+export const CreateDeployKeyBodySchema = z.strictObject({ knownHosts: KnownHostsSchema.optional() });
+export type CreateDeployKeyBody = z.infer<typeof CreateDeployKeyBodySchema>;
+
+/** `PUT /projects/:slug/deploy-key/known-hosts`: re-pins the server's keys (after a real change). */
+export const SetKnownHostsBodySchema = z.strictObject({
+  knownHosts: KnownHostsSchema,
+});
+
+/** A project's clone credential, without its secret. */
+export const GitCredentialViewSchema = z.object({
+  kind: z.enum(['token', 'ssh']),
+  username: z.string().nullable(),
+  /** The deploy key's public key (`ssh-ed25519 AAAA… deploysphere-<slug>`), to add to the provider. */
+  publicKey: z.string().nullable(),
+  knownHosts: z.string().nullable(),
+  updatedAt: z.iso.datetime(),
+});
+export type GitCredentialView = z.infer<typeof GitCredentialViewSchema>;

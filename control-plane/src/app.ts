@@ -33,6 +33,7 @@ import { TrafficService } from './traffic/traffic-service.js';
 import { TrafficStore } from './traffic/traffic-store.js';
 import { trafficRoutes } from './traffic/traffic-routes.js';
 import { RouteWriter } from './hosts/route-writer.js';
+import { GitCredentialService, gitCredentialRoutes } from './git-credentials/index.js';
 import {
   CommitNotifier,
   hookRoutes,
@@ -141,6 +142,9 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(trafficRoutes);
       await api.register(gcRoutes, { gc: services.gc });
       await api.register(webhookRoutes, { webhooks });
+      await api.register(gitCredentialRoutes, {
+        credentials: new GitCredentialService({ db: ctx.db, cipher: gitCipher }),
+      });
     },
     { prefix: '/api/v1' },
   );

@@ -14,6 +14,8 @@ import type { DeploymentStateMachine } from '../deployments/deployment-state-mac
 import type { BuildMetrics } from './build-metrics.js';
 import type { BuildExit, BuildRunner } from './build-runner.js';
 import { buildSpecFor } from './build-spec.js';
+import { cloneCredentialFor } from '../git-credentials/index.js';
+import { EnvCipher } from '../projects/env-cipher.js';
 import { RegionDispatcher } from './dispatcher.js';
 import { BuildEventConsumer } from './event-consumer.js';
 import { EcsRunners } from './ecs/ecs-runners.js';
@@ -200,6 +202,7 @@ export class BuildPipeline {
         db: ctx.db,
         storageTarget: (region) => ctx.storage.target(region),
         envFor: (p) => projects.envFor(p),
+        gitCredentialFor: (p) => cloneCredentialFor(ctx.db, new EnvCipher(ctx.config.envEncryptionKey), p),
       },
       id,
     );

@@ -1,4 +1,9 @@
-import { AppError, type BuildSpec, type StorageTarget } from '@deploysphere/contracts';
+import {
+  AppError,
+  type BuildSpec,
+  type GitCloneCredential,
+  type StorageTarget,
+} from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 
 export interface BuildSpecDeps {
@@ -7,6 +12,8 @@ export interface BuildSpecDeps {
   storageTarget(region: string): StorageTarget | undefined;
   /** The project's env, decrypted. */
   envFor(projectId: string): Promise<Record<string, string>>;
+  /** A private repository's clone credential, decrypted (git-credentials/); null: public. */
+  gitCredentialFor?(projectId: string): Promise<GitCloneCredential | null>;
 }
 
 /** What a build of this deployment is given when it exchanges its bootstrap token (build-sessions/). */
@@ -17,6 +24,7 @@ export async function buildSpecFor(deps: BuildSpecDeps, id: string): Promise<Bui
     if (!target) throw AppError.internal(`region ${region} has no storage configured`);
     return target;
   });
+  const credential = await deps.gitCredentialFor?.(d.projectId);
   return {
     v: 1,
     deploymentId: d.id,
@@ -43,5 +51,7 @@ export async function buildSpecFor(deps: BuildSpecDeps, id: string): Promise<Bui
     branch: d.target === 'preview' ? d.branch : d.branch ? d.project.gitRef : (d.gitRef ?? d.project.gitRef),
     productionBranch: d.project.gitRef,
     cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
+    // Only for a private repository: a public one's spec is as it always was.
+    ...(credential ? { gitCredential: credential } : {}),
   };
 }

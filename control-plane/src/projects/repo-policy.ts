@@ -11,6 +11,12 @@ export function assertRepoUrlAllowed(url: string, allowLocalRepos: boolean, fiel
   const parsed = parseRepoUrl(url);
   if (!parsed) throw AppError.badRequest(`${field}: expected an https:// URL or git@host:path`, field);
   if (allowLocalRepos) return;
+  if (parsed.kind === 'http') {
+    throw AppError.badRequest(
+      `${field}: http:// repositories are not allowed on this platform (use https://)`,
+      field,
+    );
+  }
   if (parsed.kind === 'file') {
     throw AppError.badRequest(`${field}: file:// repositories are not allowed on this platform`, field);
   }
