@@ -243,6 +243,16 @@ export const sharedEnvShape = {
   MAX_OUTPUT_FILES: buildSettingsEnvShape.MAX_OUTPUT_FILES,
   ALLOW_UNSANDBOXED_BUILDS: buildSettingsEnvShape.ALLOW_UNSANDBOXED_BUILDS,
   HEARTBEAT_TIMEOUT_MS: envInt(30_000, 1000),
+  /** Garbage collection of old deployments' files and build caches (docs/retention.md); `npm start` passes them on. */
+  GC_ENABLED: envBoolean(true),
+  GC_INTERVAL_MS: envInt(60 * 60_000, 1000),
+  /** Unreferenced objects younger than this are never deleted. */
+  GC_GRACE_MS: envInt(24 * 60 * 60_000, 0),
+  GC_LEASE_MS: envInt(60_000, 1000),
+  GC_PAGE_SIZE: envInt(1000, 1),
+  GC_RETAIN_READY_PER_BRANCH: envInt(10, 1),
+  GC_PREVIEW_MAX_AGE_DAYS: envInt(30, 1),
+  BUILD_CACHE_EXPIRY_DAYS: buildSettingsEnvShape.BUILD_CACHE_EXPIRY_DAYS,
 };
 
 /** The worker's limits the control plane sets for every build, plus its own watchdog window. */
@@ -283,6 +293,8 @@ const controlPlaneEnvShape = {
   DEPLOYSPHERE_ADMIN_TOKEN: envRequiredString().pipe(z.string().min(16, 'must be at least 16 characters')),
   DASHBOARD_DIR: z.string().optional(),
   EDGE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Shared with the edge: signs protected hosts' grants (docs/protected-previews.md); unset: none. */
+  PROTECTION_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   ALLOW_LOCAL_REPOS: envBoolean(false),
   /** Where builds run: `local` processes, or `ecs` tasks in each project's primary region. */
   BUILD_RUNNER: z.enum(['local', 'ecs'], { error: 'expected local or ecs' }).default('local'),
@@ -293,16 +305,6 @@ const controlPlaneEnvShape = {
   /** Static credentials for the ECS API; unset means the AWS SDK's default chain (a role). */
   ECS_ACCESS_KEY_ID: z.string().min(1).optional(),
   ECS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  /** Garbage collection of old deployments' files and build caches (docs/retention.md). */
-  GC_ENABLED: envBoolean(true),
-  GC_INTERVAL_MS: envInt(60 * 60_000, 1000),
-  /** Unreferenced objects younger than this are never deleted. */
-  GC_GRACE_MS: envInt(24 * 60 * 60_000, 0),
-  GC_LEASE_MS: envInt(60_000, 1000),
-  GC_PAGE_SIZE: envInt(1000, 1),
-  GC_RETAIN_READY_PER_BRANCH: envInt(10, 1),
-  GC_PREVIEW_MAX_AGE_DAYS: envInt(30, 1),
-  BUILD_CACHE_EXPIRY_DAYS: buildSettingsEnvShape.BUILD_CACHE_EXPIRY_DAYS,
 };
 
 /** Where builds run (docs/ecs-builds.md). */
@@ -408,6 +410,8 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
     /** Bearer token the edge presents when it posts request metrics; unset disables the endpoint. */
     ...(env.EDGE_METRICS_TOKEN ? { edgeMetricsToken: env.EDGE_METRICS_TOKEN } : {}),
     ...(env.DASHBOARD_DIR ? { dashboardDir: env.DASHBOARD_DIR } : {}),
+    /** Signs protected hosts' grants; without it projects cannot turn protection on. */
+    ...(env.PROTECTION_SIGNING_KEY ? { protectionSigningKey: env.PROTECTION_SIGNING_KEY } : {}),
     allowLocalRepos: env.ALLOW_LOCAL_REPOS,
     regions: env.REGIONS,
     storage: targets,
