@@ -20,3 +20,4 @@ export * from './retry.js';
 export * from './cli-deploy.js';
 export * from './accounts.js';
 export * from './storage-gc.js';
+export * from './audit.js';

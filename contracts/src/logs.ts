@@ -77,7 +77,7 @@ export type LogStreamMessage = z.infer<typeof LogStreamMessageSchema>;
 export const LOG_STREAM_CLOSE = { slowConsumer: 4008, shuttingDown: 1001, interrupted: 1013 } as const;
 
 /** Query strings are strings: this turns `?after=10` into a number and says what was expected. */
-const queryInt = (min: number, max: number) =>
+export const queryInt = (min: number, max: number) =>
   z.coerce
     .number({ error: 'expected an integer' })
     .int('expected an integer')

@@ -39,6 +39,7 @@ export interface AccountServiceDeps {
 export interface SignedIn {
   cookieValue: string;
   expiresAt: Date;
+  userId: string;
 }
 
 const TOKEN_PATTERN = new RegExp(`^${API_TOKEN_PREFIX}([a-z0-9]{24})_([A-Za-z0-9_-]{43})$`);
@@ -193,7 +194,7 @@ export class AccountService {
         userAgent: client.userAgent?.slice(0, 300) ?? null,
       },
     });
-    return { cookieValue: `u.${id}.${secret}`, expiresAt };
+    return { cookieValue: `u.${id}.${secret}`, expiresAt, userId };
   }
 
   /** Revokes the cookie's session, if it is one. */
@@ -306,7 +307,7 @@ export class AccountService {
   async acceptInvitation(
     body: AcceptInvitationBody,
     client: { ip: string; userAgent?: string | undefined; previousCookie?: string | undefined },
-  ): Promise<SignedIn> {
+  ): Promise<SignedIn & { teamId: string; email: string; role: TeamRole }> {
     const [id, secret] = body.token.split('.');
     const invalid = new AppError(400, 'invalid_invitation', 'That invitation is not valid or has expired', {
       field: 'token',
@@ -350,7 +351,8 @@ export class AccountService {
       });
       return uid;
     });
-    return this.startSession(userId, client);
+    const session = await this.startSession(userId, client);
+    return { ...session, teamId: invitation.teamId, email: invitation.email, role: invitation.role };
   }
 
   // --- API tokens ---------------------------------------------------------------------------

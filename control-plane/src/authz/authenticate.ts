@@ -11,6 +11,8 @@ declare module 'fastify' {
     principal: Principal;
     /** The team a `new-project` route creates its project in, as `authorize` decided. */
     targetTeamId: string | null;
+    /** The team that owns the resource the request acts on, as `authorize` resolved it (for the audit log). */
+    resourceTeamId: string | null;
   }
 }
 
@@ -41,6 +43,7 @@ export function authenticate(
   if (!app.hasRequestDecorator('principal')) {
     app.decorateRequest('principal', null as unknown as Principal);
     app.decorateRequest('targetTeamId', null);
+    app.decorateRequest('resourceTeamId', null);
   }
   app.addHook('onRequest', async (request) => {
     const principal = await resolvePrincipal(request, opts.adminToken, opts.accounts);

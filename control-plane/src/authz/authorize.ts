@@ -39,6 +39,7 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
       case 'team': {
         const teamId = await accounts.teamId(params.team ?? '');
         const verdict = teamId ? access(p, rule.need, teamId) : 'hidden';
+        request.resourceTeamId = teamId ?? null;
         return check(verdict, rule.need, () => AppError.notFound(`Team ${params.team}`, 'team'));
       }
       case 'project': {
@@ -47,6 +48,7 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
           select: { id: true, teamId: true },
         });
         const verdict = project ? access(p, rule.need, project.teamId, project.id) : 'hidden';
+        request.resourceTeamId = project?.teamId ?? null;
         return check(verdict, rule.need, () => AppError.notFound(`Project ${params.slug}`, 'slug'));
       }
       case 'deployment': {
@@ -55,6 +57,7 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
           select: { projectId: true, project: { select: { teamId: true } } },
         });
         const verdict = d ? access(p, rule.need, d.project.teamId, d.projectId) : 'hidden';
+        request.resourceTeamId = d?.project.teamId ?? null;
         return check(verdict, rule.need, () => AppError.notFound(`Deployment ${params.id}`, 'id'));
       }
       case 'new-project': {
@@ -65,6 +68,7 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
             : null;
         if (existing) {
           const verdict = access(p, rule.need, existing.teamId, existing.id);
+          request.resourceTeamId = existing.teamId;
           // A slug is a hostname, unique across teams: that it is taken is public, whose it is is not.
           if (verdict === 'hidden') throw AppError.conflict(`slug: "${body.slug}" is already taken`, 'slug');
           return check(verdict, rule.need);
@@ -75,6 +79,7 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
         const verdict = team ? access(p, rule.need, team) : 'hidden';
         check(verdict, rule.need, () => AppError.notFound(`Team ${String(body.team)}`, 'team'));
         request.targetTeamId = team ?? null;
+        request.resourceTeamId = team ?? null;
         return;
       }
     }

@@ -60,6 +60,32 @@ export const CLICKHOUSE_MIGRATIONS: ClickHouseMigration[] = [
        TTL minute + INTERVAL 30 DAY DELETE`,
     ],
   },
+  {
+    version: 3,
+    name: 'audit_log',
+    statements: () => [
+      // Who did what, per team, newest first by (at, id). Kept for two years: an audit trail
+      // outlives the build logs it refers to.
+      `CREATE TABLE IF NOT EXISTS audit_log
+       (
+         team_id LowCardinality(String),
+         at DateTime64(3, 'UTC'),
+         id String,
+         action LowCardinality(String),
+         actor_kind LowCardinality(String),
+         actor_user_id String,
+         actor_label String,
+         actor_token_id String,
+         target String,
+         ip String,
+         details String CODEC(ZSTD(3))
+       )
+       ENGINE = MergeTree
+       PARTITION BY toYYYYMM(at)
+       ORDER BY (team_id, at, id)
+       TTL toDateTime(at) + INTERVAL 730 DAY DELETE`,
+    ],
+  },
 ];
 
 function retentionDays(days: number): number {
