@@ -81,5 +81,45 @@ export const buildsDashboard = dashboard({
         },
       ],
     },
+    {
+      title: 'CPU seconds per build p50 / p90, last hour',
+      unit: 's',
+      description: "User + system CPU of the build's whole process tree (process accounting, local builds).",
+      queries: [
+        {
+          expr: 'histogram_quantile(0.5, sum by (le) (rate(deploysphere_build_cpu_seconds_bucket[1h])))',
+          legend: 'p50',
+        },
+        {
+          expr: 'histogram_quantile(0.9, sum by (le) (rate(deploysphere_build_cpu_seconds_bucket[1h])))',
+          legend: 'p90',
+        },
+      ],
+    },
+    {
+      title: 'Peak memory per build p50 / p90, last hour',
+      unit: 'bytes',
+      queries: [
+        {
+          expr: 'histogram_quantile(0.5, sum by (le) (rate(deploysphere_build_peak_memory_bytes_bucket[1h])))',
+          legend: 'p50',
+        },
+        {
+          expr: 'histogram_quantile(0.9, sum by (le) (rate(deploysphere_build_peak_memory_bytes_bucket[1h])))',
+          legend: 'p90',
+        },
+      ],
+    },
+    {
+      title: 'Watchdog interventions, last hour',
+      unit: 'short',
+      description: 'Silent builds failed, and queued deployments whose lost job was queued again.',
+      queries: [
+        {
+          expr: 'sum by (action) (increase(deploysphere_watchdog_interventions_total[1h]))',
+          legend: '{{action}}',
+        },
+      ],
+    },
   ],
 });

@@ -120,5 +120,12 @@ describe('every dashboard panel has data on the local platform', () => {
     expect(
       Math.max(...(await values('sum(rate(deploysphere_clickhouse_inserts_total[5m]))'))),
     ).toBeGreaterThan(0);
+    // Process accounting saw the build: its CPU and its memory (git, the sandbox, cp) are not 0.
+    expect(Math.max(...(await values('sum(deploysphere_build_cpu_seconds_count)')))).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(Math.max(...(await values('sum(deploysphere_build_peak_memory_bytes_sum)')))).toBeGreaterThan(
+      1024 * 1024,
+    );
   });
 });

@@ -14,8 +14,8 @@ export class BuildMetrics {
   private readonly bytes: Counter<'kind'>;
   private readonly cacheRestores: Counter<'restored'>;
   private readonly watchdog: Counter<'action'>;
-  private readonly cpuSeconds: Histogram<'runner'>;
-  private readonly peakMemory: Histogram<'runner'>;
+  private readonly cpuSeconds: Histogram;
+  private readonly peakMemory: Histogram;
 
   constructor(registry: Registry, db: Db) {
     this.finished = new Counter({
@@ -51,15 +51,13 @@ export class BuildMetrics {
     });
     this.cpuSeconds = new Histogram({
       name: 'deploysphere_build_cpu_seconds',
-      help: 'CPU seconds (user + system) a build used, its whole process tree, by runner',
-      labelNames: ['runner'],
+      help: 'CPU seconds (user + system) of a build, its whole process tree (measured for local builds)',
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
       registers: [registry],
     });
     this.peakMemory = new Histogram({
       name: 'deploysphere_build_peak_memory_bytes',
-      help: 'Peak resident memory of a build, its whole process tree, by runner',
-      labelNames: ['runner'],
+      help: 'Peak resident memory of a build, its whole process tree (measured for local builds)',
       buckets: [64, 128, 256, 512, 1024, 2048, 4096, 8192].map((mb) => mb * 1024 * 1024),
       registers: [registry],
     });
@@ -107,8 +105,8 @@ export class BuildMetrics {
   }
 
   /** What a build's process tree used, measured by its runner (process accounting locally). */
-  buildResources(runner: string, usage: { cpuSeconds: number; peakMemoryBytes: number }): void {
-    this.cpuSeconds.observe({ runner }, usage.cpuSeconds);
-    this.peakMemory.observe({ runner }, usage.peakMemoryBytes);
+  buildResources(usage: { cpuSeconds: number; peakMemoryBytes: number }): void {
+    this.cpuSeconds.observe(usage.cpuSeconds);
+    this.peakMemory.observe(usage.peakMemoryBytes);
   }
 }

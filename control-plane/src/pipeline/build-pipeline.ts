@@ -111,6 +111,7 @@ export class BuildPipeline {
       heartbeatTimeoutMs: ctx.config.build.heartbeatTimeoutMs,
       requeueAfterMs: 10_000,
       stopBuild: (id) => this.stopBuild(id),
+      onIntervention: (action) => deps.metrics.watchdogIntervened(action),
       requeue: async (id) => {
         const d = await ctx.db.deployment.findUnique({ where: { id }, include: { project: true } });
         if (d?.status === 'queued') await this.deps.deployments().enqueue(d, d.project.slug);
@@ -213,6 +214,7 @@ export class BuildPipeline {
    * time to apply it. One that died without a word fails the deployment with its exit status.
    */
   private async settleAfterExit(id: string, exit: BuildExit): Promise<void> {
+    if (exit.resources) this.deps.metrics.buildResources(exit.resources);
     const deadline = Date.now() + SETTLE_AFTER_EXIT_MS;
     while (Date.now() < deadline) {
       const d = await this.deps.ctx.db.deployment.findUnique({ where: { id }, select: { status: true } });

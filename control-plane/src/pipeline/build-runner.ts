@@ -1,8 +1,12 @@
+import type { ResourceUsage } from '../metrics/process-tree-usage.js';
+
 export interface BuildExit {
   code: number | null;
   signal: string | null;
   /** Why it stopped, when the runner knows (e.g. an ECS stoppedReason). */
   reason?: string;
+  /** CPU and peak memory of the build's processes, when the runner measured them (locally). */
+  resources?: ResourceUsage;
 }
 
 /** What a runner needs to start one build; the worker exchanges the token for its spec. */

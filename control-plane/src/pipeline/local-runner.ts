@@ -5,6 +5,7 @@ import { workerEnv } from '@deploysphere/build-worker/config';
 import type { BuildLimits } from '../config.js';
 import type { BuildExit, BuildHandle, BuildLaunch, BuildRunner } from './build-runner.js';
 import { workerCommand, workerStaticEnv } from './worker-launch.js';
+import { sampleProcessTree } from '../metrics/process-tree-usage.js';
 
 const STOP_GRACE_MS = 5_000;
 
@@ -65,9 +66,17 @@ export class LocalRunner implements BuildRunner {
     });
     // The child holds its own copy of the descriptor.
     await logFile.close();
+    // Process accounting: the worker's whole tree, sandbox and build commands included.
+    const usage = child.pid ? sampleProcessTree(child.pid) : undefined;
     const exited = new Promise<BuildExit>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      child.once('error', () => resolve({ code: null, signal: null }));
+      child.once('exit', (code, signal) => {
+        const resources = usage?.stop();
+        resolve({ code, signal, ...(resources ? { resources } : {}) });
+      });
+      child.once('error', () => {
+        usage?.stop();
+        resolve({ code: null, signal: null });
+      });
     });
 
     const killGroup = (signal: NodeJS.Signals) => {

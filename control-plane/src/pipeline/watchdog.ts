@@ -13,6 +13,8 @@ export interface WatchdogDeps {
   requeueAfterMs: number;
   stopBuild(deploymentId: string): Promise<void>;
   requeue(deploymentId: string): Promise<void>;
+  /** Counts each intervention (the watchdog_interventions metric). */
+  onIntervention?(action: 'failed_silent' | 'requeued'): void;
 }
 
 /**
@@ -62,6 +64,7 @@ export class Watchdog {
       const unchanged = { lastHeartbeatAt: d.lastHeartbeatAt, bootstrapTokenHash: d.bootstrapTokenHash };
       if (await this.deps.state.fail(d.id, error, { where: unchanged })) {
         this.deps.log.warn({ deploymentId: d.id }, error);
+        this.deps.onIntervention?.('failed_silent');
         await this.deps
           .stopBuild(d.id)
           .catch((err: unknown) =>
@@ -78,6 +81,7 @@ export class Watchdog {
       if (!(await this.deps.queue.has(d.regions[0]!, d.id))) {
         this.deps.log.warn({ deploymentId: d.id }, 'queued deployment had no job; queueing it again');
         await this.deps.requeue(d.id);
+        this.deps.onIntervention?.('requeued');
       }
     }
   }
