@@ -267,3 +267,46 @@ export const GitCredentialViewSchema = z.object({
   updatedAt: z.iso.datetime(),
 });
 export type GitCredentialView = z.infer<typeof GitCredentialViewSchema>;
+
+/** `POST /projects/:slug/deploy-hooks`: a secret URL that deploys one branch when POSTed to. */
+export const CreateDeployHookBodySchema = z.strictObject({
+  name: z
+    .string({ error: requiredOr('expected a name for the hook') })
+    .trim()
+    .min(1)
+    .max(100),
+  branch: z
+    .string({ error: requiredOr('expected the branch to deploy') })
+    .min(1)
+    .max(255)
+    .regex(/^[^\s~^:?*[\\]+$/, 'expected a branch name')
+    .refine(
+      (b) => !b.startsWith('-') && !b.startsWith('refs/'),
+      'expected a branch name, without refs/heads/',
+    ),
+});
+export type CreateDeployHookBody = z.infer<typeof CreateDeployHookBodySchema>;
+
+/** A deploy hook, without its secret URL. */
+export const DeployHookViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  branch: z.string(),
+  createdAt: z.iso.datetime(),
+  lastTriggeredAt: z.iso.datetime().nullable(),
+});
+export type DeployHookView = z.infer<typeof DeployHookViewSchema>;
+
+/** The answer that carries the secret URL: shown this once. */
+export const DeployHookSecretViewSchema = DeployHookViewSchema.extend({ url: z.string() });
+export type DeployHookSecretView = z.infer<typeof DeployHookSecretViewSchema>;
+
+export const DeployHookParamsSchema = z.object({ slug: SlugSchema, hookId: z.string().max(64) });
+
+/** What `POST /hooks/deploy/:secret` answers. */
+export const DeployHookResponseSchema = z.object({
+  outcome: z.literal('deployed'),
+  deploymentId: DeploymentIdSchema,
+  target: DeploymentTargetSchema,
+});
+export type DeployHookResponse = z.infer<typeof DeployHookResponseSchema>;

@@ -33,7 +33,6 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`PATCH ${P}/teams/:team/members/:userId`]: { on: 'team', need: 'admin' },
   [`DELETE ${P}/teams/:team/members/:userId`]: { on: 'team', need: 'admin' },
   [`POST ${P}/teams/:team/invitations`]: { on: 'team', need: 'admin' },
-  [`GET ${P}/teams/:team/audit`]: { on: 'team', need: 'admin' },
 
   // API tokens
   [`GET ${P}/tokens`]: { on: 'user' },

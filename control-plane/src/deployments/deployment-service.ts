@@ -37,7 +37,9 @@ export interface PushDeploy {
   target: DeploymentTarget;
   branch: string;
   /** The pushed head: the build checks out this commit, even if the branch has moved since. */
-  commitSha: string;
+  commitSha: string | null;
+  /** What the build checks out when no commit is known (a deploy hook: the branch's head). */
+  gitRef?: string;
   commitMessage: string | null;
   commitAuthor: string | null;
   /** The pull request whose head this is, when a pull request event asked for it. */
@@ -87,7 +89,7 @@ export class DeploymentService {
     await this.deps.state.create({
       id,
       projectId: push.projectId,
-      gitRef: push.commitSha,
+      gitRef: push.commitSha ?? push.gitRef ?? push.branch,
       commitSha: push.commitSha,
       target: push.target,
       branch: push.branch,
