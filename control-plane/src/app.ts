@@ -5,6 +5,9 @@ import type { AppContext } from './context.js';
 import { accountRoutes } from './accounts/account-routes.js';
 import { AccountService } from './accounts/account-service.js';
 import { invitationRoutes } from './accounts/invitation-routes.js';
+import { AuditRecorder } from './audit/audit-recorder.js';
+import { auditRoutes } from './audit/audit-routes.js';
+import { AuditStore } from './audit/audit-store.js';
 import { authenticate } from './authz/authenticate.js';
 import { authorize } from './authz/authorize.js';
 import { buildSessionRoutes } from './build-sessions/build-session-routes.js';
@@ -69,6 +72,8 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   const services = createServices(ctx, fastify.log);
   const gcScheduler = new GcScheduler(services.gc, { intervalMs: config.gc.intervalMs, log: fastify.log });
   const accounts = new AccountService({ db: ctx.db, dashboardUrl: config.controlPlaneUrl });
+  const auditStore = new AuditStore(ctx.clickhouse);
+  const audit = new AuditRecorder({ store: auditStore, db: ctx.db, log: fastify.log });
   const traffic = new TrafficStore(ctx.clickhouse, config.rootDomain);
   const buildLogs = new LogService(ctx);
   await fastify.register(routeServices, {
@@ -109,6 +114,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     commitNotifier.start();
   });
   fastify.addHook('onClose', async () => {
+    await audit.flush();
     await gcScheduler.stop();
     await commitNotifier.stop();
     await services.pipeline.stop();
@@ -117,7 +123,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   });
 
   await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken, accounts });
-  await fastify.register(invitationRoutes, { prefix: '/api/v1', accounts });
+  await fastify.register(invitationRoutes, { prefix: '/api/v1', accounts, audit });
   await fastify.register(healthRoutes);
   // Git providers' deliveries: each is authenticated by its hook's secret, not the admin token.
   await fastify.register(hookRoutes, { webhooks, metrics: webhookMetrics });
@@ -138,7 +144,9 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     async (api) => {
       authenticate(api, { adminToken: config.adminToken, accounts });
       authorize(api, { db: ctx.db, accounts });
+      audit.hook(api);
       await api.register(accountRoutes, { accounts, db: ctx.db });
+      await api.register(auditRoutes, { store: auditStore, accounts });
       await api.register(regionRoutes, { regions: config.regions });
       await api.register(siteRoutes, { rootDomain: config.rootDomain });
       await api.register(projectRoutes);

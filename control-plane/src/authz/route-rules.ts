@@ -33,6 +33,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`PATCH ${P}/teams/:team/members/:userId`]: { on: 'team', need: 'admin' },
   [`DELETE ${P}/teams/:team/members/:userId`]: { on: 'team', need: 'admin' },
   [`POST ${P}/teams/:team/invitations`]: { on: 'team', need: 'admin' },
+  [`GET ${P}/teams/:team/audit`]: { on: 'team', need: 'admin' },
 
   // API tokens
   [`GET ${P}/tokens`]: { on: 'user' },
@@ -63,6 +64,9 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`DELETE ${P}/projects/:slug/git-credential`]: { on: 'project', need: 'admin' },
   [`POST ${P}/projects/:slug/deploy-key`]: { on: 'project', need: 'admin' },
   [`PUT ${P}/projects/:slug/deploy-key/known-hosts`]: { on: 'project', need: 'admin' },
+  [`GET ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'read' },
+  [`POST ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'admin' },
+  [`DELETE ${P}/projects/:slug/deploy-hooks/:hookId`]: { on: 'project', need: 'admin' },
   [`GET ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'read' },
   [`POST ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'admin' },
   [`DELETE ${P}/projects/:slug/deploy-hooks/:hookId`]: { on: 'project', need: 'admin' },
