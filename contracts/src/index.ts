@@ -21,3 +21,4 @@ export * from './cli-deploy.js';
 export * from './accounts.js';
 export * from './storage-gc.js';
 export * from './audit.js';
+export * from './protection.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
+import { RouteProtectionSchema } from './protection.js';
 import { RegionIdSchema } from './regions.js';
 
 /**
@@ -14,6 +15,12 @@ export const RouteRecordSchema = z.object({
   /** Regions holding the deployment, primary first. */
   regions: z.array(RegionIdSchema).min(1),
   updatedAt: z.iso.datetime(),
+  /**
+   * Present only on a protected host (docs/protected-previews.md): the edge then wants its signed
+   * cookie before serving. Absent, the edge serves as it always has, with no extra work. An edge
+   * older than this field drops it and serves the host publicly, so edges are upgraded first.
+   */
+  protection: RouteProtectionSchema.optional(),
 });
 export type RouteRecord = z.infer<typeof RouteRecordSchema>;
 

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { handleError } from './http/error-handler.js';
 import { waitUntilOf, type EdgeEnv } from './http/edge-env.js';
 import { unknownHostPage } from './http/platform-pages.js';
+import { guardProtectedHost, privateResponse } from './protection/protected-host.js';
 import { requestHostname } from './routing/hostname.js';
 import { CACHE_NONE } from './site/cache-control.js';
 import { serveSite } from './site/serve-site.js';
@@ -64,7 +65,17 @@ export function createApp(options: AppOptions = {}): Hono<EdgeEnv> {
     const route = hostname ? await routes.lookup(hostname) : null;
     if (!route || !hostname) return unknownHostPage();
     c.set('metricsHost', hostname);
-    return serveSite(c, route);
+    // The only cost an unprotected host pays: this property test on the record already read.
+    if (!route.protection) return serveSite(c, route);
+    const gate = await guardProtectedHost({
+      url,
+      hostname,
+      cookieHeader: c.req.header('cookie') ?? null,
+      protection: route.protection,
+      keys: c.var.services.protection,
+      now: now(),
+    });
+    return gate ?? privateResponse(await serveSite(c, route));
   });
 
   app.onError(handleError);

@@ -12,6 +12,7 @@ import { parseEdgeConfig, type EdgeConfig } from './config/edge-config.js';
 import { MetricsShipper } from './metrics/metrics-shipper.js';
 import { RegionHealth } from './origin/region-health.js';
 import { S3Origin, type FetchLike } from './origin/s3-origin.js';
+import { ProtectionKeys } from './protection/protection-keys.js';
 import { RouteCache } from './routing/route-cache.js';
 
 /** Seams for unit tests; the worker uses the defaults. */
@@ -31,6 +32,8 @@ export interface EdgeServices {
   manifests: ManifestStore;
   blobs: BlobStore;
   metrics: MetricsShipper | undefined;
+  /** The protected hosts' signing key; undefined when the edge has none (protected hosts answer 503). */
+  protection: ProtectionKeys | undefined;
 }
 
 export function createServices(env: Bindings, options: AppOptions): EdgeServices {
@@ -74,6 +77,10 @@ export function createServices(env: Bindings, options: AppOptions): EdgeServices
       onIntegrityFailure,
     ),
     metrics,
+    protection:
+      config.PROTECTION_SIGNING_KEY && config.PROTECTION_AUTH_URL
+        ? new ProtectionKeys(config.PROTECTION_SIGNING_KEY, config.PROTECTION_AUTH_URL)
+        : undefined,
   };
 }
 

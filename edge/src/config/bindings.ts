@@ -16,6 +16,10 @@ export interface Bindings {
   METRICS_FLUSH_INTERVAL_MS?: string;
   S3_ACCESS_KEY_ID?: string;
   S3_SECRET_ACCESS_KEY?: string;
+  /** Shared with the control plane: signs protected hosts' grants and cookies (HMAC-SHA256). */
+  PROTECTION_SIGNING_KEY?: string;
+  /** The control plane's public URL, where visitors of a protected host are sent to sign in. */
+  PROTECTION_AUTH_URL?: string;
 }
 
 /** The part of ExecutionContext the edge uses, so unit tests can pass a plain object. */

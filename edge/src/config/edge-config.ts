@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { EdgeRegionsSchema, envBoolean, envInt, envUrl, parseConfig } from '@deploysphere/contracts';
+import {
+  EdgeRegionsSchema,
+  envBoolean,
+  envInt,
+  envUrl,
+  parseConfig,
+  PROTECTION_KEY_MIN,
+} from '@deploysphere/contracts';
 import type { Bindings } from './bindings.js';
 
 /** How long an isolate trusts a route record; a promote is visible everywhere within this (plus KV propagation). */
@@ -36,6 +43,11 @@ export const EdgeConfigSchema = z
     METRICS_FLUSH_INTERVAL_MS: envInt(DEFAULT_METRICS_FLUSH_INTERVAL_MS),
     S3_ACCESS_KEY_ID: optionalSecret,
     S3_SECRET_ACCESS_KEY: optionalSecret,
+    PROTECTION_SIGNING_KEY: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.string().min(PROTECTION_KEY_MIN, `must be at least ${PROTECTION_KEY_MIN} characters`).optional(),
+    ),
+    PROTECTION_AUTH_URL: envUrl(['http', 'https']),
   })
   .refine((c) => !c.METRICS_URL || c.METRICS_TOKEN, {
     message: 'METRICS_TOKEN is required when METRICS_URL is set',
@@ -44,6 +56,10 @@ export const EdgeConfigSchema = z
   .refine((c) => Boolean(c.S3_ACCESS_KEY_ID) === Boolean(c.S3_SECRET_ACCESS_KEY), {
     message: 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither',
     path: ['S3_SECRET_ACCESS_KEY'],
+  })
+  .refine((c) => Boolean(c.PROTECTION_SIGNING_KEY) === Boolean(c.PROTECTION_AUTH_URL), {
+    message: 'set both PROTECTION_SIGNING_KEY and PROTECTION_AUTH_URL, or neither',
+    path: ['PROTECTION_AUTH_URL'],
   });
 
 export type EdgeConfig = z.output<typeof EdgeConfigSchema>;
@@ -59,6 +75,8 @@ const VAR_NAMES = [
   'METRICS_FLUSH_INTERVAL_MS',
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
+  'PROTECTION_SIGNING_KEY',
+  'PROTECTION_AUTH_URL',
 ] as const;
 
 /** Parses the worker's vars; throws ConfigError naming every bad variable at once. */

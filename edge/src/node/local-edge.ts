@@ -22,6 +22,8 @@ export interface LocalEdgeOptions {
   s3Credentials?: { accessKeyId: string; secretAccessKey: string };
   routeCacheTtlMs?: number;
   originTimeoutMs?: number;
+  /** Protected previews: the key shared with the control plane, and where visitors sign in. */
+  protection?: { signingKey: string; authUrl: string };
   /**
    * `request.cf` for requests arriving over HTTP. Defaults to an object without a location, so
    * locally the primary region serves unless dev mode's x-deploysphere-geo header says otherwise.
@@ -64,6 +66,12 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
       ? {
           S3_ACCESS_KEY_ID: options.s3Credentials.accessKeyId,
           S3_SECRET_ACCESS_KEY: options.s3Credentials.secretAccessKey,
+        }
+      : {}),
+    ...(options.protection
+      ? {
+          PROTECTION_SIGNING_KEY: options.protection.signingKey,
+          PROTECTION_AUTH_URL: options.protection.authUrl,
         }
       : {}),
   };
