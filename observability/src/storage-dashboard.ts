@@ -66,6 +66,13 @@ export const storageDashboard = dashboard({
       ],
     },
     {
+      title: 'Bytes reclaimed by garbage collection, to date',
+      unit: 'bytes',
+      queries: [
+        { expr: 'max by (region, kind) (deploysphere_gc_reclaimed_bytes)', legend: '{{region}} {{kind}}' },
+      ],
+    },
+    {
       title: 'Bytes uploaded by builds, last hour',
       unit: 'bytes',
       queries: [

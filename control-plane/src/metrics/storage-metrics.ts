@@ -87,6 +87,29 @@ export function registerStorageMetrics(
     },
   });
 
+  new Gauge({
+    name: 'deploysphere_gc_reclaimed_bytes',
+    help: 'Bytes garbage collection has deleted from the region bucket, all runs to date (blobs and build caches; dry runs excluded)',
+    labelNames: ['region', 'kind'] as const,
+    registers: [registry],
+    async collect() {
+      // Each run's report (docs/retention.md) holds what it deleted per region, also while running.
+      const rows = await deps.db.$queryRaw<{ region: string; blobs: number | null; cache: number | null }[]>`
+        SELECT r->>'region' AS region,
+               sum((r->>'blobBytesDeleted')::float8) AS blobs,
+               sum((r->>'cacheBytesDeleted')::float8) AS cache
+        FROM "GcRun", jsonb_array_elements("report"->'regions') AS r
+        WHERE NOT "dryRun" GROUP BY 1`.catch(() => undefined);
+      if (!rows) return;
+      this.reset();
+      for (const region of deps.regions) {
+        const row = rows.find((r) => r.region === region);
+        this.set({ region, kind: 'blobs' }, row?.blobs ?? 0);
+        this.set({ region, kind: 'cache' }, row?.cache ?? 0);
+      }
+    },
+  });
+
   async function list(region: string): Promise<void> {
     const client = deps.storage.client(region);
     const target = deps.storage.target(region);
