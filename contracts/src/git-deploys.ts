@@ -310,3 +310,20 @@ export const DeployHookResponseSchema = z.object({
   target: DeploymentTargetSchema,
 });
 export type DeployHookResponse = z.infer<typeof DeployHookResponseSchema>;
+
+/** One watch path: a glob relative to the repository's root (`apps/web`, `packages/*\/src/**`, `!**\/*.md`). */
+const WatchPathSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((p) => !/(^|\/)\.\.(\/|$)/.test(p), 'must not contain ".."')
+  .refine((p) => !/[\0\n\r]/.test(p), 'must not contain control characters');
+
+/**
+ * `PUT /projects/:slug/watch-paths`: a push whose changed files match none of these is skipped
+ * (recorded, nothing built). Empty: every push builds.
+ */
+export const WatchPathsSchema = z.strictObject({
+  paths: z.array(WatchPathSchema, { error: requiredOr('expected a list of path globs') }).max(50),
+});
+export type WatchPaths = z.infer<typeof WatchPathsSchema>;

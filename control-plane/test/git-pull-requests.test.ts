@@ -375,6 +375,61 @@ describe('pushes that deploy nothing', () => {
   });
 });
 
+describe('watch paths', () => {
+  /** A GitHub push of `after` on main whose one commit changed `files`, after `before`. */
+  const pushChanging = (after: string, before: string, files: string[]) => {
+    const payload = PUSH_PAYLOAD.github({ repoUrl: repo.url, branch: 'main', after, before });
+    (payload.head_commit as { modified: string[] }).modified = files;
+    return deliver('github', payload, 'push');
+  };
+
+  it('skip a push that changes nothing they watch, and build one that does', async () => {
+    const set = await t.api<{ paths: string[] }>('PUT', `/projects/${SLUG}/watch-paths`, {
+      paths: ['site/**', '!site/**/*.md'],
+    });
+    expect(set.status, JSON.stringify(set.body)).toBe(200);
+    const before = await t.db.deployment.count();
+    const base = (await run('git', ['-C', repo.dir, 'rev-parse', 'main'])).stdout.trim();
+
+    const docs = await commitOn('main', { 'docs/readme.md': 'docs' }, 'Docs only');
+    const outside = await pushChanging(docs, base, ['docs/readme.md']);
+    expect(outside.status).toBe(200);
+    expect(outside.body.reason).toBe('skipped: none of the 1 changed file matches the watch paths');
+    const notes = await commitOn('main', { 'site/notes.md': 'notes' }, 'Notes');
+    const excluded = await pushChanging(notes, docs, ['site/notes.md', 'docs/readme.md']);
+    expect(excluded.body.reason).toBe('skipped: none of the 2 changed files matches the watch paths');
+    expect(await t.db.deployment.count()).toBe(before);
+
+    const site = await commitOn('main', page('main watched'), 'The page');
+    const inside = await pushChanging(site, notes, ['site/index.html']);
+    expect(inside.status, JSON.stringify(inside.body)).toBe(202);
+    const d = await t.waitFor(inside.body.deploymentId!, ['ready', 'error', 'cancelled']);
+    expect(d.status).toBe('ready');
+    await expectServed(`${SLUG}.localhost`, 'main watched');
+  });
+
+  it('build a push whose changes the payload cannot tell for sure (a new branch)', async () => {
+    const sha = await commitOn('docs-only', { 'docs/more.md': 'more' }, 'More docs');
+    const res = await deliver(
+      'github',
+      PUSH_PAYLOAD.github({ repoUrl: repo.url, branch: 'docs-only', after: sha }),
+      'push',
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    await t.waitFor(res.body.deploymentId!, ['ready', 'error', 'cancelled']);
+  });
+
+  it('refuse a path with "..", naming it; an empty list builds everything again', async () => {
+    const bad = await t.api<{ error: { field: string } }>('PUT', `/projects/${SLUG}/watch-paths`, {
+      paths: ['site/**', '../etc'],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('paths.1');
+    const cleared = await t.api<{ paths: string[] }>('PUT', `/projects/${SLUG}/watch-paths`, { paths: [] });
+    expect(cleared.body).toEqual({ paths: [] });
+  });
+});
+
 describe('GitLab and Gitea', () => {
   it('a GitLab merge request deploys its head and reports through GitLab’s API; merging removes the alias', async () => {
     await setToken('gitlab');

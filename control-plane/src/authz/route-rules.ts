@@ -67,9 +67,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`GET ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'read' },
   [`POST ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'admin' },
   [`DELETE ${P}/projects/:slug/deploy-hooks/:hookId`]: { on: 'project', need: 'admin' },
-  [`GET ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'read' },
-  [`POST ${P}/projects/:slug/deploy-hooks`]: { on: 'project', need: 'admin' },
-  [`DELETE ${P}/projects/:slug/deploy-hooks/:hookId`]: { on: 'project', need: 'admin' },
+  [`GET ${P}/projects/:slug/watch-paths`]: { on: 'project', need: 'read' },
+  [`PUT ${P}/projects/:slug/watch-paths`]: { on: 'project', need: 'deploy' },
   [`GET ${P}/projects/:slug/deliveries`]: { on: 'project', need: 'read' },
 
   // Deployments and their logs

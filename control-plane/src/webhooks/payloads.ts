@@ -25,6 +25,12 @@ export interface Push {
   author: string | null;
   /** The provider API's name for the repository (GitHub/Gitea `owner/name`, GitLab's project id). */
   apiRepo: string | null;
+  /**
+   * Every file the push's commits added, changed or removed, for watch paths; null when the
+   * payload cannot tell for sure (no file lists, a list that may be cut short, a new branch or a
+   * force push, whose commits are not the whole change).
+   */
+  changedFiles: string[] | null;
 }
 
 /** Where each provider puts its delivery id and event name. */
@@ -79,13 +85,42 @@ export const REF_MAX = 266;
 
 export const optionalString = z.string().nullish();
 export const person = z.looseObject({ name: optionalString, email: optionalString }).nullish();
-const commit = z.looseObject({ id: z.string(), message: optionalString, author: person });
+const files = z.array(z.string().max(4096)).nullish();
+const commit = z.looseObject({
+  id: z.string(),
+  message: optionalString,
+  author: person,
+  added: files,
+  modified: files,
+  removed: files,
+});
+/** GitHub lists at most 20 commits in a push; GitLab says how many there were. */
+const LISTED_COMMITS_MAX = 20;
+
+function changedFilesOf(
+  commits: z.infer<typeof commit>[] | null | undefined,
+  opts: { total?: number | null; before?: string | null; forced?: boolean | null; created?: boolean | null },
+): string[] | null {
+  if (!commits || commits.length === 0 || opts.forced || opts.created) return null;
+  if (opts.before && ZERO_SHA.test(opts.before)) return null;
+  if (opts.total != null ? opts.total > commits.length : commits.length >= LISTED_COMMITS_MAX) return null;
+  const all = new Set<string>();
+  for (const c of commits) {
+    if (!c.added && !c.modified && !c.removed) return null;
+    for (const f of [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]) all.add(f);
+  }
+  return [...all];
+}
 
 /** GitHub's push payload, and Gitea's and Forgejo's, which copy its shape. */
 const GitHubLikePushSchema = z.looseObject({
   ref: z.string().max(REF_MAX, `must be at most ${REF_MAX} characters`),
   after: z.string().regex(COMMIT_SHA, 'expected a full commit SHA'),
+  before: optionalString,
   deleted: z.boolean().optional(),
+  forced: z.boolean().nullish(),
+  created: z.boolean().nullish(),
+  total_commits: z.number().int().nullish(),
   repository: z.looseObject({
     clone_url: optionalString,
     ssh_url: optionalString,
@@ -102,6 +137,8 @@ const GitHubLikePushSchema = z.looseObject({
 const GitLabPushSchema = z.looseObject({
   object_kind: z.literal('push', { error: 'expected "push"' }),
   project_id: z.number().int().nullish(),
+  before: optionalString,
+  total_commits_count: z.number().int().nullish(),
   ref: z.string().max(REF_MAX, `must be at most ${REF_MAX} characters`),
   after: z.string().regex(COMMIT_SHA, 'expected a full commit SHA'),
   project: z.looseObject({
@@ -154,6 +191,12 @@ export function parsePush(provider: GitProvider, json: unknown): Push {
         message: head?.message?.slice(0, MESSAGE_MAX) ?? null,
         author: authorOf(head?.author),
         apiRepo: p.repository.full_name ?? null,
+        changedFiles: changedFilesOf(p.commits, {
+          total: p.total_commits,
+          before: p.before,
+          forced: p.forced,
+          created: p.created,
+        }),
       };
     }
     case 'gitlab': {
@@ -169,6 +212,7 @@ export function parsePush(provider: GitProvider, json: unknown): Push {
         message: head?.message?.slice(0, MESSAGE_MAX) ?? null,
         author: authorOf(head?.author),
         apiRepo: String(p.project.id ?? p.project_id ?? '') || null,
+        changedFiles: changedFilesOf(p.commits, { total: p.total_commits_count, before: p.before }),
       };
     }
     case 'generic': {
@@ -184,6 +228,7 @@ export function parsePush(provider: GitProvider, json: unknown): Push {
         message: p.message?.slice(0, MESSAGE_MAX) ?? null,
         author: p.author ?? null,
         apiRepo: null,
+        changedFiles: null,
       };
     }
   }

@@ -4,6 +4,7 @@ import {
   GitTokenParamsSchema,
   ProjectParamsSchema,
   SetGitTokenBodySchema,
+  WatchPathsSchema,
   WebhookDeliveryViewSchema,
   WebhookParamsSchema,
   WebhookSecretViewSchema,
@@ -121,5 +122,32 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ webhooks: WebhookService }> 
       await webhooks.clearApiToken(request.params.slug, request.params.provider);
       return reply.status(204).send();
     },
+  );
+
+  app.get(
+    '/projects/:slug/watch-paths',
+    {
+      schema: {
+        summary: "The project's watch paths: a push changing no file matching them is skipped",
+        tags,
+        params: ProjectParamsSchema,
+        response: { 200: WatchPathsSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => webhooks.watchPaths(request.params.slug),
+  );
+
+  app.put(
+    '/projects/:slug/watch-paths',
+    {
+      schema: {
+        summary: "Set the project's watch paths (globs); an empty list builds every push",
+        tags,
+        params: ProjectParamsSchema,
+        body: WatchPathsSchema,
+        response: { 200: WatchPathsSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => webhooks.setWatchPaths(request.params.slug, request.body),
   );
 };

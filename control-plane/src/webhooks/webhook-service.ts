@@ -8,6 +8,7 @@ import {
   type HookResponse,
   type WebhookDeliveryView,
   type WebhookSecretView,
+  type WatchPaths,
   type WebhookView,
 } from '@deploysphere/contracts';
 import { Prisma, type Db, type Project } from '@deploysphere/db';
@@ -30,6 +31,7 @@ import {
 } from './payloads.js';
 import { apiTokenName, type CommitNotifier } from './commit-notifier.js';
 import { isPullRequest, parsePullRequest, type PullRequestEvent } from './pull-requests.js';
+import { watchPathsSkip } from './watch-paths.js';
 import { SIGNATURE_HEADER, verifySignature, type HeaderBag } from './signatures.js';
 import type { WebhookMetrics } from './webhook-metrics.js';
 
@@ -127,6 +129,24 @@ export class WebhookService {
       data: { apiTokenCiphertext, apiUrl: body.apiUrl ?? null },
     });
     if (count === 0) throw AppError.notFound(`The ${provider} webhook of ${slug}`, 'provider');
+  }
+
+  async watchPaths(slug: string): Promise<WatchPaths> {
+    const project = await this.project(slug);
+    const row = await this.deps.db.projectWatchPaths.findUnique({ where: { projectId: project.id } });
+    return { paths: row?.paths ?? [] };
+  }
+
+  /** Replaces the project's watch paths; an empty list builds every push again. */
+  async setWatchPaths(slug: string, body: WatchPaths): Promise<WatchPaths> {
+    const project = await this.project(slug);
+    const paths = [...new Set(body.paths)];
+    await this.deps.db.projectWatchPaths.upsert({
+      where: { projectId: project.id },
+      create: { projectId: project.id, paths },
+      update: { paths },
+    });
+    return { paths };
   }
 
   async clearApiToken(slug: string, provider: GitApiProvider): Promise<void> {
@@ -319,6 +339,9 @@ export class WebhookService {
     }
     const marker = skipMarkerOf(push.message);
     if (marker) return ignored(`skipped: the commit message says ${marker}`);
+    const watch = await this.deps.db.projectWatchPaths.findUnique({ where: { projectId: project.id } });
+    const outside = watchPathsSkip(watch?.paths ?? [], push.changedFiles);
+    if (outside) return ignored(outside);
     const target = push.branch === production ? 'production' : 'preview';
     const same = await this.alreadyDeployed(project, target, push.branch, push.after);
     if (same) return ignored(`commit ${push.after.slice(0, 12)} is already deployed as ${same}`);
