@@ -158,3 +158,33 @@ export const TokenParamsSchema = z.object({
 
 /** API tokens look like `dsp_<id>_<secret>`: the prefix lets secret scanners recognise them. */
 export const API_TOKEN_PREFIX = 'dsp_';
+
+/**
+ * One OpenID Connect provider the platform offers for sign-in (OIDC_PROVIDERS, a JSON array):
+ * Google, GitHub through an OIDC bridge, Okta, Keycloak, … `id` appears in the callback URL,
+ * `<control plane>/api/v1/auth/oidc/<id>/callback`, which is what the provider must allow.
+ */
+export const OidcProviderSettingsSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be 1-32 lowercase letters, digits or hyphens'),
+  name: z.string().min(1).max(60),
+  issuer: z.url({ protocol: /^https?$/, error: 'expected an http(s) issuer URL' }),
+  clientId: z.string().min(1),
+  /** Absent: a public client (PKCE only). */
+  clientSecret: z.string().min(1).optional(),
+});
+export type OidcProviderSettings = z.infer<typeof OidcProviderSettingsSchema>;
+
+/** `GET /api/v1/auth/providers`: the sign-in buttons. */
+export const AuthProvidersViewSchema = z.array(
+  z.object({ id: z.string(), name: z.string(), startUrl: z.string() }),
+);
+export type AuthProvidersView = z.infer<typeof AuthProvidersViewSchema>;
+
+export const OidcStartQuerySchema = z.object({
+  /** Where the dashboard continues after sign-in: a path on the dashboard itself. */
+  return: z
+    .string()
+    .max(500)
+    .regex(/^\/(?![/\\])/, 'must be a path on the dashboard')
+    .default('/'),
+});

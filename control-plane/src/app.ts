@@ -5,6 +5,8 @@ import type { AppContext } from './context.js';
 import { accountRoutes } from './accounts/account-routes.js';
 import { AccountService } from './accounts/account-service.js';
 import { invitationRoutes } from './accounts/invitation-routes.js';
+import { oidcRoutes } from './accounts/oidc-routes.js';
+import { OidcSignIn } from './accounts/oidc-sign-in.js';
 import { AuditRecorder } from './audit/audit-recorder.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { AuditStore } from './audit/audit-store.js';
@@ -124,6 +126,14 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   await fastify.register(sessionRoutes, { prefix: '/api/v1', adminToken: config.adminToken, accounts });
   await fastify.register(invitationRoutes, { prefix: '/api/v1', accounts, audit });
+  const oidc = new OidcSignIn({
+    db: ctx.db,
+    accounts,
+    providers: config.oidcProviders,
+    publicUrl: config.controlPlaneUrl,
+    adminToken: config.adminToken,
+  });
+  await fastify.register(oidcRoutes, { prefix: '/api/v1', oidc });
   await fastify.register(healthRoutes);
   // Git providers' deliveries: each is authenticated by its hook's secret, not the admin token.
   await fastify.register(hookRoutes, { webhooks, metrics: webhookMetrics });

@@ -8,6 +8,7 @@ import {
   envRequiredString,
   envRequiredUrl,
   envUrl,
+  OidcProviderSettingsSchema,
   parseConfig,
   RegionSchema,
   type Region,
@@ -296,6 +297,20 @@ const controlPlaneEnvShape = {
   /** Shared with the edge: signs protected hosts' grants (docs/protected-previews.md); unset: none. */
   PROTECTION_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   ALLOW_LOCAL_REPOS: envBoolean(false),
+  /** OpenID Connect providers for sign-in, as a JSON array (docs/accounts.md); unset: none. */
+  OIDC_PROVIDERS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return [];
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON array of providers' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(OidcProviderSettingsSchema).max(20, 'must list at most 20 providers')),
   /** Where builds run: `local` processes, or `ecs` tasks in each project's primary region. */
   BUILD_RUNNER: z.enum(['local', 'ecs'], { error: 'expected local or ecs' }).default('local'),
   /** How often each region's running build tasks are described (failed rounds back off). */
@@ -413,6 +428,8 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
     /** Signs protected hosts' grants; without it projects cannot turn protection on. */
     ...(env.PROTECTION_SIGNING_KEY ? { protectionSigningKey: env.PROTECTION_SIGNING_KEY } : {}),
     allowLocalRepos: env.ALLOW_LOCAL_REPOS,
+    /** OpenID Connect sign-in providers. */
+    oidcProviders: env.OIDC_PROVIDERS,
     regions: env.REGIONS,
     storage: targets,
     buildConcurrency: env.BUILD_CONCURRENCY,

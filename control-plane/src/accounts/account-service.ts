@@ -175,6 +175,37 @@ export class AccountService {
     return this.startSession(user.id, client);
   }
 
+  /** A session for a user another mechanism authenticated (OpenID Connect). */
+  startSessionFor(
+    userId: string,
+    client: { ip: string; userAgent?: string | undefined; previousCookie?: string | undefined },
+  ): Promise<SignedIn> {
+    return this.startSession(userId, client);
+  }
+
+  /**
+   * Single sign-on for someone not yet a user: spends their newest pending invitation and
+   * creates them without a password. Undefined when no invitation waits for that email.
+   */
+  async joinByPendingInvitation(email: string, name: string): Promise<string | undefined> {
+    return this.db.$transaction(async (tx) => {
+      const invitation = await tx.invitation.findFirst({
+        where: { email, acceptedAt: null, expiresAt: { gt: new Date(this.now()) } },
+        orderBy: { createdAt: 'desc' },
+      });
+      if (!invitation) return undefined;
+      const spent = await tx.invitation.updateMany({
+        where: { id: invitation.id, acceptedAt: null },
+        data: { acceptedAt: new Date(this.now()) },
+      });
+      if (spent.count !== 1) return undefined;
+      const id = newId();
+      await tx.user.create({ data: { id, email, name: name.slice(0, 100), passwordHash: null } });
+      await tx.membership.create({ data: { teamId: invitation.teamId, userId: id, role: invitation.role } });
+      return id;
+    });
+  }
+
   /** A new session; the one the browser held before (if any) is revoked, so ids rotate at sign-in. */
   private async startSession(
     userId: string,
