@@ -27,6 +27,14 @@ beforeEach(() => {
         signedIn = true;
         return json(200, { signedIn, expiresAt: '2026-11-22T22:00:00.000Z' });
       }
+      if (url === '/api/v1/me') {
+        return json(200, {
+          kind: 'root',
+          user: null,
+          teams: [{ id: 't1', slug: 'default', name: 'Default', role: 'owner' }],
+          scopes: ['read', 'deploy', 'admin'],
+        });
+      }
       if (url === '/api/v1/projects') return json(200, []);
       if (url === '/api/v1/regions') return json(200, []);
       return json(404, { error: { code: 'not_found', message: 'No route' } });
@@ -38,9 +46,15 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-describe('sign in', () => {
+/** The admin-token form is one switch away from the default email and password. */
+async function switchToAdminToken() {
+  fireEvent.click(await screen.findByRole('button', { name: 'Sign in with the admin token' }));
+}
+
+describe('sign in with the admin token', () => {
   it('asks for the API token in a labelled field and enables Sign in only once one is typed', async () => {
     render(<App />);
+    await switchToAdminToken();
     const button = await screen.findByRole('button', { name: 'Sign in' });
     expect(button).toHaveProperty('disabled', true);
     fireEvent.change(screen.getByLabelText('API token'), { target: { value: 'dsk_token' } });
@@ -49,6 +63,7 @@ describe('sign in', () => {
 
   it("shows the API's message for a wrong token", async () => {
     render(<App />);
+    await switchToAdminToken();
     fireEvent.change(await screen.findByLabelText('API token'), { target: { value: 'dsk_wrong' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
     expect((await screen.findByRole('alert')).textContent).toBe('That API token is not valid');
@@ -56,6 +71,7 @@ describe('sign in', () => {
 
   it('lands on the empty projects list, which leads to New deployment', async () => {
     render(<App />);
+    await switchToAdminToken();
     fireEvent.change(await screen.findByLabelText('API token'), { target: { value: 'dsk_right' } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(await screen.findByText('No projects yet')).toBeTruthy();
@@ -74,7 +90,7 @@ describe('session and routes', () => {
     renderApp('/');
     const notice = await screen.findByText('Your session has ended. Sign in again.');
     expect(notice.getAttribute('role')).toBe('status');
-    expect(screen.getByLabelText('API token')).toBeTruthy();
+    expect(screen.getByLabelText('Email')).toBeTruthy();
   });
 
   it('signs out to the sign-in page at /', async () => {
@@ -86,7 +102,7 @@ describe('session and routes', () => {
     renderApp('/new');
     await screen.findByRole('heading', { level: 1, name: 'New deployment' });
     fireEvent.click(screen.getByRole('button', { name: 'Sign out' }));
-    await screen.findByLabelText('API token');
+    await screen.findByLabelText('Email');
     await waitFor(() => expect(location.pathname).toBe('/'));
     expect(callsTo('DELETE /session')).toHaveLength(1);
   });

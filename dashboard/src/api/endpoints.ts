@@ -1,5 +1,15 @@
 import {
+  type AcceptInvitationBody,
   type AddDomainBody,
+  CreatedInvitationSchema,
+  CreatedTokenSchema,
+  type CreateInvitationBody,
+  type CreateTokenBody,
+  MemberViewSchema,
+  MeViewSchema,
+  type PasswordSignInBody,
+  type TeamRole,
+  TokenViewSchema,
   DEPLOYMENT_LOGS_MAX_LIMIT,
   DeploymentLogsResponseSchema,
   DeploymentViewSchema,
@@ -33,6 +43,26 @@ export const api = {
   signIn: (body: SessionBody) =>
     request('POST', '/session', SessionViewSchema, { body, ignoreUnauthorized: true }),
   signOut: () => request('DELETE', '/session', undefined, { ignoreUnauthorized: true }),
+  /** A wrong password answers 401, which is not "signed out". */
+  signInWithPassword: (body: PasswordSignInBody) =>
+    request('POST', '/session/password', SessionViewSchema, { body, ignoreUnauthorized: true }),
+  acceptInvitation: (body: AcceptInvitationBody) =>
+    request('POST', '/invitations/accept', SessionViewSchema, { body, ignoreUnauthorized: true }),
+
+  me: (signal?: AbortSignal) => request('GET', '/me', MeViewSchema, { signal }),
+  members: (team: string, signal?: AbortSignal) =>
+    request('GET', `/teams/${enc(team)}/members`, z.array(MemberViewSchema), { signal }),
+  setMemberRole: (team: string, userId: string, role: TeamRole) =>
+    request('PATCH', `/teams/${enc(team)}/members/${enc(userId)}`, MemberViewSchema, { body: { role } }),
+  removeMember: (team: string, userId: string) =>
+    request('DELETE', `/teams/${enc(team)}/members/${enc(userId)}`, undefined),
+  /** The answer is the only time the invitation's link shows. */
+  invite: (team: string, body: CreateInvitationBody) =>
+    request('POST', `/teams/${enc(team)}/invitations`, CreatedInvitationSchema, { body }),
+  tokens: (signal?: AbortSignal) => request('GET', '/tokens', z.array(TokenViewSchema), { signal }),
+  /** The answer is the only time the token's secret shows. */
+  createToken: (body: CreateTokenBody) => request('POST', '/tokens', CreatedTokenSchema, { body }),
+  revokeToken: (id: string) => request('DELETE', `/tokens/${enc(id)}`, undefined),
 
   regions: (signal?: AbortSignal) => request('GET', '/regions', z.array(RegionSchema), { signal }),
   sites: (signal?: AbortSignal) => request('GET', '/sites', SitesViewSchema, { signal }),

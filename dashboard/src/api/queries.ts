@@ -36,6 +36,19 @@ export const sessionQuery = () =>
     retry: false,
   });
 
+/**
+ * Who the session acts as. Roles change rarely and only through the team page (which refetches
+ * it) or another owner, so a minute is fresh enough; the API refuses a stale role anyway.
+ */
+export const meQuery = () =>
+  queryOptions({ queryKey: queryKeys.me, queryFn: ({ signal }) => api.me(signal), staleTime: 60_000 });
+
+export const membersQuery = (team: string) =>
+  queryOptions({ queryKey: queryKeys.members(team), queryFn: ({ signal }) => api.members(team, signal) });
+
+export const tokensQuery = () =>
+  queryOptions({ queryKey: queryKeys.tokens, queryFn: ({ signal }) => api.tokens(signal) });
+
 /** The configured regions and the sites' URL pattern are fixed while the control plane runs. */
 export const regionsQuery = () =>
   queryOptions({

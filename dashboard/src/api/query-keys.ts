@@ -10,6 +10,11 @@ import type { TrafficWindow } from '@deploysphere/contracts';
  */
 export const queryKeys = {
   session: ['session'] as const,
+  /** Who the session acts as: its user, teams and roles (`GET /me`). */
+  me: ['me'] as const,
+  /** A team's members; team slugs live under their own root, apart from project slugs. */
+  members: (team: string) => ['team', team, 'members'] as const,
+  tokens: ['tokens'] as const,
   regions: ['regions'] as const,
   sites: ['sites'] as const,
   projectList: ['project-list'] as const,

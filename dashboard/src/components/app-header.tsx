@@ -1,10 +1,14 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useLocation, useRouter } from '@tanstack/react-router';
 import { api } from '../api/endpoints.js';
+import { meQuery } from '../api/queries.js';
 import { queryKeys } from '../api/query-keys.js';
+import { useSelectedTeam } from '../lib/selected-team.js';
 import { SIGNED_OUT } from '../lib/session.js';
+import { usePermissions } from '../lib/use-permissions.js';
+import { TeamSwitcher } from './team-switcher.js';
 
-/** The top bar: brand, the two places everyone goes, and sign out. */
+/** The top bar: brand, the team switcher, the places everyone goes, and sign out. */
 export function AppHeader() {
   const pathname = useLocation({ select: (l) => l.pathname });
   const client = useQueryClient();
@@ -19,7 +23,11 @@ export function AppHeader() {
       void router.navigate({ to: '/', replace: true });
     },
   });
+  const me = useQuery(meQuery());
+  const { team } = useSelectedTeam();
+  const can = usePermissions();
   const onProjects = pathname === '/' || pathname.startsWith('/projects');
+  const who = me.data?.user?.name ?? (me.data?.kind === 'root' ? 'Admin token' : undefined);
   return (
     <header className="app-header">
       <a className="skip-link" href="#main">
@@ -36,9 +44,21 @@ export function AppHeader() {
         <Link to="/" aria-current={onProjects ? 'page' : undefined}>
           Projects
         </Link>
-        <Link to="/new" className="button primary" aria-label="New deployment">
-          New<span className="wide-only"> deployment</span>
+        {team && (
+          <Link to="/teams/$team" params={{ team: team.slug }}>
+            Team
+          </Link>
+        )}
+        <Link to="/account" title={who ? `Signed in as ${who}` : undefined}>
+          Account
         </Link>
+        <TeamSwitcher />
+        {/* Viewers cannot deploy: the API would refuse, so the button is not offered. */}
+        {can.deploy && (
+          <Link to="/new" className="button primary" aria-label="New deployment">
+            New<span className="wide-only"> deployment</span>
+          </Link>
+        )}
         <button type="button" className="quiet" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
           Sign out
         </button>

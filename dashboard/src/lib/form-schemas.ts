@@ -1,5 +1,8 @@
 import {
+  AcceptInvitationBodySchema,
   CommandSchema,
+  CreateInvitationBodySchema,
+  CreateTokenBodySchema,
   EnvKeySchema,
   EnvValueSchema,
   GitRefSchema,
@@ -101,3 +104,38 @@ export const ProductionBranchFormSchema = z.object({
 });
 export type ProductionBranchFormValues = z.input<typeof ProductionBranchFormSchema>;
 export type ProductionBranchFormOutput = z.output<typeof ProductionBranchFormSchema>;
+
+/**
+ * The invitation page: the contract's name and password, plus a confirmation that must match
+ * (the token comes from the link's fragment, not from a field).
+ */
+export const InvitationFormSchema = AcceptInvitationBodySchema.omit({ token: true })
+  .extend({ confirm: z.string() })
+  .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'must match the password' });
+export type InvitationFormValues = z.input<typeof InvitationFormSchema>;
+export type InvitationFormOutput = z.output<typeof InvitationFormSchema>;
+
+/** `POST /teams/:team/invitations` as is: the role is a select, so always one of the three. */
+export const InviteFormSchema = CreateInvitationBodySchema.required({ role: true });
+export type InviteFormValues = z.input<typeof InviteFormSchema>;
+export type InviteFormOutput = z.output<typeof InviteFormSchema>;
+
+/** An optional select or text field: empty means "not set". */
+const unsetIfEmpty = (s: string) => (s.trim() === '' ? undefined : s.trim());
+
+/**
+ * `POST /tokens`: the restriction selects and the expiry field are text in the form; empty means
+ * "no restriction" and "never expires". The scopes are checkboxes, so an array.
+ */
+export const TokenFormSchema = z.object({
+  name: CreateTokenBodySchema.shape.name,
+  scopes: CreateTokenBodySchema.shape.scopes,
+  team: z.string().transform(unsetIfEmpty).pipe(CreateTokenBodySchema.shape.team),
+  project: z.string().transform(unsetIfEmpty).pipe(CreateTokenBodySchema.shape.project),
+  expiresInDays: z
+    .string()
+    .transform((s) => (s.trim() === '' ? undefined : Number(s)))
+    .pipe(CreateTokenBodySchema.shape.expiresInDays),
+});
+export type TokenFormValues = z.input<typeof TokenFormSchema>;
+export type TokenFormOutput = z.output<typeof TokenFormSchema>;

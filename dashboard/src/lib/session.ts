@@ -1,6 +1,20 @@
 import type { SessionView } from '@deploysphere/contracts';
+import type { QueryClient } from '@tanstack/react-query';
+import { queryKeys } from '../api/query-keys.js';
 
 export const SIGNED_OUT: SessionView = { signedIn: false, expiresAt: null };
 
+/** The invitation link's page (the control plane builds the link as `<dashboard>/invitation#<token>`). */
+export const INVITATION_PATH = '/invitation';
+
 /** Shown on the sign-in page after an API call answered 401. */
 export const SESSION_ENDED_NOTICE = 'Your session has ended. Sign in again.';
+
+/**
+ * Whoever signs in next sees nothing of the previous session: every cached answer but the
+ * session itself is dropped, then the session is written, which shows the app.
+ */
+export function enterSession(client: QueryClient, session: SessionView): void {
+  client.removeQueries({ predicate: (q) => q.queryKey[0] !== queryKeys.session[0] });
+  client.setQueryData(queryKeys.session, session);
+}

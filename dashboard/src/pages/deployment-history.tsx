@@ -11,6 +11,7 @@ import { ErrorState } from '../components/error-state.js';
 import { LoadingState } from '../components/loading-state.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { errorMessage } from '../lib/error-message.js';
+import { usePermissions } from '../lib/use-permissions.js';
 import { absoluteTime, formatDuration, shortDeploymentId, shortSha, timeAgo } from '../lib/format.js';
 
 const route = getRouteApi('/projects/$slug/');
@@ -43,6 +44,7 @@ export function DeploymentHistory() {
   const { target, branch } = route.useSearch();
   const navigate = route.useNavigate();
   const client = useQueryClient();
+  const can = usePermissions();
   const history = useInfiniteQuery(deploymentHistoryQuery(slug, { target, branch }));
   // The branches the loaded pages show, plus the one filtered on (which may be all there is).
   const branches = [
@@ -177,7 +179,7 @@ export function DeploymentHistory() {
                   </time>
                 </td>
                 <td className="row-actions">
-                  {d.status === 'ready' && !d.isProduction && (
+                  {can.deploy && d.status === 'ready' && !d.isProduction && (
                     <button
                       type="button"
                       onClick={() => {

@@ -12,6 +12,7 @@ import { RegionBadges } from '../components/region-badges.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { UploadProgress } from '../components/upload-progress.js';
 import { errorMessage } from '../lib/error-message.js';
+import { usePermissions } from '../lib/use-permissions.js';
 import { absoluteTime, displayUrl, formatDuration, shortDeploymentId, shortSha } from '../lib/format.js';
 import { useDeploymentLogs, type LogFeed } from '../lib/use-deployment-logs.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
@@ -33,6 +34,7 @@ const FEED_NOTICE: Partial<Record<LogFeed, string>> = {
 export function DeploymentPage() {
   const { id } = route.useParams();
   const client = useQueryClient();
+  const can = usePermissions();
   const deployment = useQuery(deploymentQuery(id));
   const finished = deployment.data ? isFinished(deployment.data) : false;
   const { lines, feed } = useDeploymentLogs(id, finished);
@@ -97,7 +99,7 @@ export function DeploymentPage() {
           <StatusBadge status={d.status} />
           {d.isProduction && <span className="badge production">Production</span>}
           {d.withoutCache && <span className="badge">Without cache</span>}
-          {running && (
+          {can.deploy && running && (
             <button
               type="button"
               className="danger"
@@ -108,7 +110,7 @@ export function DeploymentPage() {
             </button>
           )}
           {/* A redeploy builds production; from a preview's page it would not be this preview again. */}
-          {finished && d.target !== 'preview' && (
+          {can.deploy && finished && d.target !== 'preview' && (
             <button
               type="button"
               onClick={() => redeployWithoutCache.mutate(d.projectSlug)}

@@ -19,6 +19,7 @@ import { focusFirstInvalid } from '../lib/focus-first-invalid.js';
 import { browserPlace, nearestRegion } from '../lib/nearest-region.js';
 import { useDebouncedValue } from '../lib/use-debounced-value.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
+import { usePermissions } from '../lib/use-permissions.js';
 
 /** The form's fields in the order the page shows them. */
 const FIELDS: readonly Path<QuickDeployFormValues>[] = [
@@ -47,8 +48,24 @@ export function slugFromRepo(url: string): string {
     .replace(/-+$/, '');
 }
 
+/** Viewers cannot deploy (the API would refuse): they get a note instead of a form. */
 export function NewDeploymentPage() {
   useDocumentTitle('New deployment');
+  const can = usePermissions();
+  if (can.deploy) return <NewDeploymentForm />;
+  return (
+    <>
+      <div className="page-head">
+        <h1 tabIndex={-1}>New deployment</h1>
+      </div>
+      <p className="notice" role="status">
+        Your role is viewer in each of your teams: members and owners deploy.
+      </p>
+    </>
+  );
+}
+
+function NewDeploymentForm() {
   const client = useQueryClient();
   const navigate = useNavigate();
   const regions = useQuery(regionsQuery());

@@ -9,6 +9,7 @@ import { RegionBadges } from '../components/region-badges.js';
 import { errorMessage } from '../lib/error-message.js';
 import { displayUrl } from '../lib/format.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
+import { usePermissions } from '../lib/use-permissions.js';
 
 const route = getRouteApi('/projects/$slug');
 
@@ -19,6 +20,7 @@ export function ProjectPage() {
   const client = useQueryClient();
   const navigate = useNavigate();
   const project = useQuery(projectQuery(slug));
+  const can = usePermissions();
   const regions = useQuery(regionsQuery());
   const redeploy = useMutation({
     mutationFn: () => api.redeploy(slug),
@@ -36,7 +38,7 @@ export function ProjectPage() {
       </nav>
       <div className="page-head">
         <h1 tabIndex={-1}>{slug}</h1>
-        {project.data && (
+        {project.data && can.deploy && (
           <div className="page-actions">
             <button type="button" className="primary" onClick={() => redeploy.mutate()} disabled={starting}>
               {starting ? 'Starting…' : 'Redeploy'}
@@ -87,9 +89,12 @@ export function ProjectPage() {
             <Link to="/projects/$slug/traffic" params={{ slug }} activeOptions={{ includeSearch: false }}>
               Traffic
             </Link>
-            <Link to="/projects/$slug/settings" params={{ slug }}>
-              Settings
-            </Link>
+            {/* Viewers read; every setting is a change the API would refuse them. */}
+            {can.deploy && (
+              <Link to="/projects/$slug/settings" params={{ slug }}>
+                Settings
+              </Link>
+            )}
           </nav>
           <Outlet />
         </>

@@ -8,11 +8,13 @@ import { RegionBadges } from '../components/region-badges.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { absoluteTime, displayUrl, timeAgo } from '../lib/format.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
+import { usePermissions } from '../lib/use-permissions.js';
 
 export function ProjectsPage() {
   useDocumentTitle('Projects');
   const projects = useQuery(projectListQuery());
   const regions = useQuery(regionsQuery());
+  const can = usePermissions();
 
   return (
     <>
@@ -25,10 +27,16 @@ export function ProjectsPage() {
       )}
       {projects.data?.length === 0 && (
         <EmptyState title="No projects yet">
-          <p>Deploy a Git repository and it shows up here, with its production URL and status.</p>
-          <Link to="/new" className="button primary">
-            Deploy your first project
-          </Link>
+          {can.deploy ? (
+            <>
+              <p>Deploy a Git repository and it shows up here, with its production URL and status.</p>
+              <Link to="/new" className="button primary">
+                Deploy your first project
+              </Link>
+            </>
+          ) : (
+            <p>Your teams have no projects yet. As a viewer you can read them once members deploy.</p>
+          )}
         </EmptyState>
       )}
       {projects.data && projects.data.length > 0 && (

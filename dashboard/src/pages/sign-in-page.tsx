@@ -1,34 +1,39 @@
-import { SessionBodySchema, type SessionBody } from '@deploysphere/contracts';
+import {
+  PasswordSignInBodySchema,
+  SessionBodySchema,
+  type PasswordSignInBody,
+  type SessionBody,
+  type SessionView,
+} from '@deploysphere/contracts';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useForm, useWatch } from 'react-hook-form';
+import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
-import { queryKeys } from '../api/query-keys.js';
+import { TextField } from '../components/text-field.js';
 import { errorMessage } from '../lib/error-message.js';
+import { enterSession } from '../lib/session.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
 
+type Method = 'password' | 'token';
+
 /**
- * Trades the API token for an httpOnly session cookie: after this the token lives nowhere in the
- * page, so an XSS could not read it.
+ * Email and password by default; the platform's admin token (what `npm start` prints, and how the
+ * first owner gets in) behind a switch. Either way the answer is an httpOnly session cookie, so
+ * no credential stays in the page, where an XSS could read it.
+ *
+ * Single sign-on buttons belong above the form, once the API lists its providers
+ * (`GET /auth/providers`, not there yet): each would be a plain link to the provider's start URL.
  */
 export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; notice?: string | undefined }) {
   useDocumentTitle('Sign in');
+  const [method, setMethod] = useState<Method>('password');
   const client = useQueryClient();
-  const form = useForm<SessionBody>({
-    resolver: zodResolver(SessionBodySchema),
-    defaultValues: { token: '' },
-  });
-  const token = useWatch({ control: form.control, name: 'token' });
-  const signIn = useMutation({
-    mutationFn: api.signIn,
-    onSuccess: (session) => {
-      onSignedIn();
-      client.setQueryData(queryKeys.session, session);
-    },
-    onError: (err) =>
-      form.setError('token', { type: 'server', message: errorMessage(err, 'Could not sign in') }),
-  });
-  const error = form.formState.errors.token?.message;
+  const signedIn = (session: SessionView) => {
+    onSignedIn();
+    enterSession(client, session);
+  };
 
   return (
     <main id="main" className="sign-in">
@@ -39,43 +44,139 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; not
           </span>{' '}
           DeploySphere
         </h1>
-        <p className="muted">Sign in with the platform&apos;s API token. `npm start` prints it.</p>
         {notice && (
           <p className="notice" role="status">
             {notice}
           </p>
         )}
-        <form
-          onSubmit={form.handleSubmit((body) => signIn.mutate({ token: body.token.trim() }))}
-          className="stack"
-          noValidate
-        >
-          <div className={`field${error ? ' invalid' : ''}`}>
-            <label htmlFor="token">API token</label>
-            <input
-              id="token"
-              type="password"
-              {...form.register('token')}
-              autoComplete="current-password"
-              aria-invalid={error ? true : undefined}
-              aria-describedby={error ? 'token-error' : undefined}
-              autoFocus
-            />
-            {error && (
-              <p id="token-error" className="field-error" role="alert">
-                {error}
-              </p>
-            )}
-          </div>
+        {method === 'password' ? <PasswordForm onSignedIn={signedIn} /> : <TokenForm onSignedIn={signedIn} />}
+        <p className="sign-in-switch">
           <button
-            type="submit"
-            className="primary"
-            disabled={token.trim() === '' || signIn.isPending || signIn.isSuccess}
+            type="button"
+            className="link-button"
+            onClick={() => setMethod(method === 'password' ? 'token' : 'password')}
           >
-            {signIn.isPending || signIn.isSuccess ? 'Signing in…' : 'Sign in'}
+            {method === 'password' ? 'Sign in with the admin token' : 'Sign in with email and password'}
           </button>
-        </form>
+        </p>
       </div>
     </main>
+  );
+}
+
+/** A refusal without a field (too many attempts) goes above the button; one with a field under it. */
+function formError(err: unknown): { field?: string; message: string } {
+  const message = errorMessage(err, 'Could not sign in');
+  return err instanceof ApiError && err.field ? { field: err.field, message } : { message };
+}
+
+function PasswordForm({ onSignedIn }: { onSignedIn: (s: SessionView) => void }) {
+  const form = useForm<PasswordSignInBody>({
+    resolver: zodResolver(PasswordSignInBodySchema),
+    defaultValues: { email: '', password: '' },
+  });
+  const [refusal, setRefusal] = useState<string | undefined>();
+  const signIn = useMutation({
+    mutationFn: api.signInWithPassword,
+    onSuccess: onSignedIn,
+    onError: (err) => {
+      const { field, message } = formError(err);
+      if (field === 'email' || field === 'password') form.setError(field, { type: 'server', message });
+      else setRefusal(message);
+    },
+  });
+  const { errors } = form.formState;
+  const busy = signIn.isPending || signIn.isSuccess;
+
+  return (
+    <>
+      <p className="muted">Sign in with your email and password.</p>
+      <form
+        onSubmit={form.handleSubmit((body) => {
+          setRefusal(undefined);
+          signIn.mutate(body);
+        })}
+        className="stack"
+        noValidate
+        aria-label="Sign in with email and password"
+      >
+        <TextField
+          id="email"
+          label="Email"
+          type="email"
+          autoComplete="username"
+          autoFocus
+          {...form.register('email')}
+          error={errors.email?.message}
+        />
+        <TextField
+          id="password"
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          {...form.register('password')}
+          error={errors.password?.message}
+        />
+        {refusal && (
+          <p className="form-error" role="alert">
+            {refusal}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </>
+  );
+}
+
+function TokenForm({ onSignedIn }: { onSignedIn: (s: SessionView) => void }) {
+  const form = useForm<SessionBody>({
+    resolver: zodResolver(SessionBodySchema),
+    defaultValues: { token: '' },
+  });
+  const token = useWatch({ control: form.control, name: 'token' });
+  const signIn = useMutation({
+    mutationFn: api.signIn,
+    onSuccess: onSignedIn,
+    onError: (err) => form.setError('token', { type: 'server', message: formError(err).message }),
+  });
+  const error = form.formState.errors.token?.message;
+
+  return (
+    <>
+      <p className="muted">Sign in with the platform&apos;s admin token. `npm start` prints it.</p>
+      <form
+        onSubmit={form.handleSubmit((body) => signIn.mutate({ token: body.token.trim() }))}
+        className="stack"
+        noValidate
+        aria-label="Sign in with the admin token"
+      >
+        <div className={`field${error ? ' invalid' : ''}`}>
+          <label htmlFor="token">API token</label>
+          <input
+            id="token"
+            type="password"
+            {...form.register('token')}
+            autoComplete="current-password"
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? 'token-error' : undefined}
+            autoFocus
+          />
+          {error && (
+            <p id="token-error" className="field-error" role="alert">
+              {error}
+            </p>
+          )}
+        </div>
+        <button
+          type="submit"
+          className="primary"
+          disabled={token.trim() === '' || signIn.isPending || signIn.isSuccess}
+        >
+          {signIn.isPending || signIn.isSuccess ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </>
   );
 }

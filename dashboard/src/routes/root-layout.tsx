@@ -1,12 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Outlet, useRouter } from '@tanstack/react-router';
+import { Outlet, useLocation, useRouter } from '@tanstack/react-router';
 import { useEffect, useRef, useState } from 'react';
 import { onUnauthorized } from '../api/client.js';
 import { sessionQuery } from '../api/queries.js';
 import { queryKeys } from '../api/query-keys.js';
 import { AppHeader } from '../components/app-header.js';
 import { LoadingState } from '../components/loading-state.js';
-import { SESSION_ENDED_NOTICE, SIGNED_OUT } from '../lib/session.js';
+import { INVITATION_PATH, SESSION_ENDED_NOTICE, SIGNED_OUT } from '../lib/session.js';
 import { SignInPage } from '../pages/sign-in-page.js';
 
 /**
@@ -17,6 +17,7 @@ export function RootLayout() {
   const client = useQueryClient();
   const session = useQuery(sessionQuery());
   const [notice, setNotice] = useState<string | undefined>();
+  const pathname = useLocation({ select: (l) => l.pathname });
 
   useEffect(
     () =>
@@ -27,6 +28,14 @@ export function RootLayout() {
     [client],
   );
 
+  // Accepting an invitation needs no session, and replaces the one there is.
+  if (pathname === INVITATION_PATH) {
+    return (
+      <main id="main" className="sign-in">
+        <Outlet />
+      </main>
+    );
+  }
   if (session.isPending) {
     return (
       <main id="main" className="sign-in">

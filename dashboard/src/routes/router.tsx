@@ -1,14 +1,18 @@
 import { DeploymentTargetSchema, TrafficQuerySchema } from '@deploysphere/contracts';
 import { createRootRoute, createRoute, createRouter, redirect } from '@tanstack/react-router';
 import { z } from 'zod';
+import { AccountPage } from '../pages/account-page.js';
 import { DeploymentHistory } from '../pages/deployment-history.js';
 import { DeploymentPage } from '../pages/deployment-page.js';
+import { InvitationPage } from '../pages/invitation-page.js';
 import { NewDeploymentPage } from '../pages/new-deployment-page.js';
 import { NotFoundPage } from '../pages/not-found-page.js';
 import { ProjectPage } from '../pages/project-page.js';
 import { ProjectSettings } from '../pages/project-settings.js';
 import { ProjectTraffic } from '../pages/project-traffic.js';
 import { ProjectsPage } from '../pages/projects-page.js';
+import { TeamPage } from '../pages/team-page.js';
+import { INVITATION_PATH } from '../lib/session.js';
 import { RootLayout } from './root-layout.js';
 
 /**
@@ -81,7 +85,32 @@ const projectSettingsRoute = createRoute({
   component: ProjectSettings,
 });
 
+/** Public: the root layout shows it signed in or not (the link's fragment is the credential). */
+const invitationRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: INVITATION_PATH,
+  component: InvitationPage,
+});
+
+/** The signed-in user's API tokens. */
+const accountRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/account',
+  component: AccountPage,
+});
+
+/** A team's members and invitations. */
+const teamRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/teams/$team',
+  component: TeamPage,
+  remountDeps: ({ params }) => params.team,
+});
+
 const routeTree = rootRoute.addChildren([
+  invitationRoute,
+  accountRoute,
+  teamRoute,
   projectsRoute,
   projectsAliasRoute,
   newDeploymentRoute,

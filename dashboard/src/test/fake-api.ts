@@ -50,9 +50,18 @@ export function fakeApi(routes: Record<string, Handler>) {
   };
 }
 
+/** `GET /me` for the admin token: owner of the default team, every scope. */
+export const ROOT_ME = {
+  kind: 'root',
+  user: null,
+  teams: [{ id: 'team_default', slug: 'default', name: 'Default', role: 'owner' }],
+  scopes: ['read', 'deploy', 'admin'],
+};
+
 /** The routes every signed-in page needs. */
 export const SIGNED_IN: Record<string, Handler> = {
   'GET /session': () => ok({ signedIn: true, expiresAt: '2026-11-22T22:00:00.000Z' }),
+  'GET /me': () => ok(ROOT_ME),
   'GET /regions': () => ok([]),
   'GET /sites': () => ok({ rootDomain: 'localhost', urlPattern: 'http://<slug>.localhost:8787' }),
 };

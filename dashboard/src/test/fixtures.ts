@@ -1,4 +1,4 @@
-import type { DeploymentView, ProjectView, Region } from '@deploysphere/contracts';
+import type { DeploymentView, MeView, ProjectView, Region } from '@deploysphere/contracts';
 
 /** Wire shapes as the API answers them, for tests: override what a test is about. */
 
@@ -61,6 +61,20 @@ export function projectView(overrides: Partial<ProjectView> = {}): ProjectView {
     latestDeployment: null,
     createdAt: '2026-11-22T10:00:00.000Z',
     updatedAt: '2026-11-22T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/** `GET /me` for a signed-in user: Ada, owner of "acme" and viewer of "blue". */
+export function userMe(overrides: Partial<MeView> = {}): MeView {
+  return {
+    kind: 'user',
+    user: { id: 'u'.padEnd(24, '1'), email: 'ada@example.com', name: 'Ada' },
+    teams: [
+      { id: 't1', slug: 'acme', name: 'Acme', role: 'owner' },
+      { id: 't2', slug: 'blue', name: 'Blue', role: 'viewer' },
+    ],
+    scopes: ['read', 'deploy', 'admin'],
     ...overrides,
   };
 }
