@@ -45,6 +45,16 @@ export const EdgeIntegrityFailuresSchema = z.object({
 });
 export type EdgeIntegrityFailures = z.infer<typeof EdgeIntegrityFailuresSchema>;
 
+/**
+ * Times the edge moved on from a region (an error, a timeout, a corrupt object; not a 404, which
+ * only means an incomplete copy) and tried the next one, over one flush window.
+ */
+export const EdgeFailoversSchema = z.object({
+  region: z.string().min(1).max(32),
+  failovers: z.number().int().positive(),
+});
+export type EdgeFailovers = z.infer<typeof EdgeFailoversSchema>;
+
 /** What the edge POSTs to `${METRICS_URL}/internal/edge-metrics`. */
 export const EdgeMetricsBatchSchema = z.object({
   v: z.literal(1),
@@ -54,6 +64,8 @@ export const EdgeMetricsBatchSchema = z.object({
   series: z.array(EdgeMetricSeriesSchema).max(5000),
   /** Absent when there were none, and from edges older than the field. */
   integrityFailures: z.array(EdgeIntegrityFailuresSchema).max(1000).optional(),
+  /** Absent when there were none, and from edges older than the field. */
+  failovers: z.array(EdgeFailoversSchema).max(1000).optional(),
 });
 export type EdgeMetricsBatch = z.infer<typeof EdgeMetricsBatchSchema>;
 

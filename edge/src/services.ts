@@ -48,7 +48,8 @@ export function createServices(env: Bindings, options: AppOptions): EdgeServices
     timeoutMs: config.ORIGIN_TIMEOUT_MS,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
-  const health = new RegionHealth(10_000, now);
+  // Each failure the health tracker hears of sends a request on to the next region: a failover.
+  const health = new RegionHealth(10_000, now, (region) => metrics?.recordFailover(region));
   const metrics =
     config.METRICS_URL && config.METRICS_TOKEN
       ? new MetricsShipper({

@@ -98,9 +98,31 @@ describe('edge metrics', () => {
     const text = await registry.metrics();
     expect(text).not.toContain('tenant-');
     const series = await edgeSeries();
-    const perMetricBound = 5 * 4 * 3 + 4 * 3 * (EDGE_LATENCY_BUCKETS_MS.length + 3) + 4 * 3 + 4 + 2;
+    const perMetricBound = 5 * 4 * 3 + 4 * 3 * (EDGE_LATENCY_BUCKETS_MS.length + 3) + 4 * 3 + 4 + 4 + 2;
     expect(series).toBeLessThanOrEqual(perMetricBound);
     expect(series).toBeLessThan(hosts.length);
+  });
+
+  it('counts a failover per region when a region fails and the next one serves', async () => {
+    const host = productionHost('failing-over', ROOT_DOMAIN);
+    await stack.deploy([host], { files: [{ path: 'index.html', body: '<p>from elsewhere</p>' }] });
+    const failovers = async () => {
+      const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'edge_failovers_total');
+      return m?.values.find((v) => v.labels.region === 'us-east-1')?.value ?? 0;
+    };
+    const before = await failovers();
+    stack.region('us-east-1').proxy.mode = 'error';
+    try {
+      const res = await rawRequest(stack.edge.url, { host, path: '/' });
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toContain('from elsewhere');
+    } finally {
+      stack.region('us-east-1').proxy.mode = 'pass';
+    }
+    await expect.poll(failovers, { timeout: 10_000, interval: 100 }).toBeGreaterThan(before);
+    expect(await registry.metrics()).not.toMatch(
+      /edge_failovers_total\{region="(eu-west-1|ap-southeast-1)"\} [1-9]/,
+    );
   });
 
   it('never lets a failing metrics endpoint affect visitors', async () => {

@@ -66,11 +66,16 @@ export const edgeDashboard = dashboard({
       queries: [{ expr: 'sum by (region) (rate(edge_response_bytes_total[5m]))', legend: '{{region}}' }],
     },
     {
-      title: 'Integrity failures (failovers) by region, last hour',
+      title: 'Failovers and integrity failures by region, last hour',
       unit: 'short',
-      description: 'Blobs whose bytes did not hash to their name; the edge failed over to another region.',
+      description:
+        'Failovers: the region failed a request (error, timeout, corrupt object) and the edge tried the next. Integrity failures: blobs whose bytes did not hash to their name.',
       queries: [
-        { expr: 'sum by (region) (increase(edge_integrity_failures_total[1h]))', legend: '{{region}}' },
+        { expr: 'sum by (region) (increase(edge_failovers_total[1h]))', legend: 'failovers {{region}}' },
+        {
+          expr: 'sum by (region) (increase(edge_integrity_failures_total[1h]))',
+          legend: 'integrity failures {{region}}',
+        },
       ],
     },
     {

@@ -38,4 +38,15 @@ describe('createEdgeMetrics', () => {
     expect(text).toContain('edge_integrity_failures_total{region="ap-southeast-1"} 4');
     expect(text).toContain('edge_metrics_batches_total 3');
   });
+
+  it('adds up failovers per region, starting every known region at 0', async () => {
+    const registry = new Registry();
+    const metrics = createEdgeMetrics(registry, { regions: ['us-east-1', 'eu-west-1'] });
+    expect(await registry.metrics()).toContain('edge_failovers_total{region="eu-west-1"} 0');
+    metrics.ingest({ ...batch(), failovers: [{ region: 'us-east-1', failovers: 2 }] });
+    metrics.ingest({ ...batch(), failovers: [{ region: 'us-east-1', failovers: 1 }] });
+    const text = await registry.metrics();
+    expect(text).toContain('edge_failovers_total{region="us-east-1"} 3');
+    expect(text).toContain('edge_failovers_total{region="eu-west-1"} 0');
+  });
 });

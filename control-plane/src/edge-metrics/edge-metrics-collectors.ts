@@ -50,6 +50,12 @@ export function createEdgeMetrics(
     labelNames: ['region'] as const,
     registers: [registry],
   });
+  const failovers = new Counter({
+    name: 'edge_failovers_total',
+    help: 'Times a region failed an edge request (error, timeout, corrupt object) and the edge tried the next region',
+    labelNames: ['region'] as const,
+    registers: [registry],
+  });
   const batches = new Counter({
     name: 'edge_metrics_batches_total',
     help: 'Metric batches received from edge isolates',
@@ -63,7 +69,10 @@ export function createEdgeMetrics(
 
   // Known regions have an integrity-failure count from the start, at 0: an increase() over it is
   // then 0, not "no data", and the first failure shows as a step.
-  for (const region of options.regions ?? []) integrityFailures.inc({ region }, 0);
+  for (const region of options.regions ?? []) {
+    integrityFailures.inc({ region }, 0);
+    failovers.inc({ region }, 0);
+  }
 
   return {
     ingest(batch) {
@@ -75,6 +84,7 @@ export function createEdgeMetrics(
       }
       for (const f of batch.integrityFailures ?? [])
         integrityFailures.inc({ region: regionLabel(f.region) }, f.failures);
+      for (const f of batch.failovers ?? []) failovers.inc({ region: regionLabel(f.region) }, f.failovers);
       batches.inc();
       lastBatch.setToCurrentTime();
     },

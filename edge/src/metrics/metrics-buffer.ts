@@ -1,6 +1,7 @@
 import {
   EDGE_LATENCY_BUCKETS_MS,
   type EdgeCacheStatus,
+  type EdgeFailovers,
   type EdgeIntegrityFailures,
   type EdgeMetricSeries,
   type EdgeStatusClass,
@@ -32,6 +33,8 @@ export class MetricsBuffer {
   private series = new Map<string, EdgeMetricSeries>();
   /** Blobs per region whose bytes failed verification. */
   private integrityFailures = new Map<string, number>();
+  /** Times a region failed and the request moved on to the next one. */
+  private failovers = new Map<string, number>();
   private openedAt: number | undefined;
 
   record(sample: RequestSample, now: number): void {
@@ -65,8 +68,13 @@ export class MetricsBuffer {
     this.openedAt ??= now;
   }
 
+  recordFailover(region: string, now: number): void {
+    this.failovers.set(region, (this.failovers.get(region) ?? 0) + 1);
+    this.openedAt ??= now;
+  }
+
   get seriesCount(): number {
-    return this.series.size + this.integrityFailures.size;
+    return this.series.size + this.integrityFailures.size + this.failovers.size;
   }
 
   /** When the oldest undrained sample was recorded. */
@@ -74,13 +82,19 @@ export class MetricsBuffer {
     return this.openedAt;
   }
 
-  drain(): { series: EdgeMetricSeries[]; integrityFailures: EdgeIntegrityFailures[] } {
+  drain(): {
+    series: EdgeMetricSeries[];
+    integrityFailures: EdgeIntegrityFailures[];
+    failovers: EdgeFailovers[];
+  } {
     const drained = {
       series: [...this.series.values()],
       integrityFailures: [...this.integrityFailures].map(([region, failures]) => ({ region, failures })),
+      failovers: [...this.failovers].map(([region, failovers]) => ({ region, failovers })),
     };
     this.series = new Map();
     this.integrityFailures = new Map();
+    this.failovers = new Map();
     this.openedAt = undefined;
     return drained;
   }

@@ -31,6 +31,11 @@ export class MetricsShipper {
     this.buffer.record(sample, this.now());
   }
 
+  /** A region failed a request, which moved on to the next region. */
+  recordFailover(region: string): void {
+    this.buffer.recordFailover(region, this.now());
+  }
+
   /** A region served a blob whose bytes did not hash to its key. */
   recordIntegrityFailure(region: string): void {
     this.buffer.recordIntegrityFailure(region, this.now());
@@ -47,14 +52,15 @@ export class MetricsShipper {
   }
 
   async flush(): Promise<void> {
-    const { series, integrityFailures } = this.buffer.drain();
-    if (series.length === 0 && integrityFailures.length === 0) return;
+    const { series, integrityFailures, failovers } = this.buffer.drain();
+    if (series.length === 0 && integrityFailures.length === 0 && failovers.length === 0) return;
     const batch: EdgeMetricsBatch = {
       v: 1,
       source: this.source,
       sentAt: new Date(this.now()).toISOString(),
       series,
       ...(integrityFailures.length > 0 ? { integrityFailures } : {}),
+      ...(failovers.length > 0 ? { failovers } : {}),
     };
     const url = `${this.options.metricsUrl.replace(/\/+$/, '')}${EDGE_METRICS_PATH}`;
     try {

@@ -9,10 +9,13 @@ export class RegionHealth {
   constructor(
     private readonly penaltyMs = 10_000,
     private readonly now: () => number = Date.now,
+    /** Told of every failure: each one sends the request on to the next region (a failover). */
+    private readonly onFailed?: (regionId: string) => void,
   ) {}
 
   markFailed(regionId: string): void {
     this.downUntil.set(regionId, this.now() + this.penaltyMs);
+    this.onFailed?.(regionId);
   }
 
   markHealthy(regionId: string): void {
