@@ -11,6 +11,7 @@ import { DeploymentTargetSchema } from './git-deploys.js';
 import { requiredOr } from './errors.js';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
 import { RegionIdSchema } from './regions.js';
+import { ProtectionSettingsInputSchema, ProtectionSettingsSchema } from './protection.js';
 import { RetentionSettingsInputSchema, RetentionSettingsSchema } from './storage-gc.js';
 
 /** Every `/api/v1` body and response, shared by the control plane and the dashboard. */
@@ -143,6 +144,8 @@ export const CreateProjectBodySchema = z.strictObject({
   buildCacheEnabled: z.boolean({ error: 'expected true or false' }).optional(),
   /** Absent fields: the platform's defaults (docs/retention.md). */
   retention: RetentionSettingsInputSchema.optional(),
+  /** Absent: public (docs/protected-previews.md). */
+  protection: ProtectionSettingsInputSchema.optional(),
 });
 export type CreateProjectBody = z.infer<typeof CreateProjectBodySchema>;
 
@@ -162,6 +165,8 @@ export const UpdateProjectBodySchema = z.strictObject({
   buildCacheEnabled: z.boolean({ error: 'expected true or false' }).optional(),
   /** Each field absent keeps its setting; null returns it to the platform's default. */
   retention: RetentionSettingsInputSchema.optional(),
+  /** Each field absent keeps its setting; a new password signs every visitor out. */
+  protection: ProtectionSettingsInputSchema.optional(),
 });
 export type UpdateProjectBody = z.infer<typeof UpdateProjectBodySchema>;
 
@@ -251,6 +256,8 @@ export const ProjectViewSchema = z.object({
   buildCacheEnabled: z.boolean(),
   /** What garbage collection keeps; null: the platform's default (docs/retention.md). */
   retention: RetentionSettingsSchema,
+  /** Who may open its preview (and optionally production) hosts; absent from older control planes. */
+  protection: ProtectionSettingsSchema.optional(),
   /** Names only: values are write-only. */
   envKeys: z.array(z.string()),
   productionDeploymentId: z.string().nullable(),

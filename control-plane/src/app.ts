@@ -38,6 +38,8 @@ import { TrafficService } from './traffic/traffic-service.js';
 import { TrafficStore } from './traffic/traffic-store.js';
 import { trafficRoutes } from './traffic/traffic-routes.js';
 import { RouteWriter } from './hosts/route-writer.js';
+import { protectionLookup } from './protection/project-protection.js';
+import { protectionRoutes } from './protection/protection-routes.js';
 import { GitCredentialService, gitCredentialRoutes } from './git-credentials/index.js';
 import {
   CommitNotifier,
@@ -102,7 +104,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     deployments: services.deployments,
     metrics: webhookMetrics,
     log: fastify.log,
-    routes: new RouteWriter(ctx.routes, config.rootDomain),
+    routes: new RouteWriter(ctx.routes, config.rootDomain, protectionLookup(ctx.db)),
     notifier: commitNotifier,
   });
 
@@ -135,6 +137,13 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
   });
   await fastify.register(oidcRoutes, { prefix: '/api/v1', oidc });
   await fastify.register(healthRoutes);
+  // Protected previews' sign-in pages: the dashboard session or the project's password.
+  await fastify.register(protectionRoutes, {
+    protection: services.protection,
+    accounts,
+    adminToken: config.adminToken,
+    dashboardUrl: config.controlPlaneUrl,
+  });
   // Git providers' deliveries: each is authenticated by its hook's secret, not the admin token.
   await fastify.register(hookRoutes, { webhooks, metrics: webhookMetrics });
   const deployHooks = new DeployHookService({ db: ctx.db, deployments: services.deployments });

@@ -19,6 +19,8 @@ import { StatusPublisher } from './deployments/status-publisher.js';
 import { CliDeployService, CliDeployStore } from './cli-deploys/index.js';
 import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
 import { GcService } from './storage-gc/index.js';
+import { protectionLookup } from './protection/project-protection.js';
+import { ProtectionService } from './protection/protection-service.js';
 
 export interface Services {
   projects: ProjectService;
@@ -28,12 +30,22 @@ export interface Services {
   sessions: BuildSessionService;
   gc: GcService;
   cliDeploys: CliDeployService;
+  protection: ProtectionService;
 }
 
 /** Wires the services of one control plane together; the routes only see these. */
 export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?: BuildRunner): Services {
   const urls = new SiteUrls(ctx.config);
-  const routes = new RouteWriter(ctx.routes, ctx.config.rootDomain);
+  // Every record it writes carries the project's protection (docs/protected-previews.md).
+  const routes = new RouteWriter(ctx.routes, ctx.config.rootDomain, protectionLookup(ctx.db));
+  const protection = new ProtectionService({
+    db: ctx.db,
+    store: ctx.routes,
+    routes,
+    urls,
+    rootDomain: ctx.config.rootDomain,
+    signingKey: ctx.config.protectionSigningKey,
+  });
   const metrics = new BuildMetrics(ctx.metrics, ctx.db);
   const status = new StatusPublisher(ctx.nats, metrics);
   const aliases = new BranchAliases(routes, ctx.config.rootDomain);
@@ -47,6 +59,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     cipher: new EnvCipher(ctx.config.envEncryptionKey),
     urls,
     routes,
+    protection,
     cancelActive: (projectId, reason) => deployments.cancelActive(projectId, reason),
   });
   const deployments: DeploymentService = new DeploymentService({
@@ -114,5 +127,5 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     settings: ctx.config.gc,
     log,
   });
-  return { projects, deployments, pipeline, urls, sessions, gc, cliDeploys };
+  return { projects, deployments, pipeline, urls, sessions, gc, cliDeploys, protection };
 }

@@ -1,5 +1,23 @@
-import { deploymentHost, productionHost, type RouteRecord } from '@deploysphere/contracts';
+import {
+  deploymentHost,
+  productionHost,
+  type RouteProtection,
+  type RouteRecord,
+} from '@deploysphere/contracts';
 import type { RouteStore } from './route-store.js';
+
+/**
+ * A project's protection as route records carry it (docs/protected-previews.md): `previews` for
+ * `deployment` records (deployment hosts and branch aliases), `production` for the production
+ * host and custom domains. Undefined: that kind of host is public.
+ */
+export interface HostProtection {
+  previews?: RouteProtection;
+  production?: RouteProtection;
+}
+
+/** Reads a project's protection (by slug) when a record is written. */
+export type ProtectionLookup = (slug: string) => Promise<HostProtection>;
 
 interface ProjectRef {
   slug: string;
@@ -16,10 +34,20 @@ interface DeploymentRef {
  * per production hostname; each write is atomic, so a visitor sees the old or the new deployment.
  */
 export class RouteWriter {
+  private readonly store: RouteStore;
+
+  /**
+   * With `protection`, every record written is stamped with the project's protection as it is at
+   * that moment, so no write path (builds, promotes, aliases, domains) can publish a protected
+   * host unprotected; ProtectionService rewrites the records when the setting changes.
+   */
   constructor(
-    private readonly store: RouteStore,
+    store: RouteStore,
     private readonly rootDomain: string,
-  ) {}
+    private readonly protection?: ProtectionLookup,
+  ) {
+    this.store = protection ? protectingStore(store, protection) : store;
+  }
 
   private record(kind: RouteRecord['kind'], slug: string, d: DeploymentRef): RouteRecord {
     return {
@@ -30,6 +58,22 @@ export class RouteWriter {
       regions: d.regions,
       updatedAt: new Date().toISOString(),
     };
+  }
+
+  /**
+   * Re-stamps the records of `hostnames` that belong to `slug` with its current protection (or
+   * none): what a protection change calls. Hosts without a record are left alone.
+   */
+  async restampProject(slug: string, hostnames: string[]): Promise<number> {
+    let written = 0;
+    for (const hostname of hostnames) {
+      const existing = await this.store.get(hostname);
+      if (!existing || existing.projectSlug !== slug) continue;
+      const { protection: _old, ...rest } = existing;
+      await this.store.put(hostname, { ...rest, updatedAt: new Date().toISOString() });
+      written += 1;
+    }
+    return written;
   }
 
   /** The deployment's own permanent host: written once, before it can become production. */
@@ -84,4 +128,21 @@ export class RouteWriter {
     for (const id of deploymentIds)
       await this.store.delete(deploymentHost(project.slug, id, this.rootDomain));
   }
+}
+
+/** `deployment` records are previews; `production` and `custom` records serve production. */
+export function protectionFor(kind: RouteRecord['kind'], p: HostProtection): RouteProtection | undefined {
+  return kind === 'deployment' ? p.previews : p.production;
+}
+
+function protectingStore(store: RouteStore, lookup: ProtectionLookup): RouteStore {
+  return {
+    get: (hostname) => store.get(hostname),
+    delete: (hostname) => store.delete(hostname),
+    async put(hostname, record) {
+      const { protection: _ignored, ...rest } = record;
+      const protection = protectionFor(record.kind, await lookup(record.projectSlug));
+      await store.put(hostname, protection ? { ...rest, protection } : rest);
+    },
+  };
 }

@@ -25,3 +25,5 @@ export async function persistedSecret(
 
 export const generateAdminToken = () => `dsk_${randomBytes(24).toString('base64url')}`;
 export const generateEncryptionKey = () => randomBytes(32).toString('base64');
+/** Signs protected hosts' grants and cookies; shared by the control plane and the edge. */
+export const generateProtectionKey = () => randomBytes(32).toString('base64url');

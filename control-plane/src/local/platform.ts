@@ -23,7 +23,12 @@ import { createContext } from '../create-context.js';
 import { ecsEnvPrefix, ecsSettingsEnv } from '../pipeline/ecs/ecs-settings.js';
 import { workerStaticEnv } from '../pipeline/worker-launch.js';
 import { LOCAL_ECS_CREDENTIALS, startLocalEcs } from './local-ecs.js';
-import { generateAdminToken, generateEncryptionKey, persistedSecret } from './persisted-secret.js';
+import {
+  generateAdminToken,
+  generateEncryptionKey,
+  generateProtectionKey,
+  persistedSecret,
+} from './persisted-secret.js';
 import type { LocalPlatformConfig } from './config.js';
 import { assertPortFree } from './ports.js';
 import { redactUrl, StartupError } from './startup-error.js';
@@ -110,6 +115,9 @@ export async function startPlatform(
     const envEncryptionKey =
       config.ENV_ENCRYPTION_KEY ??
       Buffer.from(await persistedSecret(dataDir, 'env-encryption-key', generateEncryptionKey), 'base64');
+    // Protected previews: one key for the control plane's grants and the edge's cookies. Deleting
+    // the file rotates it at the next start, which signs every visitor out of protected hosts.
+    const protectionKey = await persistedSecret(dataDir, 'protection-signing-key', generateProtectionKey);
 
     const databaseUrl = step('postgres', async () => {
       if (config.DATABASE_URL) return [config.DATABASE_URL, `configured ${redactUrl(config.DATABASE_URL)}`];
@@ -225,6 +233,7 @@ export async function startPlatform(
           accessKeyId: first.accessKeyId ?? '',
           secretAccessKey: first.secretAccessKey ?? '',
         },
+        protection: { signingKey: protectionKey, authUrl: controlPlaneUrl },
       });
       started.push({ name: 'edge', stop: handle.stop });
       return [
@@ -252,6 +261,7 @@ export async function startPlatform(
       BUILD_WORK_DIR: join(dataDir, 'builds'),
       EDGE_URL: edge.url,
       EDGE_METRICS_TOKEN: edgeMetricsToken,
+      PROTECTION_SIGNING_KEY: protectionKey,
       DEPLOYSPHERE_ADMIN_TOKEN: adminToken,
       ALLOW_LOCAL_REPOS: String(config.ALLOW_LOCAL_REPOS),
       ...Object.assign({}, ...targets.map(storageTargetEnv)),

@@ -15,6 +15,8 @@ import { assertRepoUrlAllowed } from './repo-policy.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
 import { projectViewInclude, toProjectView } from './project-view.js';
+import { protectionData } from '../protection/project-protection.js';
+import type { ProtectionService } from '../protection/protection-service.js';
 
 export interface ProjectServiceDeps {
   db: Db;
@@ -22,6 +24,8 @@ export interface ProjectServiceDeps {
   cipher: EnvCipher;
   urls: SiteUrls;
   routes: RouteWriter;
+  /** Protected previews; without it, protection settings are refused (no signing key). */
+  protection?: Pick<ProtectionService, 'enabled' | 'restamp'>;
   /** Stops a project's unfinished deployments before it is deleted. */
   cancelActive(projectId: string, reason: string): Promise<void>;
 }
@@ -52,6 +56,7 @@ export class ProjectService {
     this.assertRegions(body.regions);
     assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
     const id = `prj_${newId()}`;
+    const protection = await protectionData(body.protection, null, this.deps.protection?.enabled ?? false);
     try {
       // No `include` on the write: Prisma runs a nested write in a transaction on one connection,
       // and loads included relations concurrently, which pg 9 refuses. The view is read after.
@@ -70,6 +75,7 @@ export class ProjectService {
           regions: body.regions,
           buildCacheEnabled: body.buildCacheEnabled ?? true,
           ...retentionData(body.retention),
+          ...protection,
           envVars: {
             create: Object.entries(body.env ?? {}).map(([key, value]) => ({
               key,
@@ -107,6 +113,7 @@ export class ProjectService {
     if (body.regions) this.assertRegions(body.regions);
     if (body.repoUrl) assertRepoUrlAllowed(body.repoUrl, this.deps.config.allowLocalRepos);
     const env = Object.entries(body.env ?? {});
+    const protection = await protectionData(body.protection, project, this.deps.protection?.enabled ?? false);
     await this.deps.db.$transaction(async (tx) => {
       for (const [key, value] of env) {
         if (value === null) {
@@ -132,10 +139,14 @@ export class ProjectService {
           ...(body.regions !== undefined ? { regions: body.regions } : {}),
           ...(body.buildCacheEnabled !== undefined ? { buildCacheEnabled: body.buildCacheEnabled } : {}),
           ...retentionData(body.retention),
+          ...protection,
         },
         select: { id: true },
       });
     });
+    // After the commit, since each record is stamped with the settings as saved. A KV failure
+    // answers 5xx with the settings saved; sending the same PATCH again finishes the rewrite.
+    if (body.protection) await this.deps.protection?.restamp(project.id);
     // Read outside the transaction, for the reason given in create().
     return this.view(project.id);
   }

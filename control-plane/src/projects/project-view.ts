@@ -1,6 +1,7 @@
 import type { ProjectView } from '@deploysphere/contracts';
 import type { Deployment, Project } from '@deploysphere/db';
 import type { SiteUrls } from '../hosts/site-urls.js';
+import { toProtectionSettings } from '../protection/project-protection.js';
 
 export type ProjectWithRelations = Project & {
   envVars: { key: string }[];
@@ -38,6 +39,7 @@ export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): Pr
       previewMaxAgeDays: project.previewMaxAgeDays,
       buildCacheExpiryDays: project.buildCacheExpiryDays,
     },
+    protection: toProtectionSettings(project),
     envKeys: project.envVars.map((e) => e.key).sort(),
     productionDeploymentId: project.productionDeploymentId,
     url: urls.production(project.slug),
