@@ -120,6 +120,21 @@ describe('every dashboard panel has data on the local platform', () => {
     expect(
       Math.max(...(await values('sum(rate(deploysphere_clickhouse_inserts_total[5m]))'))),
     ).toBeGreaterThan(0);
+    // The queue: empty again, the build started in the project's primary region, its wait known.
+    expect(await values('sum(deploysphere_build_queue_depth)')).toEqual([0]);
+    expect(
+      await values('max(deploysphere_build_last_start_timestamp_seconds{region="us-east-1"}) > 0'),
+    ).toHaveLength(1);
+    expect(await values('max(deploysphere_build_last_start_timestamp_seconds{region="eu-west-1"})')).toEqual([
+      0,
+    ]);
+    expect(
+      await values('max by (quantile) (deploysphere_build_wait_seconds{region="us-east-1"})'),
+    ).toHaveLength(2);
+    // The dispatchers' durable consumers are reported, and have nothing pending.
+    expect(
+      await values('max by (consumer) (deploysphere_jetstream_consumer_pending{consumer=~"dispatch-.*"})'),
+    ).toEqual([0, 0, 0]);
     // Process accounting saw the build: its CPU and its memory (git, the sandbox, cp) are not 0.
     expect(Math.max(...(await values('sum(deploysphere_build_cpu_seconds_count)')))).toBeGreaterThanOrEqual(
       1,
