@@ -107,6 +107,7 @@ describe('schema.prisma and the migrated database agree', () => {
       finishedAt: now,
       lastHeartbeatAt: now,
       lastEventSeq: 7,
+      pullRequest: 42,
       expiredAt: now,
       expiredReason: 'keep-last',
     };
@@ -119,6 +120,8 @@ describe('schema.prisma and the migrated database agree', () => {
       secretCiphertext: 'v1:iv:tag:data',
       createdAt: now,
       rotatedAt: now,
+      apiUrl: 'https://gitea.example/api/v1',
+      apiTokenCiphertext: 'v1:iv:tag:token',
     };
     const delivery = {
       id: 'deliveryroundtrip0000000',
@@ -149,6 +152,49 @@ describe('schema.prisma and the migrated database agree', () => {
     await db.gitWebhook.create({ data: webhook });
     await db.webhookDelivery.create({ data: delivery });
     await db.branchAlias.create({ data: alias });
+    const notice = {
+      deploymentId: deployment.id,
+      projectId: project.id,
+      provider: 'github',
+      repo: 'acme/site',
+      sha: 'a'.repeat(40),
+      pullRequest: 42,
+      lastState: 'success',
+      createdAt: now,
+    };
+    const prComment = {
+      projectId: project.id,
+      provider: 'github',
+      repo: 'acme/site',
+      pullRequest: 42,
+      commentId: '1001',
+      updatedAt: now,
+    };
+    const credential = {
+      projectId: project.id,
+      kind: 'ssh',
+      username: null,
+      secretCiphertext: 'v1:iv:tag:key',
+      publicKey: 'ssh-ed25519 AAAA deploysphere-round-trip',
+      knownHosts: 'github.com ssh-ed25519 AAAA',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const deployHook = {
+      id: 'deployhookroundtrip00000',
+      projectId: project.id,
+      name: 'CMS',
+      branch: 'main',
+      secretHash: 'd'.repeat(64),
+      createdAt: now,
+      lastTriggeredAt: now,
+    };
+    const watchPaths = { projectId: project.id, paths: ['apps/web', '!**/*.md'], updatedAt: now };
+    await db.gitCommitNotice.create({ data: notice });
+    await db.pullRequestComment.create({ data: prComment });
+    await db.gitCredential.create({ data: credential });
+    await db.deployHook.create({ data: deployHook });
+    await db.projectWatchPaths.create({ data: watchPaths });
     const gcRun = {
       id: 'gc_roundtrip',
       status: 'completed',
@@ -195,6 +241,36 @@ describe('schema.prisma and the migrated database agree', () => {
         delivery,
       ],
       ['BranchAlias', await db.branchAlias.findUniqueOrThrow({ where: { hostname: alias.hostname } }), alias],
+      [
+        'GitCommitNotice',
+        await db.gitCommitNotice.findUniqueOrThrow({ where: { deploymentId: deployment.id } }),
+        notice,
+      ],
+      [
+        'PullRequestComment',
+        await db.pullRequestComment.findUniqueOrThrow({
+          where: {
+            projectId_provider_repo_pullRequest: {
+              projectId: project.id,
+              provider: 'github',
+              repo: 'acme/site',
+              pullRequest: 42,
+            },
+          },
+        }),
+        prComment,
+      ],
+      [
+        'GitCredential',
+        await db.gitCredential.findUniqueOrThrow({ where: { projectId: project.id } }),
+        credential,
+      ],
+      ['DeployHook', await db.deployHook.findUniqueOrThrow({ where: { id: deployHook.id } }), deployHook],
+      [
+        'ProjectWatchPaths',
+        await db.projectWatchPaths.findUniqueOrThrow({ where: { projectId: project.id } }),
+        watchPaths,
+      ],
       ['GcRun', await db.gcRun.findUniqueOrThrow({ where: { id: gcRun.id } }), gcRun],
       ['UploadClaim', await db.uploadClaim.findUniqueOrThrow({ where: { id: claim.id } }), claim],
     ] as const;
