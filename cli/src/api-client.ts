@@ -50,8 +50,10 @@ export class ApiClient {
     const text = await retryWithBackoff(
       async () => {
         let res: Response;
+        let started = 0;
         try {
           this.debug(`${method} ${url}`);
+          started = performance.now();
           res = await fetch(url, {
             method,
             headers: {
@@ -69,7 +71,7 @@ export class ApiClient {
           throw CliError.network(`The connection to ${this.baseUrl} failed: ${message}`, err);
         }
         const out = await res.text();
-        this.debug(`→ ${res.status} (${out.length} bytes)`);
+        this.debug(`→ ${res.status} (${out.length} bytes, ${Math.round(performance.now() - started)} ms)`);
         if ([502, 503, 504].includes(res.status)) throw new Retryable(`HTTP ${res.status}`);
         if (!res.ok) throw httpError(res.status, out, `${method} ${path}`);
         return out;
@@ -81,8 +83,7 @@ export class ApiClient {
       }
       throw err;
     });
-    if (text === '') return schema.parse(null);
-    const parsed = schema.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(text === '' ? undefined : JSON.parse(text));
     if (!parsed.success) {
       throw new CliError(
         'bad_response',

@@ -49,13 +49,13 @@ export async function run(argv: string[], env: Env = process.env): Promise<numbe
     .description('Store the control plane URL and an API token (read from stdin or a prompt, never argv)')
     .option('--url <url>', 'the control plane URL, e.g. https://deploy.example.com')
     .action(async (opts: { url?: string }) => {
-      const url = (opts.url ?? env.DEPLOYSPHERE_URL ?? (await ask('Control plane URL: '))).replace(
+      const url = (opts.url || env.DEPLOYSPHERE_URL || (await ask('Control plane URL: '))).replace(
         /\/+$/,
         '',
       );
       if (!/^https?:\/\/\S+$/.test(url))
         throw CliError.usage(`--url: expected an http:// or https:// URL, got ${url}`);
-      const token = env.DEPLOYSPHERE_TOKEN ?? (await readSecret('API token: '));
+      const token = env.DEPLOYSPHERE_TOKEN || (await readSecret('API token: '));
       if (!token) throw CliError.usage('No token given');
       await new ApiClient(url, token, (l) => out.debug(l)).get('/regions', z.array(RegionSchema));
       const path = await writeConfig(env, { v: 1, url, token });
@@ -318,9 +318,9 @@ export async function run(argv: string[], env: Env = process.env): Promise<numbe
     .option('--project <name>', "the project (default: the folder's link)")
     .action(async (hostname: string, opts: { project?: string }) => {
       const slug = await projectOf(opts.project);
-      const p = await (
-        await client()
-      ).request('DELETE', `/projects/${slug}/domains/${encodeURIComponent(hostname)}`, ProjectViewSchema);
+      const api = await client();
+      await api.request('DELETE', `/projects/${slug}/domains/${encodeURIComponent(hostname)}`, z.unknown());
+      const p = await api.get(`/projects/${slug}`, ProjectViewSchema);
       out.result({ project: p.slug, domains: p.domains }, () => out.line(`Removed ${hostname} from ${slug}`));
     });
 

@@ -1,6 +1,7 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   AppError,
+  blobKey,
   CLI_DEPLOY_ERRORS,
   ManifestSchema,
   manifestKey,
@@ -37,6 +38,8 @@ type CreateBody = z.output<typeof CreateCliDeployBodySchema>;
 
 /** Storage calls of one finalize: tried 3 times, then the request fails and may be repeated. */
 const retry = { attempts: 3, baseDelayMs: 200 };
+/** HEADs in flight per region while finalize checks the granted blobs. */
+const HEAD_CONCURRENCY = 64;
 
 function distinctBlobs(files: Manifest['files']): UploadBlob[] {
   const blobs = new Map<string, UploadBlob>();
@@ -115,7 +118,7 @@ export class CliDeployService {
         bytes: BigInt(bytes),
       },
       async (tx) => {
-        await tx.cliDeployManifest.create({ data: { deploymentId: id, manifest } });
+        await tx.cliDeployManifest.create({ data: { deploymentId: id, manifest: { v: 1, manifest } } });
       },
     );
 
@@ -134,7 +137,8 @@ export class CliDeployService {
     let totalBytes = 0;
     const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
     for (const r of grants.regions) for (const g of r.missing) totalBytes += sizes.get(g.hash) ?? 0;
-    await this.deps.store.noteTotalBytes(id, totalBytes);
+    const granted = Object.fromEntries(grants.regions.map((r) => [r.region, r.missing.map((g) => g.hash)]));
+    await this.deps.store.noteGrants(id, { v: 1, manifest, granted }, totalBytes);
 
     return {
       deployment: await this.deps.deployments.get(id),
@@ -160,14 +164,17 @@ export class CliDeployService {
     if (d.status !== 'building' || d.phase !== 'upload' || !d.manifest) throw this.notUploading(id, d.status);
     const manifest = d.manifest;
 
-    const grants = await this.deps.grants.uploadGrants(
-      await this.scope(d.projectId, d.slug, id, d.regions),
-      distinctBlobs(manifest.files),
-    );
-    const lacking = grants.regions.filter((r) => r.missing.length > 0);
+    // The check runs while the client waits; the deployment is alive meanwhile.
+    const beat = setInterval(() => void this.deps.store.heartbeat(id).catch(() => undefined), 5_000);
+    let lacking: { region: string; missing: string[] }[];
+    try {
+      lacking = (await this.lacking(d, manifest)).filter((r) => r.missing.length > 0);
+    } finally {
+      clearInterval(beat);
+    }
     if (lacking.length > 0) {
       const detail = lacking
-        .map((r) => `${r.region} lacks ${r.missing.length} (first: ${r.missing[0]!.hash})`)
+        .map((r) => `${r.region} lacks ${r.missing.length} (first: ${r.missing[0]!})`)
         .join('; ');
       throw new AppError(
         409,
@@ -198,6 +205,58 @@ export class CliDeployService {
     );
     if (ready) await this.deps.store.dropManifest(id);
     return this.deps.deployments.get(id);
+  }
+
+  /**
+   * Per region, the manifest's blobs it does not hold. The ones granted at create are each
+   * checked with a HEAD (stored, with the declared size); the others were found present at create
+   * by the grants' own check, and stored blobs are immutable. Without a record of the grants,
+   * everything is checked as at create.
+   */
+  private async lacking(
+    d: PendingCliDeploy,
+    manifest: Manifest,
+  ): Promise<{ region: string; missing: string[] }[]> {
+    const blobs = distinctBlobs(manifest.files);
+    if (!d.granted) {
+      const grants = await this.deps.grants.uploadGrants(
+        await this.scope(d.projectId, d.slug, d.id, d.regions),
+        blobs,
+      );
+      return grants.regions.map((r) => ({ region: r.region, missing: r.missing.map((g) => g.hash) }));
+    }
+    const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
+    return Promise.all(
+      d.regions.map(async (region) => {
+        const b = this.deps.bucketFor(region);
+        if (!b) throw AppError.internal(`region ${region} has no storage configured`);
+        const granted = d.granted?.[region] ?? [];
+        const missing: string[] = [];
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: Math.min(granted.length, HEAD_CONCURRENCY) }, async () => {
+            while (next < granted.length) {
+              const hash = granted[next++]!;
+              if (!(await this.stored(b, hash, sizes.get(hash) ?? -1))) missing.push(hash);
+            }
+          }),
+        );
+        return { region, missing };
+      }),
+    );
+  }
+
+  private stored(b: GrantBucket, hash: string, size: number): Promise<boolean> {
+    return retryWithBackoff(async () => {
+      try {
+        const head = await b.client.send(new HeadObjectCommand({ Bucket: b.bucket, Key: blobKey(hash) }));
+        return head.ContentLength === size;
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+        if (e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404) return false;
+        throw err;
+      }
+    }, retry);
   }
 
   private async writeManifest(d: PendingCliDeploy, manifest: Manifest): Promise<void> {

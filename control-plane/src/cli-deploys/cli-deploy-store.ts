@@ -1,6 +1,24 @@
-import { BRANCH_ALIAS_INFIX, ManifestSchema, AppError, type Manifest } from '@deploysphere/contracts';
+import {
+  AppError,
+  BlobHashSchema,
+  BRANCH_ALIAS_INFIX,
+  ManifestSchema,
+  type Manifest,
+} from '@deploysphere/contracts';
 import { Prisma, type Db } from '@deploysphere/db';
+import { z } from 'zod';
 import { newId } from '../ids.js';
+
+/**
+ * What a CLI deploy keeps between create and finalize: the manifest as validated, and per region
+ * the blobs it was granted (missing at create). Finalize checks those; the others were present.
+ */
+const PendingRecordSchema = z.object({
+  v: z.literal(1),
+  manifest: ManifestSchema,
+  granted: z.record(z.string(), z.array(BlobHashSchema)).optional(),
+});
+export type PendingRecord = z.infer<typeof PendingRecordSchema>;
 
 /** A CLI deployment as finalize reads it: its project, regions and the manifest it declared. */
 export interface PendingCliDeploy {
@@ -15,6 +33,8 @@ export interface PendingCliDeploy {
   totalBytes: bigint | null;
   startedAt: Date | null;
   manifest: Manifest | undefined;
+  /** Per region, the blobs granted at create; undefined: not recorded (check them all). */
+  granted: Record<string, string[]> | undefined;
   domains: { hostname: string }[];
 }
 
@@ -75,7 +95,7 @@ export class CliDeployStore {
       include: { project: { include: { domains: true } }, cliManifest: true },
     });
     if (!d) return undefined;
-    const parsed = d.cliManifest ? ManifestSchema.safeParse(d.cliManifest.manifest) : undefined;
+    const parsed = d.cliManifest ? PendingRecordSchema.safeParse(d.cliManifest.manifest) : undefined;
     return {
       id: d.id,
       projectId: d.projectId,
@@ -87,7 +107,8 @@ export class CliDeployStore {
       source: d.source,
       totalBytes: d.totalBytes,
       startedAt: d.startedAt,
-      manifest: parsed?.success ? parsed.data : undefined,
+      manifest: parsed?.success ? parsed.data.manifest : undefined,
+      granted: parsed?.success ? parsed.data.granted : undefined,
       domains: d.project.domains,
     };
   }
@@ -101,12 +122,18 @@ export class CliDeployStore {
     return count === 1;
   }
 
-  /** Bytes the upload must send (every region's missing blobs), for the deployment's stats. */
-  async noteTotalBytes(id: string, totalBytes: number): Promise<void> {
-    await this.db.deployment.updateMany({
-      where: { id, status: 'building' },
-      data: { totalBytes: BigInt(totalBytes) },
-    });
+  /**
+   * After the grants: the bytes the upload must send (every region's missing blobs, for the
+   * deployment's stats), the granted hashes per region, and a beat (granting may take a while).
+   */
+  async noteGrants(id: string, record: PendingRecord, totalBytes: number): Promise<void> {
+    await this.db.$transaction([
+      this.db.deployment.updateMany({
+        where: { id, status: 'building' },
+        data: { totalBytes: BigInt(totalBytes), lastHeartbeatAt: new Date() },
+      }),
+      this.db.cliDeployManifest.update({ where: { deploymentId: id }, data: { manifest: record } }),
+    ]);
   }
 
   async dropManifest(id: string): Promise<void> {
