@@ -6,6 +6,8 @@ export interface LoadOptions {
   baseUrl: string;
   /** Host header to send; the base URL's host when omitted. */
   host?: string;
+  /** More request headers (a cookie, say). */
+  headers?: Record<string, string>;
   /** The path of request number `i`. */
   path: (i: number) => string;
   requests: number;
@@ -71,7 +73,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           port: base.port,
           path,
           agent,
-          headers: options.host ? { host: options.host } : {},
+          headers: { ...options.headers, ...(options.host ? { host: options.host } : {}) },
           timeout: options.requestTimeoutMs ?? 30_000,
         },
         (res) => {
