@@ -293,6 +293,8 @@ export type DeploymentSource = z.infer<typeof DeploymentSourceSchema>;
   /** The pushed head commit's message and author, as the provider sent them. */
   commitMessage: z.string().nullable(),
   commitAuthor: z.string().nullable(),
+  /** The pull (merge) request whose head this deployment built; absent from older control planes. */
+  pullRequest: z.number().int().nullable().optional(),
   /** A preview's branch alias URL (`<slug>-git-<branch>`), which follows the branch's newest ready preview. */
   branchUrl: z.string().nullable(),
   /** git, or cli for a folder the CLI uploaded (docs/cli.md); absent from older control planes: git. */

@@ -235,7 +235,7 @@ describe('a GitHub pull request', () => {
       commitSha: headSha,
       isProduction: false,
     });
-    expect((await t.db.deployment.findUniqueOrThrow({ where: { id: first.id } })).pullRequest).toBe(7);
+    expect(first.pullRequest).toBe(7);
     await expectServed(`${SLUG}-git-feature-pr.localhost`, 'pr one');
     await expectServed(`${SLUG}.localhost`, 'main one');
   });

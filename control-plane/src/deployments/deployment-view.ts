@@ -43,6 +43,7 @@ export function toDeploymentView(d: DeploymentWithProject, urls: SiteUrls): Depl
     branch: d.branch,
     commitMessage: d.commitMessage,
     commitAuthor: d.commitAuthor,
+    pullRequest: d.pullRequest,
     branchUrl: alias ? urls.host(alias.hostname) : null,
     url: urls.production(d.project.slug),
     deploymentUrl: urls.deployment(d.project.slug, d.id),
