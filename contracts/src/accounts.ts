@@ -188,3 +188,16 @@ export const OidcStartQuerySchema = z.object({
     .regex(/^\/(?![/\\])/, 'must be a path on the dashboard')
     .default('/'),
 });
+
+/** `POST /api/v1/password-reset`: always 202, whether the email has an account or not. */
+export const PasswordResetRequestBodySchema = z.strictObject({ email: EmailSchema });
+
+/** `POST /api/v1/password-reset/confirm`: the link's token and the new password; signs in. */
+export const PasswordResetConfirmBodySchema = z.strictObject({
+  token: z
+    .string({ error: requiredOr('expected a string') })
+    .min(1, 'must not be empty')
+    .max(200, 'must be at most 200 characters'),
+  password: PasswordSchema,
+});
+export type PasswordResetConfirmBody = z.infer<typeof PasswordResetConfirmBodySchema>;

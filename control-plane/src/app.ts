@@ -6,6 +6,8 @@ import { accountRoutes } from './accounts/account-routes.js';
 import { AccountService } from './accounts/account-service.js';
 import { invitationRoutes } from './accounts/invitation-routes.js';
 import { oidcRoutes } from './accounts/oidc-routes.js';
+import { LogOutbox } from './accounts/outbox.js';
+import { passwordResetRoutes } from './accounts/password-reset-routes.js';
 import { OidcSignIn } from './accounts/oidc-sign-in.js';
 import { AuditRecorder } from './audit/audit-recorder.js';
 import { auditRoutes } from './audit/audit-routes.js';
@@ -75,7 +77,11 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   const services = createServices(ctx, fastify.log);
   const gcScheduler = new GcScheduler(services.gc, { intervalMs: config.gc.intervalMs, log: fastify.log });
-  const accounts = new AccountService({ db: ctx.db, dashboardUrl: config.controlPlaneUrl });
+  const accounts = new AccountService({
+    db: ctx.db,
+    dashboardUrl: config.controlPlaneUrl,
+    outbox: ctx.outbox ?? new LogOutbox(fastify.log),
+  });
   const auditStore = new AuditStore(ctx.clickhouse);
   const audit = new AuditRecorder({ store: auditStore, db: ctx.db, log: fastify.log });
   const traffic = new TrafficStore(ctx.clickhouse, config.rootDomain);
@@ -136,6 +142,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     adminToken: config.adminToken,
   });
   await fastify.register(oidcRoutes, { prefix: '/api/v1', oidc });
+  await fastify.register(passwordResetRoutes, { prefix: '/api/v1', accounts });
   await fastify.register(healthRoutes);
   // Protected previews' sign-in pages: the dashboard session or the project's password.
   await fastify.register(protectionRoutes, {

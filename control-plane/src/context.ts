@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { ControlPlaneConfig } from './config.js';
 import type { RegionStorage } from './infra/storage.js';
 import type { RouteStore } from './hosts/route-store.js';
+import type { Outbox } from './accounts/outbox.js';
 
 /** Everything the control plane's routes and services share, built once per process. */
 export interface AppContext {
@@ -15,4 +16,6 @@ export interface AppContext {
   storage: RegionStorage;
   metrics: Registry;
   routes: RouteStore;
+  /** Where messages to people go (password reset links); default: the log (LogOutbox). */
+  outbox?: Outbox;
 }

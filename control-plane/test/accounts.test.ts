@@ -224,3 +224,42 @@ describe('teams', () => {
     expect((await client.call(member, 'GET', '/teams/owen-co/members')).status).toBe(404);
   });
 });
+
+describe('password reset', () => {
+  it('sends a one-time link, which sets the password, ends every session and works once', async () => {
+    const old = await client.invitedUser(root, 'default', 'fay@example.com', 'member', PASSWORD);
+    // An unknown email is answered the same, and nothing is sent.
+    const before = t.outbox.messages.length;
+    const unknown = await client.call({}, 'POST', '/password-reset', { email: 'nobody@example.com' });
+    const known = await client.call({}, 'POST', '/password-reset', { email: 'fay@example.com' });
+    expect(unknown).toMatchObject({ status: 202 });
+    expect(known.body).toEqual(unknown.body);
+    expect(t.outbox.messages.length).toBe(before + 1);
+    const message = t.outbox.messages.at(-1)!;
+    expect(message.to).toBe('fay@example.com');
+    const token = /\/reset-password#([a-z0-9]{24}\.[\w-]{43})/.exec(message.text)?.[1];
+    expect(token).toBeDefined();
+    expect(JSON.stringify(await t.db.passwordReset.findMany())).not.toContain(token!.split('.')[1]);
+
+    const weak = await client.call({}, 'POST', '/password-reset/confirm', { token, password: 'short' });
+    expect(weak.body).toMatchObject({ error: { field: 'password' } });
+    const done = await client.call({}, 'POST', '/password-reset/confirm', {
+      token,
+      password: 'a brand new password',
+    });
+    expect(done.status).toBe(200);
+    expect((await client.call({ cookie: done.setCookie! }, 'GET', '/me')).status).toBe(200);
+    // The sessions from before the reset are over, and the old password no longer works.
+    expect((await client.call(old, 'GET', '/me')).status).toBe(401);
+    const oldPassword = await client.call({}, 'POST', '/session/password', {
+      email: 'fay@example.com',
+      password: PASSWORD,
+    });
+    expect(oldPassword.status).toBe(401);
+    const again = await client.call({}, 'POST', '/password-reset/confirm', {
+      token,
+      password: 'yet another password',
+    });
+    expect(again.body).toMatchObject({ error: { code: 'invalid_reset', field: 'token' } });
+  });
+});

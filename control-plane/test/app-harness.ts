@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import { app, BODY_LIMIT_BYTES } from '../src/app.js';
 import { loadControlPlaneConfig, storageEnvPrefix, type ControlPlaneConfig } from '../src/config.js';
 import { createContext } from '../src/create-context.js';
+import { MemoryOutbox } from '../src/accounts/outbox.js';
 import { retryOnPortRace, StartProgress, startWithin } from './start-deadline.js';
 
 export const TEST_ADMIN_TOKEN = 'dsk_test_admin_token_0123456789';
@@ -22,6 +23,8 @@ export interface TestApp {
   routes: RouteOptions[];
   /** The control plane's database, to check what a request wrote (or did not). */
   db: Db;
+  /** What the app sent to people (password reset links). */
+  outbox: MemoryOutbox;
   /** An authenticated `/api/v1` call; a string body is sent as it is (e.g. broken JSON). */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
@@ -105,6 +108,9 @@ async function start(env: Record<string, string>, progress: StartProgress, stops
   });
 
   const ctx = await createContext(config, edge.routes);
+  // Messages to people (password reset links) are kept for the test to read, as a mailbox would.
+  const outbox = new MemoryOutbox();
+  ctx.outbox = outbox;
   const fastify = Fastify({ logger: { level: config.logLevel }, bodyLimit: BODY_LIMIT_BYTES });
   fastify.addHook('onClose', () => ctx.close());
   stops.push(() => fastify.close());
@@ -134,6 +140,7 @@ async function start(env: Record<string, string>, progress: StartProgress, stops
     config,
     routes,
     db,
+    outbox,
     api,
     async stop() {
       for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);

@@ -107,6 +107,11 @@ const PUBLIC = new Set([
   'DELETE /api/v1/session',
   'POST /api/v1/invitations/accept',
   'GET /api/v1/openapi.json',
+  'GET /api/v1/auth/providers',
+  'GET /api/v1/auth/oidc/:provider/start',
+  'GET /api/v1/auth/oidc/:provider/callback',
+  'POST /api/v1/password-reset',
+  'POST /api/v1/password-reset/confirm',
 ]);
 
 describe('the authorisation table', () => {

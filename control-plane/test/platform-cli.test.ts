@@ -56,6 +56,7 @@ describe('npm start', () => {
   it('comes up ready with every check ok, stops cleanly, and restarts on the same data', async () => {
     const first = await start('main');
     expect(first.run.stdout()).toMatch(/✓ postgres\s+embedded/);
+    expect(first.run.stdout()).toMatch(/First sign-in: open the Dashboard, sign in with the API token/);
     expect(first.run.stdout()).toMatch(new RegExp(`Sites\\s+http://<slug>\\.localhost:${first.edgePort}`));
     const [, prometheusUrl] = first.run.stdout().match(/Prometheus {2}(http:\/\/127\.0\.0\.1:\d+)\n/) ?? [];
     expect(prometheusUrl, first.run.stdout()).toBeDefined();

@@ -18,11 +18,13 @@ import { Prisma, type Db } from '@deploysphere/db';
 import { newId } from '../ids.js';
 import { DEFAULT_TEAM_ID, scopeCap, type Principal } from '../authz/principal.js';
 import { RateLimiter } from '../webhooks/rate-limiter.js';
+import type { Outbox } from './outbox.js';
 import { decoyHash, hashPassword, verifyPassword } from './password-hash.js';
 import { newSecret, secretHash } from './secret-token.js';
 
 export const USER_SESSION_MAX_AGE_SECONDS = 12 * 60 * 60;
 const INVITATION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+const PASSWORD_RESET_LIFETIME_MS = 60 * 60 * 1000;
 /** Failed sign-ins an account tolerates before each further attempt waits (doubling, up to the cap). */
 const FREE_FAILURES = 5;
 const MAX_BLOCK_MS = 15 * 60 * 1000;
@@ -31,8 +33,10 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 export interface AccountServiceDeps {
   db: Db;
-  /** The dashboard's public URL, for invitation links. */
+  /** The dashboard's public URL, for invitation and password reset links. */
   dashboardUrl: string;
+  /** Where password reset links go. */
+  outbox: Outbox;
   now?: () => number;
 }
 
@@ -237,6 +241,76 @@ export class AccountService {
         data: { revokedAt: new Date(this.now()) },
       });
     }
+  }
+
+  // --- password reset -----------------------------------------------------------------------
+
+  /**
+   * Sends a one-time reset link to the account's email, if there is an account; the caller is
+   * told the same either way. Each address's requests share the sign-in budget.
+   */
+  async requestPasswordReset(email: string, ip: string): Promise<void> {
+    const wait = this.signInsByIp.take(ip);
+    if (wait > 0) throw tooManySignIns(wait);
+    const user = await this.db.user.findUnique({ where: { email } });
+    if (!user) return;
+    const id = newId();
+    const secret = newSecret();
+    await this.db.passwordReset.create({
+      data: {
+        id,
+        userId: user.id,
+        tokenHash: secretHash(secret),
+        expiresAt: new Date(this.now() + PASSWORD_RESET_LIFETIME_MS),
+      },
+    });
+    const link = `${this.deps.dashboardUrl.replace(/\/$/, '')}/reset-password#${id}.${secret}`;
+    await this.deps.outbox.send({
+      to: user.email,
+      subject: 'Reset your DeploySphere password',
+      text: `Someone asked to reset the password of ${user.email}. Within an hour, open:\n${link}\nIf it was not you, ignore this message.`,
+    });
+  }
+
+  /**
+   * Spends a reset link: sets the new password, ends every session of the account, clears its
+   * sign-in backoff, and signs this browser in.
+   */
+  async confirmPasswordReset(
+    token: string,
+    password: string,
+    client: { ip: string; userAgent?: string | undefined; previousCookie?: string | undefined },
+  ): Promise<SignedIn> {
+    const invalid = new AppError(400, 'invalid_reset', 'That reset link is not valid or has expired', {
+      field: 'token',
+    });
+    const [id, secret] = token.split('.');
+    if (!id || !secret) throw invalid;
+    const reset = await this.db.passwordReset.findUnique({ where: { id } });
+    if (
+      !reset ||
+      reset.usedAt ||
+      reset.expiresAt.getTime() <= this.now() ||
+      reset.tokenHash !== secretHash(secret)
+    )
+      throw invalid;
+    const passwordHash = await hashPassword(password);
+    await this.db.$transaction(async (tx) => {
+      const spent = await tx.passwordReset.updateMany({
+        where: { id, usedAt: null },
+        data: { usedAt: new Date(this.now()) },
+      });
+      if (spent.count !== 1) throw invalid;
+      await tx.user.update({
+        where: { id: reset.userId },
+        data: { passwordHash, failedSignIns: 0, signInBlockedUntil: null },
+      });
+      await tx.userSession.updateMany({
+        where: { userId: reset.userId, revokedAt: null },
+        data: { revokedAt: new Date(this.now()) },
+      });
+    });
+    return this.startSession(reset.userId, client);
   }
 
   // --- teams and members --------------------------------------------------------------------

@@ -96,6 +96,11 @@ if (stopping) {
       `  Prometheus  ${redactUrl(platform.prometheusUrl).replace(/\/$/, '')}`,
       `  API token   ${platform.adminToken}`,
       '',
+      // The admin token is the bootstrap owner of the default team; people get their own accounts
+      // by invitation, which is how the first one is made too (docs/accounts.md).
+      'First sign-in: open the Dashboard, sign in with the API token, then invite yourself under',
+      'Team as an owner and open the link: from then on, sign in with your email and password.',
+      '',
       'Ready. Press Ctrl-C to stop.',
       '',
     ].join('\n'),
