@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { isAuthRefusal, natsAuthOptions } from '../infra/nats.js';
 import type { BuildQueue } from './build-queue.js';
-import { ensureStreams } from './streams.js';
+import { ensureStreams, lastEventSeqInStream } from './streams.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
@@ -20,10 +20,13 @@ import { RegionDispatcher } from './dispatcher.js';
 import { BuildEventConsumer } from './event-consumer.js';
 import { EcsRunners } from './ecs/ecs-runners.js';
 import { LocalRunner } from './local-runner.js';
+import { takeOverUnlaunched } from './takeover.js';
 import { Watchdog } from './watchdog.js';
 
 /** How long a finished worker's last events may take to be applied before its exit decides. */
 const SETTLE_AFTER_EXIT_MS = 10_000;
+/** How long it may wait on for events of the build still in the stream (a consumer backlog). */
+const SETTLE_BACKLOG_MAX_MS = 5 * 60_000;
 
 export interface PipelineDeps {
   ctx: AppContext;
@@ -93,6 +96,7 @@ export class BuildPipeline {
             });
           },
           onExit: (id, exit) => this.settleAfterExit(id, exit),
+          takeOver: (id) => takeOverUnlaunched(ctx.db, id, deps.log),
         }),
     );
     this.events = new BuildEventConsumer({
@@ -216,9 +220,22 @@ export class BuildPipeline {
   private async settleAfterExit(id: string, exit: BuildExit): Promise<void> {
     if (exit.resources) this.deps.metrics.buildResources(exit.resources);
     const deadline = Date.now() + SETTLE_AFTER_EXIT_MS;
-    while (Date.now() < deadline) {
-      const d = await this.deps.ctx.db.deployment.findUnique({ where: { id }, select: { status: true } });
+    const giveUp = Date.now() + SETTLE_BACKLOG_MAX_MS;
+    for (;;) {
+      const d = await this.deps.ctx.db.deployment.findUnique({
+        where: { id },
+        select: { status: true, lastEventSeq: true },
+      });
       if (!d || TERMINAL_STATUSES.has(d.status)) return;
+      if (Date.now() >= deadline) {
+        // Events are applied one at a time across every control plane: behind a backlog (many
+        // builds ending together), the worker's result may still wait in the stream. Wait while
+        // it holds events of this build not applied yet; an exit with none left decides.
+        const published = await lastEventSeqInStream(await jetstreamManager(this.deps.ctx.nats), id).catch(
+          () => 0,
+        );
+        if (published <= d.lastEventSeq || Date.now() >= giveUp) break;
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     // A runner that knows why (ECS's stop code and reason) says so; a local process has its exit.

@@ -30,11 +30,19 @@ export interface DispatcherDeps {
   recordRunner(deploymentId: string, runner: { kind: string; region: string }): Promise<void>;
   /** Called when a build process ends, to settle a deployment its worker left unfinished. */
   onExit(deploymentId: string, exit: BuildExit): Promise<void>;
+  /**
+   * For a job delivered again whose deployment is already `building`: `taken` when its claimer
+   * died before launching the worker and this dispatcher now owns the launch, `wait` while that
+   * cannot be told yet (BuildPipeline.takeOver).
+   */
+  takeOver?(deploymentId: string): Promise<'taken' | 'wait' | 'no'>;
 }
 
 /** Waits this long before offering a job again whose project already has a build running. */
 const PROJECT_BUSY_RETRY_MS = 1_000;
 const FETCH_EXPIRES_MS = 1_000;
+/** Offers a job again this soon whose build may yet be taken over from a dead claimer. */
+const TAKEOVER_RETRY_MS = 5_000;
 /** Why a build this control plane was running ended when it shut down. */
 export const STOPPED_DURING_BUILD = 'the control plane stopped during the build';
 
@@ -136,8 +144,17 @@ export class RegionDispatcher {
       return;
     }
     if (claim === 'gone') {
-      msg.ack(); // cancelled, superseded or already taken: nothing to build
-      return;
+      // Cancelled, superseded or already taken: nothing to build. Unless the job came back
+      // because the control plane that took it died before launching its worker.
+      const takeOver = msg.redelivered ? await this.deps.takeOver?.(deploymentId) : undefined;
+      if (takeOver === 'wait') {
+        msg.nak(TAKEOVER_RETRY_MS);
+        return;
+      }
+      if (takeOver !== 'taken') {
+        msg.ack();
+        return;
+      }
     }
 
     let handle: BuildHandle;
