@@ -21,6 +21,7 @@ import { startS3rver } from '@deploysphere/stack';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { REPO_ROOT } from './cli-process.js';
+import { GitRepo } from './git-repo.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
 
 // A 2,000-file deploy to two regions on a shared 2-core machine takes tens of seconds.
@@ -367,5 +368,35 @@ describe('deploysphere deploy --prebuilt', () => {
       envKeys: [],
       domains: [],
     });
+  });
+});
+
+describe('deploysphere logs --follow', () => {
+  it("streams a Git build's lines over the websocket until it is ready, then exits 0", async () => {
+    const repo = await GitRepo.create({ 'site/index.html': '<h1>from git</h1>' });
+    const created = await t.api('POST', '/projects', {
+      slug: 'cli-logs',
+      repoUrl: repo.url,
+      installCommand: 'true',
+      buildCommand: 'echo building-the-site-now && mkdir -p dist && cp -r site/. dist/',
+      regions: ['us-east-1'],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const queued = await t.api<{ id: string }>('POST', '/projects/cli-logs/deployments', {});
+    expect(queued.status).toBe(202);
+
+    const follow = await cli(['logs', queued.body.id, '--follow']);
+    expect(follow.code, follow.stdout + follow.stderr).toBe(0);
+    expect(follow.stdout).toContain('building-the-site-now');
+    expect(follow.stderr).toMatch(/status: ready/);
+
+    // Afterwards, without --follow: the same lines, paged over HTTP; --json is one document.
+    const again = await cli(['logs', queued.body.id]);
+    expect(again.stdout).toContain('building-the-site-now');
+    const summary = oneJson(
+      await cli(['logs', queued.body.id, '--follow', '--json']),
+      z.object({ status: z.literal('ready'), lines: z.number().int().positive() }),
+    );
+    expect(summary.lines).toBeGreaterThan(0);
   });
 });
