@@ -7,7 +7,7 @@ import type {
   ProjectView,
 } from '@deploysphere/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOY_HOOK_RATE } from '../src/webhooks/deploy-hook-routes.js';
+import { DEPLOY_HOOK_ADDRESS_RATE, DEPLOY_HOOK_RATE } from '../src/webhooks/deploy-hook-routes.js';
 import { GitRepo } from './git-repo.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
 
@@ -165,5 +165,17 @@ describe('deploy hooks', () => {
       branch: 'main',
     });
     expect(noName.body.error.field).toBe('name');
+  });
+
+  it('guessing URLs runs into the per-address limit (last: it spends this address’s budget)', async () => {
+    const before = await t.db.deployment.count();
+    const statuses: number[] = [];
+    for (let i = 0; i < DEPLOY_HOOK_ADDRESS_RATE.burst + 5; i++) {
+      const guess = `${t.platform.controlPlaneUrl}/hooks/deploy/${String(i).padStart(43, 'x')}`;
+      statuses.push((await press(guess)).status);
+    }
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s !== 404 && s !== 429)).toEqual([]);
+    expect(await t.db.deployment.count()).toBe(before);
   });
 });

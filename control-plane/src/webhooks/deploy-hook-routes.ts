@@ -21,6 +21,8 @@ const tags = ['git'];
  * CMS or a schedule; more than that is a loop or abuse, and each press is a build.
  */
 export const DEPLOY_HOOK_RATE = { burst: 5, perMinute: 1 };
+/** Per caller address over all URLs, so guessing at URLs (each its own bucket) costs too. */
+export const DEPLOY_HOOK_ADDRESS_RATE = { burst: 30, perMinute: 30 };
 
 /** `/api/v1` routes that make, list and revoke a project's deploy hooks (admin token). */
 export const deployHookRoutes: FastifyPluginAsyncZod<{ hooks: DeployHookService }> = async (
@@ -81,6 +83,7 @@ export const deployHookTriggerRoutes: FastifyPluginAsyncZod<{
   metrics: WebhookMetrics;
 }> = async (app, opts) => {
   const limiter = new RateLimiter(DEPLOY_HOOK_RATE);
+  const perAddress = new RateLimiter(DEPLOY_HOOK_ADDRESS_RATE);
   // Whatever a caller sends (often nothing, or a CMS's JSON) is ignored, never parsed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_req, _body, done) =>
@@ -101,7 +104,7 @@ export const deployHookTriggerRoutes: FastifyPluginAsyncZod<{
       // Before the lookup, and keyed by address and URL: guessing URLs costs the same budget.
       onRequest: async (request, reply) => {
         const { secret } = request.params as { secret?: string };
-        const wait = limiter.take(`${request.ip}|${secret ?? ''}`);
+        const wait = Math.max(perAddress.take(request.ip), limiter.take(`${request.ip}|${secret ?? ''}`));
         if (wait > 0) {
           opts.metrics.rejected('deploy-hook', 'rate_limited');
           void reply.header('retry-after', String(wait));
