@@ -8,7 +8,14 @@ import {
 } from '@deploysphere/contracts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@deploysphere/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type Db, DeploymentPhase, DeploymentStatus, DeploymentTarget } from '../src/index.js';
+import {
+  createDb,
+  type Db,
+  DeploymentPhase,
+  DeploymentStatus,
+  DeploymentTarget,
+  TeamRole,
+} from '../src/index.js';
 import { migrate } from '../src/migrator.js';
 
 // Proves schema.prisma and the SQL migrations describe the same database: every model's every
@@ -49,6 +56,7 @@ describe('schema.prisma and the migrated database agree', () => {
     const project = {
       id: 'prj_roundtrip',
       slug: 'round-trip',
+      teamId: 'team_roundtrip',
       repoUrl: 'https://example.com/a/b.git',
       gitRef: 'main',
       installCommand: 'npm ci',
@@ -144,7 +152,68 @@ describe('schema.prisma and the migrated database agree', () => {
       updatedAt: now,
     };
 
+    const team = { id: 'team_roundtrip', slug: 'round-trip-team', name: 'Round trip', createdAt: now };
+    await db.team.create({ data: team });
     await db.project.create({ data: project });
+    const user = {
+      id: 'userroundtrip00000000000',
+      email: 'rt@example.com',
+      name: 'Round Trip',
+      passwordHash: 'scrypt$32768$8$1$salt$hash',
+      failedSignIns: 2,
+      signInBlockedUntil: now,
+      createdAt: now,
+    };
+    await db.user.create({ data: user });
+    const membership = { teamId: team.id, userId: user.id, role: TeamRole.viewer, createdAt: now };
+    await db.membership.create({ data: membership });
+    const invitation = {
+      id: 'invroundtrip000000000000',
+      teamId: team.id,
+      email: 'new@example.com',
+      role: TeamRole.member,
+      tokenHash: 'i'.repeat(64),
+      expiresAt: now,
+      acceptedAt: now,
+      createdAt: now,
+    };
+    await db.invitation.create({ data: invitation });
+    const userSession = {
+      id: 'sessroundtrip00000000000',
+      userId: user.id,
+      secretHash: 's'.repeat(64),
+      createdAt: now,
+      expiresAt: now,
+      revokedAt: now,
+      ip: '192.0.2.1',
+      userAgent: 'test',
+    };
+    await db.userSession.create({ data: userSession });
+    const apiToken = {
+      id: 'tokroundtrip000000000000',
+      userId: user.id,
+      name: 'ci',
+      tokenHash: 't'.repeat(64),
+      scopes: ['read', 'deploy'],
+      teamId: team.id,
+      projectId: project.id,
+      expiresAt: now,
+      lastUsedAt: now,
+      revokedAt: now,
+      createdAt: now,
+    };
+    await db.apiToken.create({ data: apiToken });
+    const identity = { provider: 'okta', subject: 'sub-1', userId: user.id, createdAt: now };
+    await db.oidcIdentity.create({ data: identity });
+    const reset = {
+      id: 'resetroundtrip0000000000',
+      userId: user.id,
+      tokenHash: 'r'.repeat(64),
+      expiresAt: now,
+      usedAt: now,
+      createdAt: now,
+    };
+    await db.passwordReset.create({ data: reset });
     await db.envVar.create({ data: envVar });
     await db.deployment.create({ data: deployment });
     await db.cliDeployManifest.create({ data: cliManifest });
@@ -273,6 +342,26 @@ describe('schema.prisma and the migrated database agree', () => {
       ],
       ['GcRun', await db.gcRun.findUniqueOrThrow({ where: { id: gcRun.id } }), gcRun],
       ['UploadClaim', await db.uploadClaim.findUniqueOrThrow({ where: { id: claim.id } }), claim],
+      ['Team', await db.team.findUniqueOrThrow({ where: { id: team.id } }), team],
+      ['User', await db.user.findUniqueOrThrow({ where: { id: user.id } }), user],
+      [
+        'Membership',
+        await db.membership.findUniqueOrThrow({
+          where: { teamId_userId: { teamId: team.id, userId: user.id } },
+        }),
+        membership,
+      ],
+      ['Invitation', await db.invitation.findUniqueOrThrow({ where: { id: invitation.id } }), invitation],
+      ['UserSession', await db.userSession.findUniqueOrThrow({ where: { id: userSession.id } }), userSession],
+      ['ApiToken', await db.apiToken.findUniqueOrThrow({ where: { id: apiToken.id } }), apiToken],
+      [
+        'OidcIdentity',
+        await db.oidcIdentity.findUniqueOrThrow({
+          where: { provider_subject: { provider: 'okta', subject: 'sub-1' } },
+        }),
+        identity,
+      ],
+      ['PasswordReset', await db.passwordReset.findUniqueOrThrow({ where: { id: reset.id } }), reset],
     ] as const;
 
     for (const [table, read, written] of cases) {
