@@ -20,7 +20,8 @@ import { startTestPlatform, type TestPlatform } from './harness.js';
 let t: TestPlatform;
 
 beforeAll(async () => {
-  t = await startTestPlatform({ MAX_OUTPUT_FILES: '300' });
+  // A short heartbeat timeout, so the watchdog's judgement of a silent upload is seen quickly.
+  t = await startTestPlatform({ MAX_OUTPUT_FILES: '300', HEARTBEAT_TIMEOUT_MS: '4000' });
 });
 afterAll(async () => {
   await t?.stop();
@@ -275,6 +276,33 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
     expect(region.status).toBe(400);
     expect(region.body.error?.field).toBe('regions.0');
     expect(await t.db.project.count({ where: { slug: 'cli-too-many' } })).toBe(0);
+  });
+
+  it('a silent upload is failed by the watchdog; heartbeats keep an upload alive', async () => {
+    const folder = { 'index.html': '<h1>slow upload</h1>' };
+    const silent = CliDeployCreatedSchema.parse(
+      (await create({ slug: 'cli-slow', files: manifestOf(folder) })).body,
+    );
+    const failed = await t.waitFor(silent.deployment.id, ['error', 'ready', 'cancelled'], 60_000);
+    expect(failed.status).toBe('error');
+    expect(failed.error).toMatch(/heartbeats/);
+    expect((await finalize(silent.deployment.id)).status).toBe(409);
+
+    const alive = CliDeployCreatedSchema.parse(
+      (await create({ slug: 'cli-slow', files: manifestOf(folder) })).body,
+    );
+    const until = Date.now() + 6_000;
+    while (Date.now() < until) {
+      const beat = await t.api('POST', `/cli-deploys/${alive.deployment.id}/heartbeat`, {});
+      expect(beat.status).toBe(204);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    await upload(alive, folder);
+    const done = await finalize(alive.deployment.id);
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.status).toBe('ready');
+    // A finished deployment takes no more beats.
+    expect((await t.api('POST', `/cli-deploys/${alive.deployment.id}/heartbeat`, {})).status).toBe(409);
   });
 
   it('requires the API token', async () => {

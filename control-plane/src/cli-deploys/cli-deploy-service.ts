@@ -38,6 +38,8 @@ type CreateBody = z.output<typeof CreateCliDeployBodySchema>;
 
 /** Storage calls of one finalize: tried 3 times, then the request fails and may be repeated. */
 const retry = { attempts: 3, baseDelayMs: 200 };
+/** How often finalize beats for the deployment while it checks (well within HEARTBEAT_TIMEOUT_MS). */
+const FINALIZE_BEAT_MS = 1_000;
 /** HEADs in flight per region while finalize checks the granted blobs. */
 const HEAD_CONCURRENCY = 64;
 
@@ -165,7 +167,10 @@ export class CliDeployService {
     const manifest = d.manifest;
 
     // The check runs while the client waits; the deployment is alive meanwhile.
-    const beat = setInterval(() => void this.deps.store.heartbeat(id).catch(() => undefined), 5_000);
+    const beat = setInterval(
+      () => void this.deps.store.heartbeat(id).catch(() => undefined),
+      FINALIZE_BEAT_MS,
+    );
     let lacking: { region: string; missing: string[] }[];
     try {
       lacking = (await this.lacking(d, manifest)).filter((r) => r.missing.length > 0);
