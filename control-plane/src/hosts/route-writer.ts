@@ -136,13 +136,22 @@ export function protectionFor(kind: RouteRecord['kind'], p: HostProtection): Rou
 }
 
 function protectingStore(store: RouteStore, lookup: ProtectionLookup): RouteStore {
+  const stamped = async (record: RouteRecord): Promise<RouteRecord> => {
+    const { protection: _ignored, ...rest } = record;
+    const protection = protectionFor(record.kind, await lookup(record.projectSlug));
+    return protection ? { ...rest, protection } : rest;
+  };
   return {
     get: (hostname) => store.get(hostname),
     delete: (hostname) => store.delete(hostname),
     async put(hostname, record) {
-      const { protection: _ignored, ...rest } = record;
-      const protection = protectionFor(record.kind, await lookup(record.projectSlug));
-      await store.put(hostname, protection ? { ...rest, protection } : rest);
+      const first = await stamped(record);
+      await store.put(hostname, first);
+      // A protection change committed between the lookup and the write would be lost: its
+      // re-stamp may have read KV before this write landed. Looking again after the write
+      // closes that gap (the change is then either seen here or its re-stamp sees this record).
+      const second = await stamped(record);
+      if (second.protection?.epoch !== first.protection?.epoch) await store.put(hostname, second);
     },
   };
 }

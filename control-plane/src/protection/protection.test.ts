@@ -64,6 +64,24 @@ describe('route records and protection', () => {
   });
 });
 
+describe('a protection change racing a publish', () => {
+  it('ends with the new protection on the record, even when the change commits mid-write', async () => {
+    const store = memoryStore();
+    const answers: HostProtection[] = [{}, { previews: { epoch: 7 } }];
+    // The first lookup sees the old settings; the change commits before the second.
+    const writer = new RouteWriter(
+      store,
+      'example.test',
+      async () => answers.shift() ?? { previews: { epoch: 7 } },
+    );
+    await writer.publishBranchAlias('shop-git-x.example.test', 'shop', {
+      id: 'e'.repeat(24),
+      regions: ['us-east-1'],
+    });
+    expect(store.records.get('shop-git-x.example.test')?.protection).toEqual({ epoch: 7 });
+  });
+});
+
 describe('protection settings', () => {
   it('needs a signing key, and a password for password mode; every change moves the epoch', async () => {
     await expect(protectionData({ mode: 'team' }, columns(), false)).rejects.toMatchObject({
