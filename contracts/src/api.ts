@@ -273,6 +273,10 @@ export const ProjectViewSchema = z.object({
 });
 export type ProjectView = z.infer<typeof ProjectViewSchema>;
 
+/** Where a deployment came from: built from the project's repository, or a folder the CLI uploaded. */
+export const DeploymentSourceSchema = z.enum(['git', 'cli']);
+export type DeploymentSource = z.infer<typeof DeploymentSourceSchema>;
+
 export const DeploymentViewSchema = z.object({
   id: DeploymentIdSchema,
   projectSlug: SlugSchema,
@@ -280,14 +284,12 @@ export const DeploymentViewSchema = z.object({
   phase: DeploymentPhaseSchema.nullable(),
   /** What the build checks out: a ref, or for a push the pushed commit's SHA. */
   gitRef: z.string().nullable(),
-/** Where a deployment came from: built from the project's repository, or a folder the CLI uploaded. */
-export const DeploymentSourceSchema = z.enum(['git', 'cli']);
-export type DeploymentSource = z.infer<typeof DeploymentSourceSchema>;
-
   regions: z.array(RegionIdSchema),
   commitSha: z.string().nullable(),
   /** production deployments may become the project's production; previews never do. */
   target: DeploymentTargetSchema,
+  /** git, or cli for a folder the CLI uploaded (docs/cli.md); absent from older control planes: git. */
+  source: DeploymentSourceSchema.optional(),
   /** The pushed branch, for a deployment a push made. */
   branch: z.string().nullable(),
   /** The pushed head commit's message and author, as the provider sent them. */
@@ -297,8 +299,6 @@ export type DeploymentSource = z.infer<typeof DeploymentSourceSchema>;
   pullRequest: z.number().int().nullable().optional(),
   /** A preview's branch alias URL (`<slug>-git-<branch>`), which follows the branch's newest ready preview. */
   branchUrl: z.string().nullable(),
-  /** git, or cli for a folder the CLI uploaded (docs/cli.md); absent from older control planes: git. */
-  source: DeploymentSourceSchema.optional(),
   /** The project's production URL. */
   url: z.string(),
   /** This deployment's permanent URL. */

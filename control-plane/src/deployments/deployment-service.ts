@@ -58,8 +58,6 @@ export class DeploymentService {
   async create(slug: string, body: CreateDeploymentBody): Promise<DeploymentView> {
     const project = await this.deps.db.project.findUnique({ where: { slug } });
     if (!project) throw AppError.notFound(`Project ${slug}`, 'slug');
-    const id = newId();
-    await this.deps.state.create({
     // A project the CLI created has no repository: nothing to build until one is connected.
     if (project.repoUrl === '') {
       throw new AppError(
@@ -69,6 +67,8 @@ export class DeploymentService {
         { field: 'slug' },
       );
     }
+    const id = newId();
+    await this.deps.state.create({
       id,
       projectId: project.id,
       gitRef: body.gitRef ?? project.gitRef,
