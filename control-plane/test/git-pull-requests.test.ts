@@ -334,6 +334,29 @@ describe('a GitHub pull request', () => {
     await expectServed(new URL(first.deploymentUrl).hostname, 'pr one');
     await expectServed(`${SLUG}.localhost`, 'main one');
   });
+  it('reopened: deployed again, and a comment someone deleted is posted anew', async () => {
+    const stub = stubs.github!;
+    const [oldId] = [...stub.comments.keys()];
+    stub.comments.clear();
+    const res = await pullRequest('github', {
+      number: 7,
+      action: 'reopened',
+      headBranch: 'feature/pr',
+      headSha,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const d = await t.waitFor(res.body.deploymentId!, ['ready', 'error', 'cancelled']);
+    expect(d.status).toBe('ready');
+    await expectServed(`${SLUG}-git-feature-pr.localhost`, 'pr two');
+    await eventually(() => expect(stub.comments.size).toBe(1));
+    const [newId] = [...stub.comments.keys()];
+    expect(newId).not.toBe(oldId);
+    expect(
+      stub.requests.some(
+        (r) => r.method === 'PATCH' && r.url.endsWith(`/comments/${oldId}`) && r.status === 404,
+      ),
+    ).toBe(true);
+  });
 });
 
 describe('pushes that deploy nothing', () => {
