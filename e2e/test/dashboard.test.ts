@@ -87,6 +87,8 @@ describe('the dashboard in a real browser', () => {
 
   it('signs in with the API token, from the keyboard, into an httpOnly session', async () => {
     await tab.goto(t.platform.controlPlaneUrl);
+    // Email and password is the default; the admin token is one switch away.
+    await tab.getByRole('button', { name: 'Sign in with the admin token' }).click();
     const field = tab.getByLabel('API token');
     await field.waitFor();
     await screenshot('sign-in');
@@ -293,9 +295,9 @@ describe('the dashboard in a real browser', () => {
 
   it('signs out, and the session is gone after a reload', async () => {
     await tab.getByRole('button', { name: 'Sign out' }).click();
-    await tab.getByLabel('API token').waitFor();
+    await tab.getByLabel('Email').waitFor();
     await tab.reload();
-    await tab.getByLabel('API token').waitFor();
+    await tab.getByLabel('Email').waitFor();
     expect((await context.cookies()).find((c) => c.name === 'ds_session')).toBeUndefined();
     const res = await tab.evaluate(async () => (await fetch('/api/v1/projects')).status);
     expect(res).toBe(401);

@@ -18,6 +18,7 @@ import {
   SessionViewSchema,
   SitesViewSchema,
   TrafficViewSchema,
+  ProjectStorageViewSchema,
   type CreateDeploymentBody,
   type CreateWebhookBody,
   type DeploymentTarget,
@@ -120,6 +121,8 @@ export const api = {
 
   traffic: (slug: string, window: TrafficWindow, signal?: AbortSignal) =>
     request('GET', `/projects/${enc(slug)}/traffic?window=${window}`, TrafficViewSchema, { signal }),
+  storage: (slug: string, signal?: AbortSignal) =>
+    request('GET', `/projects/${enc(slug)}/storage`, ProjectStorageViewSchema, { signal }),
 
   quickDeploy: (body: QuickDeployBody) => request('POST', '/deployments', DeploymentViewSchema, { body }),
   deployment: (id: string, signal?: AbortSignal) =>

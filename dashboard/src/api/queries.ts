@@ -100,6 +100,13 @@ export const deploymentHistoryQuery = (
       query.state.data?.pages.some((page) => page.some(isUnsettled)) ? HISTORY_POLL_MS : false,
   });
 
+/** What the project's deployments and build caches store (docs/retention.md). */
+export const storageQuery = (slug: string) =>
+  queryOptions({
+    queryKey: queryKeys.storage(slug),
+    queryFn: ({ signal }) => api.storage(slug, signal),
+  });
+
 export const trafficQuery = (slug: string, window: TrafficWindow) =>
   queryOptions({
     queryKey: queryKeys.traffic(slug, window),

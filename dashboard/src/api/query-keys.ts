@@ -29,6 +29,7 @@ export const queryKeys = {
   webhooks: (slug: string) => ['project', slug, 'webhooks'] as const,
   deliveries: (slug: string) => ['project', slug, 'deliveries'] as const,
   traffic: (slug: string, window: TrafficWindow) => ['project', slug, 'traffic', window] as const,
+  storage: (slug: string) => ['project', slug, 'storage'] as const,
   deployment: (id: string) => ['deployment', id] as const,
   /** Kept apart from the deployment's key, so refreshing the view never refetches its lines. */
   deploymentLogs: (id: string) => ['deployment-logs', id] as const,

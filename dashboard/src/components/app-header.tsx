@@ -49,7 +49,9 @@ export function AppHeader() {
             Team
           </Link>
         )}
-        <Link to="/account" title={who ? `Signed in as ${who}` : undefined}>
+        {/* Kept on narrow screens, where the other links and the switcher give way: the account
+            page links every team. */}
+        <Link to="/account" className="keep-narrow" title={who ? `Signed in as ${who}` : undefined}>
           Account
         </Link>
         <TeamSwitcher />

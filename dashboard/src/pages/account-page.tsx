@@ -1,6 +1,7 @@
 import { TokenScopeSchema, type CreatedToken, type TokenView } from '@deploysphere/contracts';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ApiError } from '../api/client.js';
@@ -66,7 +67,19 @@ export function AccountPage() {
               </div>
               <div>
                 <dt>Teams</dt>
-                <dd>{me.data.teams.map((t) => `${t.name} (${t.role})`).join(', ') || 'none'}</dd>
+                <dd>
+                  {me.data.teams.length === 0
+                    ? 'none'
+                    : me.data.teams.map((t, i) => (
+                        <span key={t.id}>
+                          {i > 0 && ', '}
+                          <Link to="/teams/$team" params={{ team: t.slug }}>
+                            {t.name}
+                          </Link>{' '}
+                          ({t.role})
+                        </span>
+                      ))}
+                </dd>
               </div>
             </dl>
           </section>

@@ -89,6 +89,9 @@ export function ProjectPage() {
             <Link to="/projects/$slug/traffic" params={{ slug }} activeOptions={{ includeSearch: false }}>
               Traffic
             </Link>
+            <Link to="/projects/$slug/storage" params={{ slug }}>
+              Storage
+            </Link>
             {/* Viewers read; every setting is a change the API would refuse them. */}
             {can.deploy && (
               <Link to="/projects/$slug/settings" params={{ slug }}>

@@ -98,7 +98,6 @@ function PasswordForm({ onSignedIn }: { onSignedIn: (s: SessionView) => void }) 
         })}
         className="stack"
         noValidate
-        aria-label="Sign in with email and password"
       >
         <TextField
           id="email"
@@ -150,7 +149,6 @@ function TokenForm({ onSignedIn }: { onSignedIn: (s: SessionView) => void }) {
         onSubmit={form.handleSubmit((body) => signIn.mutate({ token: body.token.trim() }))}
         className="stack"
         noValidate
-        aria-label="Sign in with the admin token"
       >
         <div className={`field${error ? ' invalid' : ''}`}>
           <label htmlFor="token">API token</label>

@@ -10,6 +10,7 @@ import { NotFoundPage } from '../pages/not-found-page.js';
 import { ProjectPage } from '../pages/project-page.js';
 import { ProjectSettings } from '../pages/project-settings.js';
 import { ProjectTraffic } from '../pages/project-traffic.js';
+import { ProjectStorage } from '../pages/project-storage.js';
 import { ProjectsPage } from '../pages/projects-page.js';
 import { TeamPage } from '../pages/team-page.js';
 import { INVITATION_PATH } from '../lib/session.js';
@@ -79,6 +80,12 @@ const projectTrafficRoute = createRoute({
   component: ProjectTraffic,
 });
 
+const projectStorageRoute = createRoute({
+  getParentRoute: () => projectRoute,
+  path: 'storage',
+  component: ProjectStorage,
+});
+
 const projectSettingsRoute = createRoute({
   getParentRoute: () => projectRoute,
   path: 'settings',
@@ -115,7 +122,12 @@ const routeTree = rootRoute.addChildren([
   projectsAliasRoute,
   newDeploymentRoute,
   deploymentRoute,
-  projectRoute.addChildren([projectDeploymentsRoute, projectTrafficRoute, projectSettingsRoute]),
+  projectRoute.addChildren([
+    projectDeploymentsRoute,
+    projectTrafficRoute,
+    projectStorageRoute,
+    projectSettingsRoute,
+  ]),
 ]);
 
 export function createAppRouter() {

@@ -1,0 +1,245 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../../control-plane/test/harness.js';
+import { buildDashboard } from '../src/build-dashboard.js';
+import { launchChromium } from '../src/launch-chromium.js';
+
+// The dashboard's account screens in Debian's Chromium against the whole local platform: the
+// admin invites a user from the team page, the user accepts the link in a fresh browser, signs
+// out and back in with the password, creates an API token (seen once) and revokes it; the admin
+// makes them a viewer and their deploy actions go. Each step leaves a screenshot.
+
+const SHOTS = fileURLToPath(new URL('../../test-results/e2e-accounts/', import.meta.url));
+const EMAIL = 'ada@example.com';
+const PASSWORD = 'analytical engine 1843';
+
+let t: TestPlatform;
+let browser: Browser;
+let admin: BrowserContext;
+let adminTab: Page;
+let user: BrowserContext;
+let userTab: Page;
+let invitationLink: string;
+const consoleErrors: string[] = [];
+let shot = 0;
+
+async function screenshot(name: string, target: Page) {
+  shot += 1;
+  await target.screenshot({ path: `${SHOTS}${String(shot).padStart(2, '0')}-${name}.png`, fullPage: true });
+}
+
+function watchConsole(p: Page) {
+  p.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() === 'error') consoleErrors.push(`${msg.text()} (${msg.location().url})`);
+  });
+  p.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+}
+
+/** `GET /api/v1/me` with a bearer token, from Node (not the browser, which has the cookie). */
+async function meWith(token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${t.platform.controlPlaneUrl}/api/v1/me`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  await rm(SHOTS, { recursive: true, force: true });
+  await mkdir(SHOTS, { recursive: true });
+  await buildDashboard();
+  [t, browser] = await Promise.all([startTestPlatform(), launchChromium()]);
+  admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await admin.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.platform.controlPlaneUrl });
+  adminTab = await admin.newPage();
+  watchConsole(adminTab);
+});
+
+afterAll(async () => {
+  await user?.close();
+  await admin?.close();
+  await browser?.close();
+  await t?.stop();
+});
+
+describe('accounts in the dashboard, in a real browser', () => {
+  it('the admin signs in with the admin token and invites a user from the team page', async () => {
+    await adminTab.goto(t.platform.controlPlaneUrl);
+    await adminTab.getByLabel('Email').waitFor();
+    await adminTab.getByRole('button', { name: 'Sign in with the admin token' }).click();
+    await adminTab.getByLabel('API token').fill(t.platform.adminToken);
+    await adminTab.getByLabel('API token').press('Enter');
+    await adminTab.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+
+    // The admin token owns the default team, which the switcher shows.
+    expect(await adminTab.getByRole('combobox', { name: 'Team' }).inputValue()).toBe('default');
+    await adminTab.getByRole('link', { name: 'Team', exact: true }).click();
+    await adminTab.getByRole('heading', { level: 1, name: 'Default team' }).waitFor();
+    expect(new URL(adminTab.url()).pathname).toBe('/teams/default');
+    await adminTab.getByText('No members yet.').waitFor();
+
+    // A bad address is refused in the field, before any request.
+    const email = adminTab.getByLabel('Email');
+    await email.fill('ada at example');
+    await adminTab.getByRole('button', { name: 'Invite', exact: true }).click();
+    await adminTab.getByText('expected an email address').waitFor();
+
+    await email.fill(EMAIL);
+    await adminTab.getByLabel('Role').selectOption('member');
+    await adminTab.getByRole('button', { name: 'Invite', exact: true }).click();
+    await adminTab.getByText('Copy the link now: it is not shown again.').waitFor();
+    invitationLink = (await adminTab.getByLabel('Invitation link', { exact: true }).textContent()) ?? '';
+    expect(invitationLink.startsWith(`${t.platform.controlPlaneUrl}/invitation#`)).toBe(true);
+    await adminTab.getByRole('button', { name: 'Copy the invitation link' }).click();
+    await adminTab.getByRole('button', { name: 'Copy the invitation link' }).getByText('Copied').waitFor();
+    expect(await adminTab.evaluate(() => navigator.clipboard.readText())).toBe(invitationLink);
+    await screenshot('invitation-link', adminTab);
+
+    // Shown once: a reload of the team page has it nowhere.
+    await adminTab.reload();
+    await adminTab.getByRole('heading', { level: 1, name: 'Default team' }).waitFor();
+    expect(await adminTab.content()).not.toContain(invitationLink.split('#')[1]);
+  });
+
+  it('the user opens the link in a fresh browser, chooses a password, and is signed in', async () => {
+    user = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await user.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: t.platform.controlPlaneUrl,
+    });
+    userTab = await user.newPage();
+    watchConsole(userTab);
+    await userTab.goto(invitationLink);
+    await userTab.getByRole('heading', { level: 1, name: 'Join DeploySphere' }).waitFor();
+    // The secret leaves the address bar at once.
+    await userTab.waitForURL((url) => url.hash === '');
+
+    await userTab.getByLabel('Your name').fill('Ada Lovelace');
+    await userTab.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await userTab.getByLabel('Confirm password').fill('something else entirely');
+    await userTab.getByRole('button', { name: 'Join and sign in' }).click();
+    await userTab.getByText('must match the password').waitFor();
+    await userTab.getByLabel('Confirm password').fill(PASSWORD);
+    await screenshot('accept-invitation', userTab);
+    await userTab.getByRole('button', { name: 'Join and sign in' }).click();
+
+    await userTab.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+    expect(new URL(userTab.url()).pathname).toBe('/');
+    const session = (await user.cookies()).find((c) => c.name === 'ds_session');
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // A member may deploy.
+    await userTab.getByRole('link', { name: 'New deployment' }).waitFor();
+    await userTab.getByRole('link', { name: 'Account' }).click();
+    await userTab.getByText(EMAIL).waitFor();
+    await userTab.getByText('Default team (member)').waitFor();
+
+    // The link works once.
+    const again = await browser.newContext();
+    const page = await again.newPage();
+    await page.goto(invitationLink);
+    await page.getByLabel('Your name').fill('Someone Else');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Confirm password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Join and sign in' }).click();
+    await page.getByRole('alert').getByText('That invitation is not valid or has expired').waitFor();
+    await again.close();
+  });
+
+  it('signs out, is refused a wrong password, and signs in with the right one', async () => {
+    await userTab.getByRole('button', { name: 'Sign out' }).click();
+    const email = userTab.getByLabel('Email');
+    await email.waitFor();
+    await email.fill(EMAIL);
+    await userTab.getByLabel('Password').fill('not the password');
+    await userTab.getByLabel('Password').press('Enter');
+    await userTab.getByText('That email and password do not match an account').waitFor();
+    await screenshot('wrong-password', userTab);
+
+    await userTab.getByLabel('Password').fill(PASSWORD);
+    await userTab.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await userTab.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+    expect(await userTab.evaluate(() => document.cookie)).toBe('');
+  });
+
+  it('creates an API token, sees its secret once, uses it, and revokes it', async () => {
+    await userTab.getByRole('link', { name: 'Account' }).click();
+    await userTab.getByText('No tokens yet.').waitFor();
+    await userTab.getByLabel('Name', { exact: true }).fill('ci');
+    await userTab.getByRole('checkbox', { name: /^deploy/ }).check();
+    await userTab.getByLabel('Expires in (days)').fill('30');
+    await userTab.getByRole('button', { name: 'Create token' }).click();
+    await userTab.getByText('Copy the token now: it is not shown again.').waitFor();
+    const token = (await userTab.getByLabel('Token', { exact: true }).textContent()) ?? '';
+    expect(token).toMatch(/^dsp_/);
+    await userTab.getByRole('button', { name: 'Copy the token' }).click();
+    expect(await userTab.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    await screenshot('token-created', userTab);
+
+    // The token acts as Ada, with the scopes it was given.
+    const me = await meWith(token);
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ kind: 'token', user: { email: EMAIL } });
+    expect([...(me.body.scopes as string[])].sort()).toEqual(['deploy', 'read']);
+
+    // Once: after a reload the list has it, its secret nowhere; its use is recorded.
+    await userTab.reload();
+    const row = userTab.getByRole('table', { name: 'API tokens' }).getByRole('row', { name: /ci/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('read, deploy');
+    expect(await userTab.content()).not.toContain(token);
+    expect(await row.locator('td[data-label="Last used"]').textContent()).not.toBe('Never');
+
+    await userTab.getByRole('button', { name: 'Revoke ci' }).click();
+    const dialog = userTab.getByRole('dialog', { name: 'Revoke ci?' });
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await userTab.getByText('No tokens yet.').waitFor();
+    expect((await meWith(token)).status).toBe(401);
+  });
+
+  it("the admin makes the user a viewer, and the user's deploy actions go", async () => {
+    await adminTab.reload();
+    const role = adminTab.getByLabel('Role of Ada Lovelace');
+    await Promise.all([
+      adminTab.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/members/')),
+      role.selectOption('viewer'),
+    ]);
+    await adminTab.getByRole('link', { name: 'Projects' }).click();
+    await adminTab.getByRole('link', { name: 'Team', exact: true }).click();
+    expect(await adminTab.getByLabel('Role of Ada Lovelace').inputValue()).toBe('viewer');
+    await screenshot('members', adminTab);
+
+    await userTab.goto(t.platform.controlPlaneUrl);
+    await userTab.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+    await userTab.getByText('Your teams have no projects yet.', { exact: false }).waitFor();
+    expect(await userTab.getByRole('link', { name: 'New deployment' }).count()).toBe(0);
+    // Read-only team page: no role selects, no invitations.
+    await userTab.getByRole('link', { name: 'Team', exact: true }).click();
+    await userTab.getByText('ada@example.com').waitFor();
+    expect(await userTab.getByRole('combobox', { name: /Role of/ }).count()).toBe(0);
+    expect(await userTab.getByRole('button', { name: 'Invite', exact: true }).count()).toBe(0);
+    await screenshot('viewer-team', userTab);
+  });
+
+  it('fits a 390 px viewport', async () => {
+    await userTab.setViewportSize({ width: 390, height: 844 });
+    const fits = async () =>
+      expect(await userTab.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await userTab.goto(t.platform.controlPlaneUrl);
+    await userTab.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+    await fits();
+    // The account link stays on a phone, and leads to each team's page.
+    await userTab.getByRole('link', { name: 'Account' }).click();
+    await userTab.getByRole('heading', { level: 1, name: 'Account' }).waitFor();
+    await fits();
+    await screenshot('mobile-account', userTab);
+    await userTab.getByRole('link', { name: 'Default team' }).click();
+    await userTab.getByRole('heading', { level: 1, name: 'Default team' }).waitFor();
+    await fits();
+    await screenshot('mobile-team', userTab);
+  });
+
+  it('left no errors in the browser console', () => {
+    // The refused password, spent link and revoked token are the expected failed requests.
+    expect(consoleErrors.filter((e) => !/status of (400|401)/.test(e))).toEqual([]);
+  });
+});
