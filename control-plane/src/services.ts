@@ -16,7 +16,7 @@ import { BranchAliases } from './hosts/branch-aliases.js';
 import { RouteWriter } from './hosts/route-writer.js';
 import { SiteUrls } from './hosts/site-urls.js';
 import { StatusPublisher } from './deployments/status-publisher.js';
-import { CliDeployService, CliDeployStore } from './cli-deploys/index.js';
+import { BatchPresignedGrants, CliDeployService, CliDeployStore } from './cli-deploys/index.js';
 import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
 import { GcService } from './storage-gc/index.js';
 import { protectionLookup } from './protection/project-protection.js';
@@ -106,7 +106,8 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
   // Prebuilt deploys from the CLI: the same grants, state machine and route switch as a build's.
   const cliDeploys = new CliDeployService({
     store: new CliDeployStore(ctx.db),
-    grants,
+    // A folder's thousands of blob PUTs are signed in bulk (exactly as the SDK would sign them).
+    grants: new BatchPresignedGrants({ bucketFor }),
     bucketFor,
     state,
     routes,

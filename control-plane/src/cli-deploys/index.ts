@@ -1,3 +1,4 @@
 export { cliDeployRoutes, CLI_DEPLOY_BODY_LIMIT_BYTES } from './cli-deploy-routes.js';
 export { CliDeployService, type CliDeployServiceDeps } from './cli-deploy-service.js';
 export { CliDeployStore } from './cli-deploy-store.js';
+export { BatchPresignedGrants } from './batch-presigner.js';
