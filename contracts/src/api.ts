@@ -131,6 +131,8 @@ export const RegionListSchema = z
 export const CreateProjectBodySchema = z.strictObject({
   slug: SlugSchema,
   repoUrl: RepoUrlSchema,
+  /** The team (slug) that owns it; absent: the caller's default team (docs/accounts.md). */
+  team: SlugSchema.optional(),
   gitRef: GitRefSchema.optional(),
   /** Absent or null: the detected preset's command; '': skip the phase. */
   installCommand: ProjectCommandSchema.optional(),
@@ -180,6 +182,8 @@ export type CreateDeploymentBody = z.infer<typeof CreateDeploymentBodySchema>;
 /** The one-form deploy: creates the project when it is new, then deploys it. */
 export const QuickDeployBodySchema = z.strictObject({
   repoUrl: RepoUrlSchema,
+  /** For a new project: the team (slug) that owns it; absent: the caller's default team. */
+  team: SlugSchema.optional(),
   /**
    * Absent: a new project uses the detected preset's command, an existing one keeps its own;
    * null: the detected preset's; '': skip the phase.

@@ -179,12 +179,25 @@ describe('teams', () => {
     const deployment = await client.insertDeployment(t.db, 'secret-site');
     // Alice's new project goes to her team, the only one she has.
     await client.expect(alice, 'POST', '/projects', project('alice-site'), 201);
-    expect((await t.db.project.findUniqueOrThrow({ where: { slug: 'alice-site' } })).teamId).not.toBe(
-      'default',
-    );
+    const aliceTeam = (await t.db.project.findUniqueOrThrow({ where: { slug: 'alice-site' } })).teamId;
+    expect(aliceTeam).not.toBe('default');
+    // So does a project the one-form deploy creates; and nobody creates one in a team they are not in.
+    const quick = await client.call(alice, 'POST', '/deployments', {
+      slug: 'alice-quick',
+      repoUrl: 'https://example.com/alice-quick.git',
+      region: 'eu-west-1',
+    });
+    expect(quick.status).toBe(202);
+    expect((await t.db.project.findUniqueOrThrow({ where: { slug: 'alice-quick' } })).teamId).toBe(aliceTeam);
+    const intrude = await client.call(root, 'POST', '/projects', {
+      ...project('root-in-alice'),
+      team: 'alice-co',
+    });
+    expect(intrude.status).toBe(404);
+    expect(intrude.body).toMatchObject({ error: { field: 'team' } });
 
     const mine = await client.expect<ProjectView[]>(alice, 'GET', '/projects');
-    expect(mine.body.map((p) => p.slug)).toEqual(['alice-site']);
+    expect(mine.body.map((p) => p.slug).sort()).toEqual(['alice-quick', 'alice-site']);
     expect((await client.expect<ProjectView[]>(alice, 'GET', '/projects?slug=secret-site')).body).toEqual([]);
     const rootList = await client.expect<ProjectView[]>(root, 'GET', '/projects');
     expect(rootList.body.map((p) => p.slug)).not.toContain('alice-site');

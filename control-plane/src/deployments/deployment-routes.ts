@@ -17,7 +17,8 @@ export const deploymentRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 202: DeploymentViewSchema, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => reply.status(202).send(await deployments.quickDeploy(request.body)),
+    async (request, reply) =>
+      reply.status(202).send(await deployments.quickDeploy(request.body, request.targetTeamId ?? undefined)),
   );
 
   app.get(

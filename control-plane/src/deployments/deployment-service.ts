@@ -122,7 +122,8 @@ export class DeploymentService {
     }
   }
 
-  async quickDeploy(body: QuickDeployBody): Promise<DeploymentView> {
+  /** `teamId`: where a new project goes (authorize() decided it); an existing one stays where it is. */
+  async quickDeploy(body: QuickDeployBody, teamId?: string): Promise<DeploymentView> {
     const single = typeof body.region === 'string';
     const regions = typeof body.region === 'string' ? [body.region] : body.region;
     if (regions) this.deps.projects.assertRegions(regions, 'region', single);
@@ -142,14 +143,17 @@ export class DeploymentService {
         ...(body.outputDir ? { outputDir: body.outputDir } : {}),
       });
     } else {
-      await this.deps.projects.create({
-        slug: body.slug,
-        repoUrl: body.repoUrl,
-        ...commands,
-        regions: regions ?? this.deps.projects.defaultRegions(),
-        ...(body.outputDir ? { outputDir: body.outputDir } : {}),
-        ...(body.gitRef ? { gitRef: body.gitRef } : {}),
-      });
+      await this.deps.projects.create(
+        {
+          slug: body.slug,
+          repoUrl: body.repoUrl,
+          ...commands,
+          regions: regions ?? this.deps.projects.defaultRegions(),
+          ...(body.outputDir ? { outputDir: body.outputDir } : {}),
+          ...(body.gitRef ? { gitRef: body.gitRef } : {}),
+        },
+        teamId,
+      );
     }
     return this.create(body.slug, body.gitRef ? { gitRef: body.gitRef } : {});
   }
