@@ -40,7 +40,8 @@ export const cliDeployRoutes: FastifyPluginAsyncZod<CliDeployRoutesOptions> = as
         response: { 201: CliDeployCreatedSchema, ...ERROR_RESPONSES },
       },
     },
-    async (request, reply) => reply.status(201).send(await cliDeploys.create(request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await cliDeploys.create(request.body, request.targetTeamId ?? undefined)),
   );
 
   app.post(

@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import type { CreateCliDeployBodySchema } from '@deploysphere/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GrantBucket, GrantScope, StorageGrants } from '../build-sessions/storage-grants.js';
+import { DEFAULT_TEAM_ID } from '../authz/principal.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
@@ -66,7 +67,8 @@ function distinctBlobs(files: Manifest['files']): UploadBlob[] {
 export class CliDeployService {
   constructor(private readonly deps: CliDeployServiceDeps) {}
 
-  async create(body: CreateBody): Promise<CliDeployCreated> {
+  /** `teamId`: where a new project goes (authorize() decided it); an existing one stays where it is. */
+  async create(body: CreateBody, teamId?: string): Promise<CliDeployCreated> {
     const { limits } = this.deps;
     const paths = Object.keys(body.files);
     if (paths.length > limits.maxOutputFiles) {
@@ -97,7 +99,11 @@ export class CliDeployService {
     const project =
       existing !== null
         ? { ...existing, created: false }
-        : await this.deps.store.createProject(body.slug, body.regions ?? this.deps.projects.defaultRegions());
+        : await this.deps.store.createProject(
+            body.slug,
+            body.regions ?? this.deps.projects.defaultRegions(),
+            teamId ?? DEFAULT_TEAM_ID,
+          );
     const regions = body.regions ?? project.regions;
 
     const id = newId();

@@ -54,6 +54,7 @@ export class CliDeployStore {
   async createProject(
     slug: string,
     regions: string[],
+    teamId: string,
   ): Promise<{ id: string; slug: string; regions: string[]; created: boolean }> {
     // `<slug>-git-<branch>` is another project's branch alias (ProjectService.create's rule).
     if (slug.includes(BRANCH_ALIAS_INFIX)) {
@@ -65,14 +66,18 @@ export class CliDeployStore {
     const id = `prj_${newId()}`;
     try {
       await this.db.project.create({
-        data: { id, slug, repoUrl: '', regions, installCommand: null, buildCommand: null },
+        data: { id, teamId, slug, repoUrl: '', regions, installCommand: null, buildCommand: null },
         select: { id: true },
       });
       return { id, slug, regions, created: true };
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-        const existing = await this.project(slug);
-        if (existing) return { ...existing, created: false };
+        // The race's winner is used only if it is in the same team: a slug another team just
+        // took is "taken", as it would have been a moment later (docs/accounts.md).
+        const existing = await this.db.project.findUnique({ where: { slug }, select: { teamId: true } });
+        if (existing?.teamId !== teamId) throw AppError.conflict(`slug: "${slug}" is already taken`, 'slug');
+        const winner = await this.project(slug);
+        if (winner) return { ...winner, created: false };
       }
       throw err;
     }
