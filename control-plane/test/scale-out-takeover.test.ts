@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { subjects } from '@deploysphere/contracts';
 import {
   newToken,
   pendingBootstrap,
@@ -8,7 +9,8 @@ import {
 import { BuildQueue } from '../src/pipeline/build-queue.js';
 import type { BuildExit, BuildHandle, BuildLaunch, BuildRunner } from '../src/pipeline/build-runner.js';
 import { RegionDispatcher, type DispatcherDeps } from '../src/pipeline/dispatcher.js';
-import { ensureStreams } from '../src/pipeline/streams.js';
+import { ensureStreams, lastEventSeqInStream } from '../src/pipeline/streams.js';
+import { Watchdog } from '../src/pipeline/watchdog.js';
 import { takeOverUnlaunched } from '../src/pipeline/takeover.js';
 import { newTestId, startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
 
@@ -122,4 +124,48 @@ describe('a build claimed by a control plane that dies before launching it', () 
     await Promise.all([first.stop(), second.stop()]);
     expect(hanging.launches).toHaveLength(1);
   }, 300_000);
+});
+
+describe('the watchdog behind a backlog of build events', () => {
+  it('does not take a worker for silent while the stream holds its events not applied yet', async () => {
+    const stopped: string[] = [];
+    const watchdog = new Watchdog({
+      db: h.db,
+      queue: new BuildQueue(h.nc),
+      state: h.state,
+      log: h.log,
+      heartbeatTimeoutMs: 30_000,
+      requeueAfterMs: 3_600_000,
+      stopBuild: async (id) => void stopped.push(id),
+      requeue: async () => {},
+      unappliedEvents: async (id, applied) =>
+        (await lastEventSeqInStream(await jetstreamManager(h.nc), id)) > applied,
+    });
+    const silentBuild = async () => {
+      const project = await h.project();
+      const id = newTestId();
+      await h.state.create({ id, projectId: project.id, regions: ['us-east-1'] });
+      expect(await h.state.claim(id)).toBe('claimed');
+      await h.db.deployment.update({
+        where: { id },
+        data: { lastHeartbeatAt: new Date(Date.now() - 60_000) },
+      });
+      return id;
+    };
+    const behind = await silentBuild();
+    const silent = await silentBuild();
+    // A heartbeat of `behind` waits in the stream: no consumer runs here, as none keeps up.
+    await jetstream(h.nc).publish(
+      subjects.buildEvent(behind),
+      JSON.stringify({ deploymentId: behind, seq: 1, at: new Date().toISOString(), type: 'heartbeat' }),
+    );
+    await watchdog.sweep();
+    expect(await h.db.deployment.findUniqueOrThrow({ where: { id: behind } })).toMatchObject({
+      status: 'building',
+    });
+    expect(await h.db.deployment.findUniqueOrThrow({ where: { id: silent } })).toMatchObject({
+      status: 'error',
+    });
+    expect(stopped).toEqual([silent]);
+  });
 });

@@ -116,6 +116,8 @@ export class BuildPipeline {
       requeueAfterMs: 10_000,
       stopBuild: (id) => this.stopBuild(id),
       onIntervention: (action) => deps.metrics.watchdogIntervened(action),
+      unappliedEvents: async (id, appliedSeq) =>
+        (await lastEventSeqInStream(await jetstreamManager(ctx.nats), id)) > appliedSeq,
       requeue: async (id) => {
         const d = await ctx.db.deployment.findUnique({ where: { id }, include: { project: true } });
         if (d?.status === 'queued') await this.deps.deployments().enqueue(d, d.project.slug);

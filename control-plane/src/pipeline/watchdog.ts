@@ -15,6 +15,11 @@ export interface WatchdogDeps {
   requeue(deploymentId: string): Promise<void>;
   /** Counts each intervention (the watchdog_interventions metric). */
   onIntervention?(action: 'failed_silent' | 'requeued'): void;
+  /**
+   * Whether the build-events stream holds events of the deployment past `appliedSeq`: then its
+   * worker is not silent, the consumer (one event at a time across every control plane) is behind.
+   */
+  unappliedEvents?(deploymentId: string, appliedSeq: number): Promise<boolean>;
 }
 
 /**
@@ -54,9 +59,14 @@ export class Watchdog {
           { bootstrapTokenHash: { not: null }, bootstrapExpiresAt: { lt: new Date(now) } },
         ],
       },
-      select: { id: true, lastHeartbeatAt: true, bootstrapTokenHash: true },
+      select: { id: true, lastHeartbeatAt: true, bootstrapTokenHash: true, lastEventSeq: true },
     });
     for (const d of silent) {
+      if (
+        !d.bootstrapTokenHash &&
+        (await this.deps.unappliedEvents?.(d.id, d.lastEventSeq).catch(() => false))
+      )
+        continue;
       const error = d.bootstrapTokenHash
         ? 'the build worker never started: its one-time bootstrap token expired unused'
         : `the build worker stopped sending heartbeats (last one at ${d.lastHeartbeatAt?.toISOString()})`;
