@@ -169,6 +169,10 @@ describe('protected previews', () => {
     expect(anonymous.status).toBe(200);
     expect(anonymous.body).toContain('is protected');
     expect(anonymous.headers.get('content-security-policy')).toContain("default-src 'none'");
+    // Forms post here, and the only place an answer may send them on to is the site itself.
+    expect(anonymous.headers.get('content-security-policy')).toContain(
+      `form-action 'self' http://${host}:${new URL(t.platform.edgeUrl).port};`,
+    );
 
     // 3. The control plane, with a member's dashboard session: straight back with a grant.
     const signedIn = await controlPlane(authorize.toString(), member);

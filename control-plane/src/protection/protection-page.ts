@@ -1,14 +1,20 @@
 const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-/** Served with every sign-in page: no scripts at all, forms post only to this control plane. */
-export const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-} as const;
+/**
+ * Served with every sign-in page: no scripts at all. Forms post only to this control plane, whose
+ * answer may redirect to `siteOrigin` (the grant exchange): CSP's form-action covers redirects
+ * after a submit too, so the site's origin must be listed, and nothing else is.
+ */
+export function pageHeaders(siteOrigin?: string): Record<string, string> {
+  const formAction = siteOrigin ? `'self' ${siteOrigin}` : "'self'";
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'`,
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+}
 
 export interface SignInPage {
   host: string;

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account-service.js';
 import { resolvePrincipal } from '../authz/authenticate.js';
-import { messagePage, PAGE_HEADERS, signInPage } from './protection-page.js';
+import { messagePage, pageHeaders, signInPage } from './protection-page.js';
 import type { ProtectedSite, ProtectionService } from './protection-service.js';
 
 export interface ProtectionRoutesOptions {
@@ -44,8 +44,11 @@ export const protectionRoutes: FastifyPluginAsyncZod<ProtectionRoutesOptions> = 
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
-  const page = (reply: FastifyReply, status: number, body: string) =>
-    reply.status(status).headers(PAGE_HEADERS).send(body);
+  const page = (reply: FastifyReply, status: number, body: string, site?: ProtectedSite) =>
+    reply
+      .status(status)
+      .headers(pageHeaders(site ? protection.siteOrigin(site) : undefined))
+      .send(body);
 
   const granted = async (reply: FastifyReply, site: ProtectedSite) =>
     reply
@@ -83,7 +86,7 @@ export const protectionRoutes: FastifyPluginAsyncZod<ProtectionRoutesOptions> = 
         const site = await protection.site(request.query.host, request.query.return);
         const principal = await resolvePrincipal(request, adminToken, accounts);
         if (protection.mayOpen(site, principal)) return granted(reply, site);
-        return page(reply, 200, signInPage({ ...site, dashboardUrl }));
+        return page(reply, 200, signInPage({ ...site, dashboardUrl }), site);
       }),
   );
 
@@ -107,6 +110,7 @@ export const protectionRoutes: FastifyPluginAsyncZod<ProtectionRoutesOptions> = 
             reply,
             401,
             signInPage({ ...site, dashboardUrl, error: 'That password is not right.' }),
+            site,
           );
         }
         const principal = await resolvePrincipal(request, adminToken, accounts);
@@ -114,7 +118,7 @@ export const protectionRoutes: FastifyPluginAsyncZod<ProtectionRoutesOptions> = 
         const error = principal
           ? 'Your account is not a member of the team that owns this site.'
           : 'You are not signed in to the dashboard.';
-        return page(reply, principal ? 403 : 401, signInPage({ ...site, dashboardUrl, error }));
+        return page(reply, principal ? 403 : 401, signInPage({ ...site, dashboardUrl, error }), site);
       }),
   );
 };

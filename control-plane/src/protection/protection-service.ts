@@ -116,6 +116,11 @@ export class ProtectionService {
     return verifyPassword(password, site.project.passwordHash);
   }
 
+  /** The protected site's origin, as visitors reach it (the grant exchange is there). */
+  siteOrigin(site: ProtectedSite): string {
+    return new URL(this.deps.urls.host(site.host)).origin;
+  }
+
   /**
    * Where the visitor goes next: the site's exchange path with a grant for this host, this
    * project's epoch, and a minute to use it.
