@@ -55,9 +55,18 @@ export function visitEdge(
 /**
  * The platform exactly as `npm start` brings it up, in a temporary DATA_DIR on free ports, for
  * integration tests. stop() ends everything and removes the directory.
+ *
+ * Prometheus and its two exporters start only for tests that ask (`prometheus: true`): the others
+ * do not read it, and on a loaded 2-core machine three more processes per platform, each
+ * scraping, are what turns a slow start into a timeout. The others get PROMETHEUS_URL set to a
+ * closed port, which `npm start` takes as an existing Prometheus and only prints.
  */
-export function startTestPlatform(env: Record<string, string> = {}): Promise<TestPlatform> {
-  return retryOnPortRace(() => start(env));
+export function startTestPlatform(
+  env: Record<string, string> = {},
+  opts: { prometheus?: boolean } = {},
+): Promise<TestPlatform> {
+  const prometheus = opts.prometheus || env.PROMETHEUS_URL ? {} : { PROMETHEUS_URL: 'http://127.0.0.1:9/' };
+  return retryOnPortRace(() => start({ ...prometheus, ...env }));
 }
 
 async function start(env: Record<string, string>): Promise<TestPlatform> {

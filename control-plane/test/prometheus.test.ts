@@ -17,7 +17,7 @@ interface Target {
 
 let platform: TestPlatform;
 beforeAll(async () => {
-  platform = await startTestPlatform();
+  platform = await startTestPlatform({}, { prometheus: true });
 });
 afterAll(async () => {
   await platform?.stop();

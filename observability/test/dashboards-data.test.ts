@@ -45,7 +45,7 @@ function sendTraffic(host: string): { stop(): Promise<void> } {
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform({ BUILD_TIMEOUT_MS: '60000' });
+  t = await startTestPlatform({ BUILD_TIMEOUT_MS: '60000' }, { prometheus: true });
   // The control plane's series are scraped before the deployment, so rates see it happen.
   const deadline = Date.now() + 60_000;
   for (;;) {
