@@ -145,6 +145,13 @@ describe('a private repository over HTTP with a token', () => {
     expect(leak.body).not.toContain(TOKEN);
     expect(await logText(id)).not.toContain(TOKEN);
     expect(await logText(id)).toContain("with the project's access token");
+    // The worker's own log (everything it printed, the clone included) has no token either.
+    const workerLogs = (await readdir(join(t.dataDir, 'builds'))).filter((n) => n.endsWith('.worker.log'));
+    expect(workerLogs).toContain(`${id}.worker.log`);
+    for (const name of workerLogs) {
+      expect(await readFile(join(t.dataDir, 'builds', name), 'utf8')).not.toContain(TOKEN);
+    }
+    expect(await readFile(join(t.dataDir, 'builds', `${id}.worker.log`), 'utf8')).toContain('Cloning');
     // The worker's credential files went with the clone: none is left on the machine.
     const left = (await readdir(tmpdir())).filter((n) => n.startsWith('deploysphere-git-home-'));
     for (const dir of left) {
