@@ -1,4 +1,5 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StorageGrants } from '../build-sessions/storage-grants.js';
 import { BatchPresignedGrants } from './batch-presigner.js';
@@ -48,6 +49,27 @@ describe('BatchPresignedGrants', () => {
       ] as const) {
         expect(await batch.blobPut(b, blob(n, type))).toEqual(await sdk.blobPut(b, blob(n, type)));
       }
+    },
+  );
+
+  it.each(Object.entries(clients))(
+    'signs presigned HEADs exactly as the SDK does, for %s',
+    async (_name, client) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-12-03T03:50:00Z'));
+      const b = { client, bucket: 'deploysphere-blobs' };
+      const batch = new BatchPresignedGrants({ bucketFor: () => b });
+      const hashes = [1, 2, 3].map((n) => blob(n).hash);
+      const urls = await batch.blobHeads(b, hashes, 300);
+      expect(urls).toEqual(
+        await Promise.all(
+          hashes.map((h) =>
+            getSignedUrl(client, new HeadObjectCommand({ Bucket: b.bucket, Key: `blobs/${h}` }), {
+              expiresIn: 300,
+            }),
+          ),
+        ),
+      );
     },
   );
 

@@ -1,9 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { PresignedRequest, UploadBlob } from '@deploysphere/contracts';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { blobKey, type PresignedRequest, type UploadBlob } from '@deploysphere/contracts';
 import { StorageGrants, type GrantBucket } from '../build-sessions/storage-grants.js';
 
 /** A batch's SDK-presigned first PUT, whose query and key are reused for the rest of the batch. */
 interface Template {
+  method: 'PUT' | 'HEAD';
   url: URL;
   /** Everything before the blob's hash in the path (`/<bucket>/blobs/` or `/blobs/`). */
   pathPrefix: string;
@@ -51,13 +54,18 @@ export class BatchPresignedGrants extends StorageGrants {
     const t = this.templates.get(b);
     if (t && Date.now() - t.madeAt < TEMPLATE_TTL_MS) return this.fromTemplate(t, blob);
     const put = await super.blobPut(b, blob);
-    const fresh = await this.template(b, put, blob);
+    const fresh = await this.template(b, 'PUT', put, blob.hash);
     this.templates.set(b, fresh);
     return put;
   }
 
   /** The template from an SDK-presigned PUT, or null when it cannot be reproduced exactly. */
-  private async template(b: GrantBucket, put: PresignedRequest, blob: UploadBlob): Promise<Template | null> {
+  private async template(
+    b: GrantBucket,
+    method: Template['method'],
+    put: { url: string; headers: Record<string, string> },
+    hash: string,
+  ): Promise<Template | null> {
     try {
       const url = new URL(put.url);
       const q = url.searchParams;
@@ -66,7 +74,7 @@ export class BatchPresignedGrants extends StorageGrants {
       const amzDate = q.get('X-Amz-Date') ?? '';
       if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !date || !region || service !== 's3')
         return null;
-      if (terminator !== 'aws4_request' || !url.pathname.endsWith(`blobs/${blob.hash}`)) return null;
+      if (terminator !== 'aws4_request' || !url.pathname.endsWith(`blobs/${hash}`)) return null;
       if (!Object.keys(put.headers).every((h) => KNOWN_HEADERS.has(h))) return null;
       const creds = await b.client.config.credentials();
       const signingKey = hmac(
@@ -74,8 +82,9 @@ export class BatchPresignedGrants extends StorageGrants {
         terminator,
       );
       const template: Template = {
+        method,
         url,
-        pathPrefix: url.pathname.slice(0, -blob.hash.length),
+        pathPrefix: url.pathname.slice(0, -hash.length),
         signedHeaders: (q.get('X-Amz-SignedHeaders') ?? '').split(';'),
         headers: put.headers,
         signingKey,
@@ -101,7 +110,33 @@ export class BatchPresignedGrants extends StorageGrants {
     return { method: 'PUT', url: url.toString(), headers };
   }
 
-  /** SigV4 of a presigned PUT: the template's query (less its signature), this path and headers. */
+  /**
+   * Presigned HEADs of these blobs (finalize's presence check), signed as the PUTs are: the SDK
+   * signs the first, the rest reuse it. Undefined when the template cannot be reproduced.
+   */
+  async blobHeads(b: GrantBucket, hashes: readonly string[], expiresIn = 300): Promise<string[] | undefined> {
+    const first = hashes[0];
+    if (first === undefined) return [];
+    const url = await getSignedUrl(
+      b.client,
+      new HeadObjectCommand({ Bucket: b.bucket, Key: blobKey(first) }),
+      {
+        expiresIn,
+      },
+    );
+    const t = await this.template(b, 'HEAD', { url, headers: {} }, first);
+    if (!t) return undefined;
+    return hashes.map((hash, i) => {
+      if (i === 0) return url;
+      const path = `${t.pathPrefix}${hash}`;
+      const u = new URL(t.url);
+      u.pathname = path;
+      u.searchParams.set('X-Amz-Signature', this.sign(t, path, {}));
+      return u.toString();
+    });
+  }
+
+  /** SigV4 of a presigned request: the template's query (less its signature), this path and headers. */
   private sign(t: Template, path: string, headers: Record<string, string>): string {
     const all: Record<string, string> = { ...headers, host: t.url.host };
     const query = [...t.url.searchParams.entries()]
@@ -114,7 +149,7 @@ export class BatchPresignedGrants extends StorageGrants {
       .map((h) => `${h}:${(all[h] ?? '').trim().replace(/\s+/g, ' ')}\n`)
       .join('');
     const canonical = [
-      'PUT',
+      t.method,
       path,
       query,
       canonicalHeaders,

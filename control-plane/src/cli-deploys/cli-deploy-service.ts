@@ -14,7 +14,9 @@ import {
 import type { z } from 'zod';
 import type { CreateCliDeployBodySchema } from '@deploysphere/contracts';
 import type { FastifyBaseLogger } from 'fastify';
-import type { GrantBucket, GrantScope, StorageGrants } from '../build-sessions/storage-grants.js';
+import type { GrantBucket, GrantScope } from '../build-sessions/storage-grants.js';
+import type { BatchPresignedGrants } from './batch-presigner.js';
+import { headStored } from './presigned-head.js';
 import { DEFAULT_TEAM_ID } from '../authz/principal.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
@@ -25,7 +27,7 @@ import type { CliDeployStore, PendingCliDeploy } from './cli-deploy-store.js';
 
 export interface CliDeployServiceDeps {
   store: CliDeployStore;
-  grants: StorageGrants;
+  grants: BatchPresignedGrants;
   bucketFor(region: string): GrantBucket | undefined;
   state: DeploymentStateMachine;
   routes: RouteWriter;
@@ -242,13 +244,18 @@ export class CliDeployService {
         const b = this.deps.bucketFor(region);
         if (!b) throw AppError.internal(`region ${region} has no storage configured`);
         const granted = d.granted?.[region] ?? [];
+        // Raw presigned HEADs when they can be signed in bulk; the SDK's HeadObject otherwise.
+        const urls = await this.deps.grants.blobHeads(b, granted);
         const missing: string[] = [];
         let next = 0;
         await Promise.all(
           Array.from({ length: Math.min(granted.length, HEAD_CONCURRENCY) }, async () => {
             while (next < granted.length) {
-              const hash = granted[next++]!;
-              if (!(await this.stored(b, hash, sizes.get(hash) ?? -1))) missing.push(hash);
+              const i = next++;
+              const hash = granted[i]!;
+              const size = sizes.get(hash) ?? -1;
+              const ok = urls ? await headStored(urls[i]!, size) : await this.stored(b, hash, size);
+              if (!ok) missing.push(hash);
             }
           }),
         );
