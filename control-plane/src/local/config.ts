@@ -85,6 +85,8 @@ export function loadLocalPlatformConfig(env: Record<string, string | undefined>)
   const passed = [
     ...Object.keys(sharedEnvShape),
     ...(config.NATS_URL ? NATS_AUTH_VARIABLES : []),
+    // Behind a load balancer, workers reach whichever replica it picks (docs/production.md).
+    'CONTROL_PLANE_URL',
     // ECS settings (ECS_<REGION>_CLUSTER, …, ECS_POLL_INTERVAL_MS): the control plane checks them.
     ...Object.keys(env).filter((name) => name.startsWith('ECS_')),
   ];
