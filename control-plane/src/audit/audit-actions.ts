@@ -33,6 +33,16 @@ const one =
  * The audited routes: every successful change a team would ask "who did this?" about. Details
  * carry names only (setting names, env keys, roles), never values: bodies hold secrets.
  */
+/**
+ * Changes deliberately not audited, with why: each is a step of something audited elsewhere, or
+ * the platform's own housekeeping. audit-actions.test.ts fails for a change in neither list.
+ */
+export const NOT_AUDITED: Readonly<Record<string, string>> = {
+  [`POST ${P}/cli-deploys/:id/finalize`]: 'a step of the CLI deploy audited at create',
+  [`POST ${P}/cli-deploys/:id/heartbeat`]: 'keeps an audited CLI deploy alive',
+  [`POST ${P}/gc/runs`]: "the operator's housekeeping, recorded as a GC run with its report",
+};
+
 export const AUDITED_ROUTES: Readonly<Record<string, Describe>> = {
   [`POST ${P}/projects`]: one(
     'project.create',
@@ -100,6 +110,23 @@ export const AUDITED_ROUTES: Readonly<Record<string, Describe>> = {
     (r) => str(r.params.slug),
     (r) => ({ provider: r.params.provider }),
   ),
+  [`PUT ${P}/projects/:slug/git-credential`]: one('git_credential.set', (r) => str(r.params.slug)),
+  [`DELETE ${P}/projects/:slug/git-credential`]: one('git_credential.remove', (r) => str(r.params.slug)),
+  [`POST ${P}/projects/:slug/deploy-key`]: one('deploy_key.create', (r) => str(r.params.slug)),
+  [`PUT ${P}/projects/:slug/deploy-key/known-hosts`]: one('deploy_key.known_hosts_set', (r) =>
+    str(r.params.slug),
+  ),
+  [`POST ${P}/projects/:slug/deploy-hooks`]: one(
+    'deploy_hook.create',
+    (r) => str(r.params.slug),
+    (r) => ({ id: r.result.id ?? null, branch: r.body.branch ?? null }),
+  ),
+  [`DELETE ${P}/projects/:slug/deploy-hooks/:hookId`]: one(
+    'deploy_hook.delete',
+    (r) => str(r.params.slug),
+    (r) => ({ id: r.params.hookId }),
+  ),
+  [`PUT ${P}/projects/:slug/watch-paths`]: one('watch_paths.update', (r) => str(r.params.slug)),
   [`POST ${P}/teams`]: (r) => [
     { action: 'team.create', target: str(r.body.slug), details: {}, teamId: str(r.result.id) },
   ],
