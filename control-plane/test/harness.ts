@@ -65,7 +65,8 @@ export function startTestPlatform(
   env: Record<string, string> = {},
   opts: { prometheus?: boolean } = {},
 ): Promise<TestPlatform> {
-  const prometheus = opts.prometheus || env.PROMETHEUS_URL ? {} : { PROMETHEUS_URL: 'http://127.0.0.1:9/' };
+  const prometheus: Record<string, string> =
+    opts.prometheus || env.PROMETHEUS_URL ? {} : { PROMETHEUS_URL: 'http://127.0.0.1:9/' };
   return retryOnPortRace(() => start({ ...prometheus, ...env }));
 }
 
