@@ -1,6 +1,7 @@
 import {
   type AcceptInvitationBody,
   type AddDomainBody,
+  AuthProvidersViewSchema,
   CreatedInvitationSchema,
   CreatedTokenSchema,
   type CreateInvitationBody,
@@ -50,6 +51,9 @@ export const api = {
   acceptInvitation: (body: AcceptInvitationBody) =>
     request('POST', '/invitations/accept', SessionViewSchema, { body, ignoreUnauthorized: true }),
 
+  /** Public: the single sign-on providers for the sign-in page's buttons. */
+  authProviders: (signal?: AbortSignal) =>
+    request('GET', '/auth/providers', AuthProvidersViewSchema, { signal, ignoreUnauthorized: true }),
   me: (signal?: AbortSignal) => request('GET', '/me', MeViewSchema, { signal }),
   members: (team: string, signal?: AbortSignal) =>
     request('GET', `/teams/${enc(team)}/members`, z.array(MemberViewSchema), { signal }),

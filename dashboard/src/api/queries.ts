@@ -36,6 +36,15 @@ export const sessionQuery = () =>
     retry: false,
   });
 
+/** The configured sign-in providers change only with the control plane's config. */
+export const authProvidersQuery = () =>
+  queryOptions({
+    queryKey: queryKeys.authProviders,
+    queryFn: ({ signal }) => api.authProviders(signal),
+    staleTime: Infinity,
+    retry: false,
+  });
+
 /**
  * Who the session acts as. Roles change rarely and only through the team page (which refetches
  * it) or another owner, so a minute is fresh enough; the API refuses a stale role anyway.

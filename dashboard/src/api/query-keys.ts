@@ -10,6 +10,7 @@ import type { TrafficWindow } from '@deploysphere/contracts';
  */
 export const queryKeys = {
   session: ['session'] as const,
+  authProviders: ['auth-providers'] as const,
   /** Who the session acts as: its user, teams and roles (`GET /me`). */
   me: ['me'] as const,
   /** A team's members; team slugs live under their own root, apart from project slugs. */

@@ -15,6 +15,7 @@ export const SESSION_ENDED_NOTICE = 'Your session has ended. Sign in again.';
  * session itself is dropped, then the session is written, which shows the app.
  */
 export function enterSession(client: QueryClient, session: SessionView): void {
-  client.removeQueries({ predicate: (q) => q.queryKey[0] !== queryKeys.session[0] });
+  const keep = new Set<unknown>([queryKeys.session[0], queryKeys.authProviders[0]]);
+  client.removeQueries({ predicate: (q) => !keep.has(q.queryKey[0]) });
   client.setQueryData(queryKeys.session, session);
 }

@@ -2,7 +2,7 @@ import { SlugSchema, siteUrlFor, type DeploymentView } from '@deploysphere/contr
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
-import { useEffect, useMemo, useRef, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useController, useForm, useWatch, type Path } from 'react-hook-form';
 import { rememberDeployment } from '../api/cache.js';
 import { ApiError } from '../api/client.js';
@@ -20,6 +20,7 @@ import { browserPlace, nearestRegion } from '../lib/nearest-region.js';
 import { useDebouncedValue } from '../lib/use-debounced-value.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
 import { usePermissions } from '../lib/use-permissions.js';
+import { useSelectedTeam } from '../lib/selected-team.js';
 
 /** The form's fields in the order the page shows them. */
 const FIELDS: readonly Path<QuickDeployFormValues>[] = [
@@ -67,6 +68,12 @@ export function NewDeploymentPage() {
 
 function NewDeploymentForm() {
   const client = useQueryClient();
+  // A new project belongs to a team: the header's choice unless picked here. With one team the
+  // body names none (the caller's default team is that one).
+  const { teams, team: selectedTeam } = useSelectedTeam();
+  const [pickedTeam, setPickedTeam] = useState<string | undefined>();
+  const writable = selectedTeam?.role !== 'viewer' ? selectedTeam : teams.find((t) => t.role !== 'viewer');
+  const team = teams.length > 1 ? (pickedTeam ?? writable?.slug) : undefined;
   const navigate = useNavigate();
   const regions = useQuery(regionsQuery());
   const sites = useQuery(sitesQuery());
@@ -146,7 +153,7 @@ function NewDeploymentForm() {
         form.setError('slug', { type: 'conflict', message: conflict }, { shouldFocus: true });
         return;
       }
-      deploy.mutate(body);
+      deploy.mutate(team ? { ...body, team } : body);
     },
     focusFirstInvalid(form.setFocus, FIELDS),
   );
@@ -231,6 +238,20 @@ function NewDeploymentForm() {
             className="mono"
           />
         </div>
+        {team && (
+          <div className="field">
+            <label htmlFor="deploy-team">Create in team</label>
+            <select id="deploy-team" value={team} onChange={(e) => setPickedTeam(e.target.value)}>
+              {teams.map((t) => (
+                <option key={t.id} value={t.slug} disabled={t.role === 'viewer'}>
+                  {t.name}
+                  {t.role === 'viewer' ? ' (viewer: cannot deploy)' : ''}
+                </option>
+              ))}
+            </select>
+            <p className="field-hint">A new project belongs to this team; an existing one keeps its own.</p>
+          </div>
+        )}
         <RegionsField regions={regions} field={regionField} nearestId={nearestId} />
         {serverError && !serverFieldError && (
           <p className="form-error" role="alert">

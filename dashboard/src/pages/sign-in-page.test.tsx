@@ -101,6 +101,32 @@ describe('sign in with email and password', () => {
     });
   });
 
+  it('offers each configured single sign-on provider, returning to the page it was opened at', async () => {
+    fakeApi({
+      ...SIGNED_OUT,
+      'GET /auth/providers': () =>
+        ok([
+          { id: 'okta', name: 'Okta', startUrl: '/api/v1/auth/oidc/okta/start' },
+          { id: 'google', name: 'Google', startUrl: '/api/v1/auth/oidc/google/start' },
+        ]),
+    });
+    renderApp('/projects/web/traffic?window=24h');
+    const okta = await screen.findByRole('link', { name: 'Sign in with Okta' });
+    expect(okta.getAttribute('href')).toBe(
+      `/api/v1/auth/oidc/okta/start?return=${encodeURIComponent('/projects/web/traffic?window=24h')}`,
+    );
+    expect(screen.getByRole('link', { name: 'Sign in with Google' })).toBeTruthy();
+    expect(screen.getByLabelText('Email')).toBeTruthy();
+  });
+
+  it('shows no single sign-on when none is configured', async () => {
+    const { callsTo } = fakeApi({ ...SIGNED_OUT, 'GET /auth/providers': () => ok([]) });
+    renderApp('/');
+    await screen.findByLabelText('Email');
+    await waitFor(() => expect(callsTo('GET /auth/providers')).toHaveLength(1));
+    expect(screen.queryByRole('list', { name: 'Single sign-on' })).toBeNull();
+  });
+
   it('switches to the admin token and back', async () => {
     fakeApi(SIGNED_OUT);
     renderApp('/');

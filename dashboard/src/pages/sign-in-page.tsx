@@ -11,6 +11,7 @@ import { useState } from 'react';
 import { useForm, useWatch } from 'react-hook-form';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
+import { SsoButtons } from '../components/sso-buttons.js';
 import { TextField } from '../components/text-field.js';
 import { errorMessage } from '../lib/error-message.js';
 import { enterSession } from '../lib/session.js';
@@ -23,8 +24,7 @@ type Method = 'password' | 'token';
  * first owner gets in) behind a switch. Either way the answer is an httpOnly session cookie, so
  * no credential stays in the page, where an XSS could read it.
  *
- * Single sign-on buttons belong above the form, once the API lists its providers
- * (`GET /auth/providers`, not there yet): each would be a plain link to the provider's start URL.
+ * The configured single sign-on providers (`GET /auth/providers`) sit above the forms.
  */
 export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; notice?: string | undefined }) {
   useDocumentTitle('Sign in');
@@ -49,6 +49,7 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; not
             {notice}
           </p>
         )}
+        <SsoButtons />
         {method === 'password' ? <PasswordForm onSignedIn={signedIn} /> : <TokenForm onSignedIn={signedIn} />}
         <p className="sign-in-switch">
           <button
