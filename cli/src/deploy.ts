@@ -4,6 +4,7 @@ import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import { PresignedRequestError, putPresigned } from '@deploysphere/build-worker/presigned-http';
 import type { HashedFile } from '@deploysphere/build-worker/upload';
 import {
+  CLI_DEPLOY_ERRORS,
   CLI_DEPLOY_PATHS,
   CLI_EXIT_CODES,
   CliDeployCreatedSchema,
@@ -101,7 +102,14 @@ export async function deployPrebuilt(
   for (const u of uploaded) out.info(`${u.region}: uploaded ${u.blobs} blobs (${formatBytes(u.bytes)})`);
 
   out.info('Activating…');
-  const view = await api.post(CLI_DEPLOY_PATHS.finalize(id), DeploymentViewSchema, {});
+  let view: DeploymentView;
+  try {
+    view = await api.post(CLI_DEPLOY_PATHS.finalize(id), DeploymentViewSchema, {});
+  } catch (err) {
+    // Ended meanwhile (the watchdog, a cancel from elsewhere): that is a failed deploy, exit 6.
+    if (!(err instanceof CliError) || err.code !== CLI_DEPLOY_ERRORS.notUploading) throw err;
+    view = await api.get(`/deployments/${id}`, DeploymentViewSchema);
+  }
   const result = {
     deployment: view,
     projectCreated: created.projectCreated,
