@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blobKey, deploymentHost, manifestKey, type RouteRecord } from '@deploysphere/contracts';
 import { archiveKey, branchIndexKey, metaKey } from '@deploysphere/build-worker/cache-keys';
+import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GcService, type GcSettings } from '../src/storage-gc/gc-service.js';
 import {
@@ -219,6 +220,21 @@ describe('garbage collection', () => {
       buildCacheExpiryDays: 7,
     });
     for (const r of storage.regions) expect(r).toMatchObject({ blobs: kept.length + 1 });
+  });
+
+  it('answers 503, not 500, when a region cannot be read for the storage view', async () => {
+    const p = await project();
+    const unreachable = createS3Client({ ...regions[0]!.target, endpoint: 'http://127.0.0.1:9' });
+    const gc = new GcService({
+      db: h.db,
+      routes: h.kv.routes,
+      rootDomain: 'localhost',
+      buckets: [{ region: regions[0]!.region, client: unreachable, bucket: 'gone' }],
+      settings: gcSettings(),
+      log: quietLog,
+    });
+    await expect(gc.projectStorage(p.slug)).rejects.toMatchObject({ status: 503, code: 'unavailable' });
+    unreachable.destroy();
   });
 
   it("deletes expired and incomplete build caches and gone projects' caches, keeps used ones", async () => {

@@ -415,6 +415,28 @@ export class GcService {
     };
     const regions = [];
     for (const b of this.deps.buckets) {
+      regions.push(...(await this.regionUsage(b, p, live)));
+    }
+    return {
+      projectSlug: p.slug,
+      retention,
+      effective: effectiveRetention(retention, this.deps.settings.defaults),
+      deployments: {
+        live: live.length,
+        expired: deployments.length - live.length,
+        liveBytes: live.reduce((sum, d) => sum + Number(d.bytes ?? 0n), 0),
+      },
+      regions,
+    };
+  }
+
+  /** One region's share of projectStorage; a bucket that cannot be read answers 503, not 500. */
+  private async regionUsage(
+    b: GcBucket,
+    p: { slug: string; regions: string[] },
+    live: readonly { id: string; regions: string[] }[],
+  ): Promise<ProjectStorageView['regions']> {
+    try {
       const hashes = new Map<string, number>();
       await mapLimit(
         live.filter((d) => d.regions.includes(b.region)),
@@ -430,22 +452,13 @@ export class GcService {
         cacheObjects += page.length;
         for (const o of page) cacheBytes += o.size;
       }
-      if (hashes.size === 0 && cacheObjects === 0 && !p.regions.includes(b.region)) continue;
+      if (hashes.size === 0 && cacheObjects === 0 && !p.regions.includes(b.region)) return [];
       let blobBytes = 0;
       for (const size of hashes.values()) blobBytes += size;
-      regions.push({ region: b.region, blobs: hashes.size, blobBytes, cacheObjects, cacheBytes });
+      return [{ region: b.region, blobs: hashes.size, blobBytes, cacheObjects, cacheBytes }];
+    } catch (err) {
+      throw AppError.unavailable(`the storage of region ${b.region} cannot be read right now`, err);
     }
-    return {
-      projectSlug: p.slug,
-      retention,
-      effective: effectiveRetention(retention, this.deps.settings.defaults),
-      deployments: {
-        live: live.length,
-        expired: deployments.length - live.length,
-        liveBytes: live.reduce((sum, d) => sum + Number(d.bytes ?? 0n), 0),
-      },
-      regions,
-    };
   }
 }
 
