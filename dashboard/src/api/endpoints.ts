@@ -5,11 +5,13 @@ import {
   CreatedInvitationSchema,
   CreatedTokenSchema,
   type CreateInvitationBody,
+  type CreateTeamBody,
   type CreateTokenBody,
   MemberViewSchema,
   MeViewSchema,
   type PasswordSignInBody,
   type TeamRole,
+  TeamViewSchema,
   TokenViewSchema,
   DEPLOYMENT_LOGS_MAX_LIMIT,
   DeploymentLogsResponseSchema,
@@ -55,6 +57,7 @@ export const api = {
   authProviders: (signal?: AbortSignal) =>
     request('GET', '/auth/providers', AuthProvidersViewSchema, { signal, ignoreUnauthorized: true }),
   me: (signal?: AbortSignal) => request('GET', '/me', MeViewSchema, { signal }),
+  createTeam: (body: CreateTeamBody) => request('POST', '/teams', TeamViewSchema, { body }),
   members: (team: string, signal?: AbortSignal) =>
     request('GET', `/teams/${enc(team)}/members`, z.array(MemberViewSchema), { signal }),
   setMemberRole: (team: string, userId: string, role: TeamRole) =>

@@ -160,3 +160,37 @@ describe('account: API tokens', () => {
     expect(callsTo('GET /tokens')).toHaveLength(0);
   });
 });
+
+describe('account: new team', () => {
+  it('checks the slug in the field, creates the team and opens it, selected in the switcher', async () => {
+    localStorage.clear();
+    let me = userMe();
+    const { callsTo } = fakeApi({
+      ...SIGNED_IN,
+      'GET /me': () => ok(me),
+      'GET /projects': () => ok([]),
+      'GET /tokens': () => ok([]),
+      'GET /teams/docs-team/members': () => ok([]),
+      'POST /teams': (call) => {
+        const team = { id: 't9', ...(call.body as { slug: string; name: string }), role: 'owner' as const };
+        me = { ...me, teams: [...me.teams, team] };
+        return { status: 201, body: team };
+      },
+    });
+    renderApp('/account');
+    const slug = await screen.findByLabelText('Team slug');
+    fireEvent.change(screen.getByLabelText('Team name'), { target: { value: 'Docs' } });
+    fireEvent.change(slug, { target: { value: 'Docs Team' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create team' }));
+    await waitFor(() => expect(errorOf(slug)).toBe('may contain only lowercase letters, digits and hyphens'));
+    expect(callsTo('POST /teams')).toHaveLength(0);
+
+    fireEvent.change(slug, { target: { value: 'docs-team' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Create team' }));
+    await screen.findByRole('heading', { level: 1, name: 'Docs' });
+    expect(location.pathname).toBe('/teams/docs-team');
+    expect(callsTo('POST /teams')[0]!.body).toEqual({ name: 'Docs', slug: 'docs-team' });
+    expect(localStorage.getItem('deploysphere.team')).toBe('docs-team');
+    expect((screen.getByRole('combobox', { name: 'Team' }) as HTMLSelectElement).value).toBe('docs-team');
+  });
+});

@@ -18,6 +18,7 @@ import { focusFirstInvalid } from '../lib/focus-first-invalid.js';
 import { TokenFormSchema, type TokenFormOutput, type TokenFormValues } from '../lib/form-schemas.js';
 import { absoluteTime, timeAgo } from '../lib/format.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
+import { CreateTeam } from './create-team.js';
 
 const SCOPE_HINTS = {
   read: 'read: see projects, deployments and logs',
@@ -84,6 +85,7 @@ export function AccountPage() {
             </dl>
           </section>
           <Tokens teams={me.data.teams.map((t) => t.slug)} />
+          <CreateTeam />
         </div>
       )}
     </>
