@@ -220,6 +220,22 @@ describe('accounts in the dashboard, in a real browser', () => {
     await screenshot('viewer-team', userTab);
   });
 
+  it('the user creates her own team, owns it, and deploys into it again', async () => {
+    await userTab.getByRole('link', { name: 'Account' }).click();
+    await userTab.getByLabel('Team name').fill('Ada Lab');
+    await userTab.getByLabel('Team slug').fill('ada-lab');
+    await userTab.getByRole('button', { name: 'Create team' }).click();
+    await userTab.getByRole('heading', { level: 1, name: 'Ada Lab' }).waitFor();
+    expect(await userTab.getByRole('combobox', { name: 'Team' }).inputValue()).toBe('ada-lab');
+    // Owner here: she manages its members, and may deploy again.
+    await userTab.getByLabel('Role of Ada Lovelace').waitFor();
+    await userTab.getByRole('link', { name: 'New deployment' }).click();
+    const team = userTab.getByLabel('Create in team');
+    expect(await team.inputValue()).toBe('ada-lab');
+    expect(await team.locator('option', { hasText: 'Default team' }).isDisabled()).toBe(true);
+    await screenshot('new-deployment-team', userTab);
+  });
+
   it('fits a 390 px viewport', async () => {
     await userTab.setViewportSize({ width: 390, height: 844 });
     const fits = async () =>
