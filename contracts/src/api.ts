@@ -12,7 +12,7 @@ import { requiredOr } from './errors.js';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
 import { RegionIdSchema } from './regions.js';
 import { ProtectionSettingsInputSchema, ProtectionSettingsSchema } from './protection.js';
-import { RetentionSettingsInputSchema, RetentionSettingsSchema } from './storage-gc.js';
+import { ExpiryReasonSchema, RetentionSettingsInputSchema, RetentionSettingsSchema } from './storage-gc.js';
 
 /** Every `/api/v1` body and response, shared by the control plane and the dashboard. */
 
@@ -333,6 +333,11 @@ export const DeploymentViewSchema = z.object({
   createdAt: z.iso.datetime(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
+  /**
+   * When retention removed its files (docs/retention.md): its own URL no longer serves and it
+   * cannot be promoted; its record and logs stay. Absent from older control planes.
+   */
+  expiry: z.object({ at: z.iso.datetime(), reason: ExpiryReasonSchema }).nullable().optional(),
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DEFAULT_REGIONS,
+  type DeploymentView,
   type GcRunView,
   type ProjectStorageView,
   type ProjectView,
@@ -145,5 +146,7 @@ describe('garbage collection runs', () => {
     expect(res.body.error.field).toBe('deploymentId');
     const p = await t.db.project.findUniqueOrThrow({ where: { id: created.body.id } });
     expect(p.productionDeploymentId).toBeNull();
+    const view = await t.api<DeploymentView>('GET', `/deployments/${id}`);
+    expect(view.body.expiry).toMatchObject({ reason: 'keep-last' });
   });
 });

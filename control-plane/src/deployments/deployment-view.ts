@@ -1,6 +1,7 @@
 import {
   BuildCacheReportSchema,
   BuildPresetReportSchema,
+  ExpiryReasonSchema,
   type DeploymentView,
 } from '@deploysphere/contracts';
 import type { Deployment, Project } from '@deploysphere/db';
@@ -74,5 +75,15 @@ export function toDeploymentView(d: DeploymentWithProject, urls: SiteUrls): Depl
     createdAt: d.createdAt.toISOString(),
     startedAt: d.startedAt?.toISOString() ?? null,
     finishedAt: d.finishedAt?.toISOString() ?? null,
+    // Only when expired: the field is new, and absent means "not expired".
+    ...expiryOf(d),
   };
+}
+
+/** Expired by retention, with a reason this version knows; otherwise nothing. */
+function expiryOf(d: Pick<Deployment, 'expiredAt' | 'expiredReason'>): Pick<DeploymentView, 'expiry'> {
+  const reason = ExpiryReasonSchema.safeParse(d.expiredReason);
+  return d.expiredAt && reason.success
+    ? { expiry: { at: d.expiredAt.toISOString(), reason: reason.data } }
+    : {};
 }
