@@ -63,7 +63,8 @@ describe('expiriesFor', () => {
       dep({}),
     ];
     const out = expiriesFor({ ...base, deployments, productionDeploymentId: deployments[5]!.id });
-    // The expired one still counts among the lane's newest, so only d4 goes (d3 is gone already).
+    // Unfinished and already expired ones are never (re)expired; of the three ready ones the
+    // oldest is beyond the last 2, and the newest is production.
     expect(out).toEqual([{ id: deployments[3]!.id, reason: 'keep-last' }]);
   });
 
