@@ -254,8 +254,28 @@ describe('accounts in the dashboard, in a real browser', () => {
     await screenshot('mobile-team', userTab);
   });
 
+  it('after repeated wrong passwords, says to wait and for how long', async () => {
+    const guesser = await browser.newContext();
+    const page = await guesser.newPage();
+    watchConsole(page);
+    await page.goto(t.platform.controlPlaneUrl);
+    await page.getByLabel('Email').fill(EMAIL);
+    const tooMany = page.getByRole('alert').getByText(/^Too many sign-in attempts; retry in \d+ s$/);
+    // Five failures are free; then each one doubles the account's wait, so a guess soon lands in one.
+    for (let attempt = 1; !(await tooMany.isVisible()); attempt += 1) {
+      expect(attempt).toBeLessThanOrEqual(10);
+      await page.getByLabel('Password').fill(`guess number ${attempt}`);
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/v1/session/password')),
+        page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+      ]);
+    }
+    await screenshot('too-many-attempts', page);
+    await guesser.close();
+  });
+
   it('left no errors in the browser console', () => {
-    // The refused password, spent link and revoked token are the expected failed requests.
-    expect(consoleErrors.filter((e) => !/status of (400|401)/.test(e))).toEqual([]);
+    // The refused passwords, spent link and revoked token are the expected failed requests.
+    expect(consoleErrors.filter((e) => !/status of (400|401|429)/.test(e))).toEqual([]);
   });
 });

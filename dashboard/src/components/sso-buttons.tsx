@@ -11,13 +11,15 @@ import { authProvidersQuery } from '../api/queries.js';
 export function SsoButtons() {
   const providers = useQuery(authProvidersQuery());
   const here = useLocation({ select: (l) => l.href });
-  if (!providers.data?.length) return null;
+  // Only a path on the control plane or an http(s) URL becomes a link (never `javascript:`).
+  const safe = providers.data?.filter((p) => /^(\/(?![/\\])|https?:\/\/)/.test(p.startUrl)) ?? [];
+  if (safe.length === 0) return null;
   // The start route accepts only a path on the dashboard; anything else would be refused there.
   const returnTo = here.startsWith('/') && !here.startsWith('//') ? here : '/';
   return (
     <>
       <ul className="sso-buttons" aria-label="Single sign-on">
-        {providers.data.map((p) => (
+        {safe.map((p) => (
           <li key={p.id}>
             <a className="button" href={`${p.startUrl}?return=${encodeURIComponent(returnTo)}`}>
               Sign in with {p.name}

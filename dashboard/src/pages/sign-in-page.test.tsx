@@ -108,6 +108,7 @@ describe('sign in with email and password', () => {
         ok([
           { id: 'okta', name: 'Okta', startUrl: '/api/v1/auth/oidc/okta/start' },
           { id: 'google', name: 'Google', startUrl: '/api/v1/auth/oidc/google/start' },
+          { id: 'evil', name: 'Evil', startUrl: 'javascript:alert(1)' },
         ]),
     });
     renderApp('/projects/web/traffic?window=24h');
@@ -116,6 +117,7 @@ describe('sign in with email and password', () => {
       `/api/v1/auth/oidc/okta/start?return=${encodeURIComponent('/projects/web/traffic?window=24h')}`,
     );
     expect(screen.getByRole('link', { name: 'Sign in with Google' })).toBeTruthy();
+    expect(screen.queryByRole('link', { name: 'Sign in with Evil' })).toBeNull();
     expect(screen.getByLabelText('Email')).toBeTruthy();
   });
 
