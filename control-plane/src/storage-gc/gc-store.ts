@@ -283,7 +283,8 @@ export class GcStore {
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SWEEP_LOCK}::bigint)`;
         const claimed = await tx.$queryRaw<{ h: string }[]>`
-          SELECT DISTINCT h FROM "UploadClaim", unnest(hashes) AS h WHERE h = ANY(${[...candidates]}::text[])`;
+          SELECT DISTINCT h FROM "UploadClaim" c, unnest(c.hashes) AS h
+           WHERE c.hashes && ${[...candidates]}::text[] AND h = ANY(${[...candidates]}::text[])`;
         const skip = new Set(claimed.map((r) => r.h));
         return remove(candidates.filter((c) => !skip.has(c)));
       },
