@@ -15,13 +15,13 @@ import { AuditStore } from './audit/audit-store.js';
 import { authenticate } from './authz/authenticate.js';
 import { authorize } from './authz/authorize.js';
 import { buildSessionRoutes } from './build-sessions/build-session-routes.js';
+import { cliDeployRoutes } from './cli-deploys/index.js';
 import { deploymentRoutes } from './deployments/deployment-routes.js';
 import { edgeMetricsRoutes } from './edge-metrics/index.js';
 import { healthRoutes } from './health/health-routes.js';
 import { ReadinessService } from './health/readiness.js';
 import { siteRoutes } from './hosts/site-routes.js';
 import { gcRoutes, GcScheduler } from './storage-gc/index.js';
-import { cliDeployRoutes } from './cli-deploys/index.js';
 import { ensureLogStream, LogService, logRoutes, migrateClickHouse, startLogIngester } from './logs/index.js';
 import { EnvCipher } from './projects/env-cipher.js';
 import { dashboard } from './plugins/dashboard.js';
@@ -177,6 +177,7 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(siteRoutes, { rootDomain: config.rootDomain });
       await api.register(projectRoutes);
       await api.register(deploymentRoutes);
+      await api.register(cliDeployRoutes, { cliDeploys: services.cliDeploys });
       await api.register(logRoutes);
       await api.register(trafficRoutes);
       await api.register(gcRoutes, { gc: services.gc });
@@ -191,4 +192,3 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
 
   await fastify.register(dashboard, { root: config.dashboardDir ?? DEFAULT_DASHBOARD_DIR });
 }
-      await api.register(cliDeployRoutes, { cliDeploys: services.cliDeploys });
