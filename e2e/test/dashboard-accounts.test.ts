@@ -1,7 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@deploysphere/stack';
+import Provider from 'oidc-provider';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, TEST_ADMIN_TOKEN, type TestApp } from '../../control-plane/test/app-harness.js';
 import { startTestPlatform, type TestPlatform } from '../../control-plane/test/harness.js';
 import { buildDashboard } from '../src/build-dashboard.js';
 import { launchChromium } from '../src/launch-chromium.js';
@@ -16,6 +21,7 @@ const EMAIL = 'ada@example.com';
 const PASSWORD = 'analytical engine 1843';
 
 let t: TestPlatform;
+let platformRunning = false;
 let browser: Browser;
 let admin: BrowserContext;
 let adminTab: Page;
@@ -50,6 +56,7 @@ beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   await buildDashboard();
   [t, browser] = await Promise.all([startTestPlatform(), launchChromium()]);
+  platformRunning = true;
   admin = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await admin.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.platform.controlPlaneUrl });
   adminTab = await admin.newPage();
@@ -60,8 +67,15 @@ afterAll(async () => {
   await user?.close();
   await admin?.close();
   await browser?.close();
-  await t?.stop();
+  await stopPlatform();
 });
+
+/** chDB allows one data directory per process: the platform goes before the SSO app starts. */
+async function stopPlatform() {
+  if (!platformRunning) return;
+  platformRunning = false;
+  await t.stop();
+}
 
 describe('accounts in the dashboard, in a real browser', () => {
   it('the admin signs in with the admin token and invites a user from the team page', async () => {
@@ -277,5 +291,87 @@ describe('accounts in the dashboard, in a real browser', () => {
   it('left no errors in the browser console', () => {
     // The refused passwords, spent link and revoked token are the expected failed requests.
     expect(consoleErrors.filter((e) => !/status of (400|401|429)/.test(e))).toEqual([]);
+  });
+});
+
+// Single sign-on from the dashboard's own button: the real `oidc-provider` on a free port and a
+// control plane configured with it (the light test app, serving the dashboard built above).
+describe('single sign-on from the sign-in page, in a real browser', () => {
+  let idp: Server;
+  let app: TestApp;
+  let base: string;
+
+  beforeAll(async () => {
+    await stopPlatform();
+    idp = createServer();
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    base = `http://127.0.0.1:${await freePort()}`;
+    const provider = new Provider(issuer, {
+      clients: [
+        {
+          client_id: 'deploysphere',
+          client_secret: 'a-client-secret-for-tests',
+          redirect_uris: [`${base}/api/v1/auth/oidc/local/callback`],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        },
+      ],
+      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+      cookies: { keys: ['oidc-test-cookie-key'] },
+      findAccount: (_ctx: unknown, sub: string) => ({
+        accountId: sub,
+        claims: () => ({ sub, email: 'grace@example.com', email_verified: true, name: 'Grace Hopper' }),
+      }),
+    });
+    idp.on('request', provider.callback());
+    app = await startTestApp({
+      CONTROL_PLANE_URL: base,
+      OIDC_PROVIDERS: JSON.stringify([
+        {
+          id: 'local',
+          name: 'Local IdP',
+          issuer,
+          clientId: 'deploysphere',
+          clientSecret: 'a-client-secret-for-tests',
+        },
+      ]),
+    });
+    await app.app.listen({ port: Number(new URL(base).port), host: '127.0.0.1' });
+    // First use of an identity needs a pending invitation for its verified email.
+    const invited = await app.app.inject({
+      method: 'POST',
+      url: '/api/v1/teams/default/invitations',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      payload: { email: 'grace@example.com', role: 'member' },
+    });
+    expect(invited.statusCode).toBe(201);
+  }, 180_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await new Promise((resolve) => idp?.close(resolve));
+  });
+
+  it('signs in through the provider and lands on the page it was opened at', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    watchConsole(page);
+    await page.goto(`${base}/account`);
+    await page.getByRole('link', { name: 'Sign in with Local IdP' }).click();
+    // The provider's own (development) login and consent pages.
+    await page.waitForURL((url) => !url.href.startsWith(base));
+    await page.fill('input[name=login]', 'grace');
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('button[type=submit]');
+    await page.click('button[type=submit]');
+
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole('heading', { level: 1, name: 'Account' }).waitFor();
+    await page.getByText('grace@example.com').waitFor();
+    await page.getByText('Default team (member)').waitFor();
+    await screenshot('sso-signed-in', page);
+    await context.close();
   });
 });
