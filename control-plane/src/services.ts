@@ -107,7 +107,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
   const cliDeploys = new CliDeployService({
     store: new CliDeployStore(ctx.db),
     // A folder's thousands of blob PUTs are signed in bulk (exactly as the SDK would sign them).
-    grants: new BatchPresignedGrants({ bucketFor }),
+    grants: new BatchPresignedGrants({ bucketFor, claimBlobs: (id, hashes) => gc.claim(id, hashes) }),
     bucketFor,
     state,
     routes,
