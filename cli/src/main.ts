@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import {
+  MeViewSchema,
   CLI_EXIT_CODES,
   DeploymentViewSchema,
   ProjectViewSchema,
@@ -77,15 +78,23 @@ export async function run(argv: string[], env: Env = process.env): Promise<numbe
     .description('Check the token and show where it points')
     .action(async () => {
       const auth = await resolveAuth(env);
-      const regions = await (await client()).get('/regions', z.array(RegionSchema));
+      const api = await client();
+      const [regions, account] = await Promise.all([
+        api.get('/regions', z.array(RegionSchema)),
+        api.get('/me', MeViewSchema),
+      ]);
       const who: CliWhoami = {
         url: auth.url,
         tokenSource: auth.tokenSource,
         regions: regions.map((r) => r.id),
+        account,
       };
+      const as =
+        account.kind === 'root' ? 'the admin token' : `${account.user?.email ?? 'unknown'} (${account.kind})`;
+      const teams = account.teams.map((t) => `${t.slug} (${t.role})`).join(', ');
       out.result(who, () =>
         out.line(
-          `${auth.url} (token from ${auth.tokenSource === 'env' ? 'DEPLOYSPHERE_TOKEN' : configPath(env)}); regions ${who.regions.join(', ')}`,
+          `${as} at ${auth.url}; teams ${teams || 'none'}; token from ${auth.tokenSource === 'env' ? 'DEPLOYSPHERE_TOKEN' : configPath(env)}; regions ${who.regions.join(', ')}`,
         ),
       );
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MeViewSchema } from './accounts.js';
 import { DeploymentViewSchema, RegionListSchema } from './api.js';
 import { BlobGrantSchema, MAX_GRANT_BLOBS } from './build-session.js';
 import { DeploymentTargetSchema } from './git-deploys.js';
@@ -125,6 +126,8 @@ export const CliWhoamiSchema = z.object({
   /** Where the token came from: the environment or the config file. */
   tokenSource: z.enum(['env', 'config']),
   regions: z.array(z.string()),
+  /** Who the token acts as: the admin token, a user's session or a user's API token, and its teams. */
+  account: MeViewSchema,
 });
 export type CliWhoami = z.infer<typeof CliWhoamiSchema>;
 

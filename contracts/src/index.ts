@@ -18,7 +18,7 @@ export * from './session.js';
 export * from './sites.js';
 export * from './retry.js';
 export * from './cli-deploy.js';
-export * from './accounts.js';
 export * from './storage-gc.js';
+export * from './accounts.js';
 export * from './audit.js';
 export * from './protection.js';

@@ -192,6 +192,7 @@ describe('deploysphere login, whoami and errors', () => {
     const who = oneJson(await cli(['whoami', '--json'], { env }), CliWhoamiSchema);
     expect(who).toMatchObject({ url: t.platform.controlPlaneUrl, tokenSource: 'config' });
     expect(who.regions).toContain('eu-west-1');
+    expect(who.account).toMatchObject({ kind: 'root', teams: [{ slug: 'default', role: 'owner' }] });
 
     // The environment wins over the stored login (CI).
     const bad = await cli(['whoami'], { env: { DEPLOYSPHERE_TOKEN: 'not-the-token' } });
