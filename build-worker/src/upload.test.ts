@@ -61,7 +61,7 @@ const distinctBytes = () => {
 /** The control plane's grants for deployment `id` of one project, over these buckets. */
 function grantsFor(
   id: string,
-  opts: { listing?: { pageSize: number; pagesPer100Blobs: number }; over?: StorageTarget[] } = {},
+  opts: { listing?: { pageSize: number; pagesPer100Blobs: number; headOnlyUpTo: number }; over?: StorageTarget[] } = {},
 ): BuildGrants {
   const over = opts.over ?? targets;
   const issuer = grantIssuer(over, opts.listing ? { listing: opts.listing } : {});
@@ -83,7 +83,7 @@ function grantsFor(
 async function upload(
   id: string,
   progress: Array<[number, number]> = [],
-  listing?: { pageSize: number; pagesPer100Blobs: number },
+  listing?: { pageSize: number; pagesPer100Blobs: number; headOnlyUpTo: number },
 ) {
   const manifest = buildManifest({
     deploymentId: id,
@@ -180,7 +180,7 @@ describe('uploadDeployment', () => {
 
   it('answers from a listing cut short for the hashes it covered, and HEADs the rest', async () => {
     // One key per page and one page: the listing covers only the lowest hash in each bucket.
-    const tiny = { pageSize: 1, pagesPer100Blobs: 1 };
+    const tiny = { pageSize: 1, pagesPer100Blobs: 1, headOnlyUpTo: 0 };
     expect(await upload(deploymentId(), [], tiny)).toEqual({ uploadedBytes: 0, uploadedBlobs: 0 });
 
     const byHash = [...new Map(files.map((f) => [f.hash, f])).values()].sort((a, b) =>

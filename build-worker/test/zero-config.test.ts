@@ -80,7 +80,8 @@ describe('a Vite app from the registry, and its build cache', () => {
     expect(cold.logs.text()).toMatch(/Build cache: saved [0-9a-f]{12} for branch .*node_modules/);
 
     const warm = await buildAndSave(env, zeroConfigSpec(env, repo, { projectSlug: 'vite-app' }));
-    expect(warm.result.stats.cache).toMatchObject({
+    // On a miss, the warm build's log says why (the restore's own line); show it with the failure.
+    expect(warm.result.stats.cache, warm.logs.text()).toMatchObject({
       restored: 'exact',
       source: 'lockfile',
       key: cold.result.stats.cache?.saveKey,

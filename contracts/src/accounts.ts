@@ -53,6 +53,10 @@ export const TeamViewSchema = z.object({
   name: z.string(),
   /** The caller's role in it. */
   role: TeamRoleSchema,
+  /** Owners' limit on the team's projects; null: none. Absent from control planes before limits. */
+  maxProjects: z.number().int().nullable().optional(),
+  /** How many projects the team has (for the limit). */
+  projects: z.number().int().nonnegative().optional(),
 });
 export type TeamView = z.infer<typeof TeamViewSchema>;
 
@@ -60,6 +64,20 @@ export const CreateTeamBodySchema = z.strictObject({ slug: TeamSlugSchema, name:
 export type CreateTeamBody = z.infer<typeof CreateTeamBodySchema>;
 
 export const TeamParamsSchema = z.object({ team: TeamSlugSchema });
+
+/** `PATCH /api/v1/teams/:team`, owners only: the name and the limits. */
+export const UpdateTeamBodySchema = z.strictObject({
+  name: NameSchema.optional(),
+  /** At most this many projects; null: no limit. Lowering it below the current count only stops new ones. */
+  maxProjects: z
+    .number({ error: requiredOr('expected a whole number or null') })
+    .int('must be a whole number')
+    .min(0, 'must be at least 0')
+    .max(100_000, 'must be at most 100000')
+    .nullable()
+    .optional(),
+});
+export type UpdateTeamBody = z.infer<typeof UpdateTeamBodySchema>;
 
 /** `GET /api/v1/me`: who the request acts as. */
 export const MeViewSchema = z.object({

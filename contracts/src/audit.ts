@@ -25,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'watch_paths.update',
   'protection.update',
   'team.create',
+  'team.update',
   'member.invite',
   'member.join',
   'member.role_change',

@@ -276,3 +276,41 @@ describe('password reset', () => {
     expect(again.body).toMatchObject({ error: { code: 'invalid_reset', field: 'token' } });
   });
 });
+
+describe('team limits', () => {
+  it('let owners cap a team’s projects; creates beyond it are refused naming the team, by any route', async () => {
+    const owner = await client.invitedUser(root, 'default', 'lim@example.com', 'owner', PASSWORD);
+    await client.expect(owner, 'POST', '/teams', { slug: 'capped', name: 'Capped' }, 201);
+    const member = await client.invitedUser(owner, 'capped', 'lim-member@example.com', 'member', PASSWORD);
+    expect((await client.call(member, 'PATCH', '/teams/capped', { maxProjects: 50 })).status).toBe(403);
+    const bad = await client.call(owner, 'PATCH', '/teams/capped', { maxProjects: -1 });
+    expect(bad.body).toMatchObject({ error: { field: 'maxProjects' } });
+    const set = await client.expect<{ maxProjects: number | null; projects: number }>(
+      owner,
+      'PATCH',
+      '/teams/capped',
+      {
+        maxProjects: 1,
+      },
+    );
+    expect(set.body).toMatchObject({ maxProjects: 1, projects: 0 });
+
+    await client.expect(member, 'POST', '/projects', { ...project('capped-one'), team: 'capped' }, 201);
+    const second = await client.call(member, 'POST', '/projects', {
+      ...project('capped-two'),
+      team: 'capped',
+    });
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({ error: { code: 'limit_reached', field: 'team' } });
+    const quick = await client.call(member, 'POST', '/deployments', {
+      slug: 'capped-three',
+      repoUrl: 'https://example.com/capped-three.git',
+      team: 'capped',
+    });
+    expect(quick.body).toMatchObject({ error: { code: 'limit_reached' } });
+    expect(await t.db.project.count({ where: { slug: { in: ['capped-two', 'capped-three'] } } })).toBe(0);
+
+    await client.expect(owner, 'PATCH', '/teams/capped', { maxProjects: null });
+    await client.expect(member, 'POST', '/projects', { ...project('capped-two'), team: 'capped' }, 201);
+  });
+});

@@ -13,6 +13,7 @@ import {
   TokenParamsSchema,
   TokenViewSchema,
   UpdateMemberBodySchema,
+  UpdateTeamBodySchema,
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -75,6 +76,21 @@ export const accountRoutes: FastifyPluginAsyncZod<{ accounts: AccountService; db
     },
     async (request, reply) =>
       reply.status(201).send(await accounts.createTeam(request.principal, request.body)),
+  );
+
+  app.patch(
+    '/teams/:team',
+    {
+      schema: {
+        summary: "Change a team's name or its limits (owners)",
+        tags,
+        params: TeamParamsSchema,
+        body: UpdateTeamBodySchema,
+        response: { 200: TeamViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) =>
+      accounts.updateTeam(request.principal, await teamIdOf(request.params.team), request.body),
   );
 
   app.get(

@@ -13,6 +13,7 @@ import {
   type TeamView,
   type TokenScope,
   type TokenView,
+  type UpdateTeamBody,
 } from '@deploysphere/contracts';
 import { Prisma, type Db } from '@deploysphere/db';
 import { newId } from '../ids.js';
@@ -317,8 +318,19 @@ export class AccountService {
 
   async teamsOf(p: Principal): Promise<TeamView[]> {
     const ids = [...p.roles.keys()].filter((t) => p.teamId === null || t === p.teamId);
-    const teams = await this.db.team.findMany({ where: { id: { in: ids } }, orderBy: { createdAt: 'asc' } });
-    return teams.map((t) => ({ id: t.id, slug: t.slug, name: t.name, role: p.roles.get(t.id)! }));
+    const teams = await this.db.team.findMany({
+      where: { id: { in: ids } },
+      orderBy: { createdAt: 'asc' },
+      include: { _count: { select: { projects: true } } },
+    });
+    return teams.map((t) => ({
+      id: t.id,
+      slug: t.slug,
+      name: t.name,
+      role: p.roles.get(t.id)!,
+      maxProjects: t.maxProjects,
+      projects: t._count.projects,
+    }));
   }
 
   /** The team's id for its slug; undefined when there is none. Authorisation decides what the caller learns. */
@@ -343,7 +355,19 @@ export class AccountService {
         throw AppError.conflict(`slug: "${body.slug}" is already taken`, 'slug');
       throw err;
     }
-    return { id, slug: body.slug, name: body.name, role: 'owner' };
+    return { id, slug: body.slug, name: body.name, role: 'owner', maxProjects: null, projects: 0 };
+  }
+
+  /** An owner's change of the team's name or limits; returns the team as `p` sees it. */
+  async updateTeam(p: Principal, teamId: string, body: UpdateTeamBody): Promise<TeamView> {
+    await this.db.team.update({
+      where: { id: teamId },
+      data: {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.maxProjects !== undefined ? { maxProjects: body.maxProjects } : {}),
+      },
+    });
+    return (await this.teamsOf({ ...p, teamId: null })).find((t) => t.id === teamId)!;
   }
 
   async members(teamId: string): Promise<MemberView[]> {

@@ -130,6 +130,11 @@ export const AUDITED_ROUTES: Readonly<Record<string, Describe>> = {
   [`POST ${P}/teams`]: (r) => [
     { action: 'team.create', target: str(r.body.slug), details: {}, teamId: str(r.result.id) },
   ],
+  [`PATCH ${P}/teams/:team`]: one(
+    'team.update',
+    (r) => str(r.params.team),
+    (r) => ({ settings: keys(r.body), maxProjects: r.body.maxProjects ?? null }),
+  ),
   [`POST ${P}/teams/:team/invitations`]: one(
     'member.invite',
     (r) => str(r.body.email),

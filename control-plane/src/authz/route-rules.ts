@@ -29,6 +29,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   // Teams and members
   [`GET ${P}/teams`]: { on: 'signed-in' },
   [`POST ${P}/teams`]: { on: 'user' },
+  [`PATCH ${P}/teams/:team`]: { on: 'team', need: 'admin' },
   [`GET ${P}/teams/:team/members`]: { on: 'team', need: 'read' },
   [`PATCH ${P}/teams/:team/members/:userId`]: { on: 'team', need: 'admin' },
   [`DELETE ${P}/teams/:team/members/:userId`]: { on: 'team', need: 'admin' },

@@ -52,6 +52,11 @@ export interface ListingOptions {
   pageSize: number;
   /** Pages read at most per 100 candidate blobs; listing is for buckets not much larger than the site. */
   pagesPer100Blobs: number;
+  /**
+   * Up to this many candidates are asked about with a HEAD each and no listing: a page of a
+   * thousand keys costs more than a few HEADs in flight together (a one-file change).
+   */
+  headOnlyUpTo: number;
 }
 
 export interface StorageGrantsOptions {
@@ -69,7 +74,7 @@ export interface StorageGrantsOptions {
 }
 
 export const DEFAULT_GRANT_EXPIRY_SECONDS = 3600;
-const DEFAULT_LISTING: ListingOptions = { pageSize: 1000, pagesPer100Blobs: 2 };
+const DEFAULT_LISTING: ListingOptions = { pageSize: 1000, pagesPer100Blobs: 2, headOnlyUpTo: 64 };
 const ALL = '\uffff';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -200,7 +205,10 @@ export class StorageGrants {
     const candidates = blobs.filter((blob) => !known.has(blob.hash));
     // Nothing left to ask about (an unchanged redeploy): no listing, no HEAD.
     if (candidates.length === 0) return [];
-    const listing = await this.listBlobs(b, candidates.length);
+    const few = candidates.length <= (this.opts.listing ?? DEFAULT_LISTING).headOnlyUpTo;
+    const listing = few
+      ? { sizes: new Map<string, number>(), coveredUpTo: undefined }
+      : await this.listBlobs(b, candidates.length);
     const stored = new Map<string, boolean>();
     const unknown: UploadBlob[] = [];
     for (const blob of candidates) {

@@ -8,6 +8,7 @@ import {
 import { Prisma, type Db } from '@deploysphere/db';
 import { z } from 'zod';
 import { newId } from '../ids.js';
+import { withRoomForProject } from '../projects/team-limits.js';
 
 /**
  * What a CLI deploy keeps between create and finalize: the manifest as validated, and per region
@@ -65,10 +66,12 @@ export class CliDeployStore {
     }
     const id = `prj_${newId()}`;
     try {
-      await this.db.project.create({
-        data: { id, teamId, slug, repoUrl: '', regions, installCommand: null, buildCommand: null },
-        select: { id: true },
-      });
+      await withRoomForProject(this.db, teamId, (tx) =>
+        tx.project.create({
+          data: { id, teamId, slug, repoUrl: '', regions, installCommand: null, buildCommand: null },
+          select: { id: true },
+        }),
+      );
       return { id, slug, regions, created: true };
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
