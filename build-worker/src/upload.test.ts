@@ -61,7 +61,10 @@ const distinctBytes = () => {
 /** The control plane's grants for deployment `id` of one project, over these buckets. */
 function grantsFor(
   id: string,
-  opts: { listing?: { pageSize: number; pagesPer100Blobs: number; headOnlyUpTo: number }; over?: StorageTarget[] } = {},
+  opts: {
+    listing?: { pageSize: number; pagesPer100Blobs: number; headOnlyUpTo: number };
+    over?: StorageTarget[];
+  } = {},
 ): BuildGrants {
   const over = opts.over ?? targets;
   const issuer = grantIssuer(over, opts.listing ? { listing: opts.listing } : {});
