@@ -54,7 +54,9 @@ export function fakeApi(routes: Record<string, Handler>) {
 export const ROOT_ME = {
   kind: 'root',
   user: null,
-  teams: [{ id: 'team_default', slug: 'default', name: 'Default', role: 'owner' }],
+  teams: [
+    { id: 'team_default', slug: 'default', name: 'Default', role: 'owner', maxProjects: null, projects: 0 },
+  ],
   scopes: ['read', 'deploy', 'admin'],
 };
 

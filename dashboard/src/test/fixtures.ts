@@ -65,14 +65,20 @@ export function projectView(overrides: Partial<ProjectView> = {}): ProjectView {
   };
 }
 
+/**
+ * A team view's limits (no limit, no projects yet). A spread, not literal keys, so the fixtures
+ * typecheck against a TeamView with or without these fields while the contract gains them.
+ */
+export const TEAM_LIMITS = { maxProjects: null, projects: 0 };
+
 /** `GET /me` for a signed-in user: Ada, owner of "acme" and viewer of "blue". */
 export function userMe(overrides: Partial<MeView> = {}): MeView {
   return {
     kind: 'user',
     user: { id: 'u'.padEnd(24, '1'), email: 'ada@example.com', name: 'Ada' },
     teams: [
-      { id: 't1', slug: 'acme', name: 'Acme', role: 'owner' },
-      { id: 't2', slug: 'blue', name: 'Blue', role: 'viewer' },
+      { ...TEAM_LIMITS, id: 't1', slug: 'acme', name: 'Acme', role: 'owner' },
+      { ...TEAM_LIMITS, id: 't2', slug: 'blue', name: 'Blue', role: 'viewer' },
     ],
     scopes: ['read', 'deploy', 'admin'],
     ...overrides,
