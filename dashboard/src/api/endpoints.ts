@@ -1,6 +1,8 @@
 import {
   type AcceptInvitationBody,
   type AddDomainBody,
+  type AuditAction,
+  AuditPageSchema,
   AuthProvidersViewSchema,
   CreatedInvitationSchema,
   CreatedTokenSchema,
@@ -9,6 +11,7 @@ import {
   type CreateTokenBody,
   MemberViewSchema,
   MeViewSchema,
+  type PasswordResetConfirmBody,
   type PasswordSignInBody,
   type TeamRole,
   TeamViewSchema,
@@ -52,6 +55,12 @@ export const api = {
     request('POST', '/session/password', SessionViewSchema, { body, ignoreUnauthorized: true }),
   acceptInvitation: (body: AcceptInvitationBody) =>
     request('POST', '/invitations/accept', SessionViewSchema, { body, ignoreUnauthorized: true }),
+  /** Always 202, whether the email has an account or not: the answer tells nothing. */
+  requestPasswordReset: (email: string) =>
+    request('POST', '/password-reset', undefined, { body: { email }, ignoreUnauthorized: true }),
+  /** Spends the link's token, sets the password and signs in. */
+  confirmPasswordReset: (body: PasswordResetConfirmBody) =>
+    request('POST', '/password-reset/confirm', SessionViewSchema, { body, ignoreUnauthorized: true }),
 
   /** Public: the single sign-on providers for the sign-in page's buttons. */
   authProviders: (signal?: AbortSignal) =>
@@ -71,6 +80,23 @@ export const api = {
   /** The answer is the only time the token's secret shows. */
   createToken: (body: CreateTokenBody) => request('POST', '/tokens', CreatedTokenSchema, { body }),
   revokeToken: (id: string) => request('DELETE', `/tokens/${enc(id)}`, undefined),
+  /** One page of a team's audit log, newest first; `before` is the previous page's `nextBefore`. */
+  audit: (
+    team: string,
+    opts: {
+      limit: number;
+      before?: string | undefined;
+      action?: AuditAction | undefined;
+      actor?: string | undefined;
+    },
+    signal?: AbortSignal,
+  ) => {
+    const query = new URLSearchParams({ limit: String(opts.limit) });
+    if (opts.before) query.set('before', opts.before);
+    if (opts.action) query.set('action', opts.action);
+    if (opts.actor) query.set('actor', opts.actor);
+    return request('GET', `/teams/${enc(team)}/audit?${query}`, AuditPageSchema, { signal });
+  },
 
   regions: (signal?: AbortSignal) => request('GET', '/regions', z.array(RegionSchema), { signal }),
   sites: (signal?: AbortSignal) => request('GET', '/sites', SitesViewSchema, { signal }),

@@ -1,4 +1,5 @@
 import {
+  type AuditAction,
   DEPLOYMENT_LOGS_MAX_LIMIT,
   TERMINAL_STATUSES,
   type DeploymentTarget,
@@ -54,6 +55,24 @@ export const meQuery = () =>
 
 export const membersQuery = (team: string) =>
   queryOptions({ queryKey: queryKeys.members(team), queryFn: ({ signal }) => api.members(team, signal) });
+
+export const AUDIT_PAGE_SIZE = 50;
+
+/**
+ * A team's audit log, newest first, one page per `nextBefore` cursor. Entries never change once
+ * written, so a refetch re-pages from the top and loaded "older" pages stay where they were.
+ */
+export const auditQuery = (
+  team: string,
+  filter: { action?: AuditAction | undefined; actor?: string | undefined },
+) =>
+  infiniteQueryOptions({
+    queryKey: queryKeys.audit(team, filter),
+    queryFn: ({ pageParam, signal }) =>
+      api.audit(team, { limit: AUDIT_PAGE_SIZE, before: pageParam, ...filter }, signal),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextBefore ?? undefined,
+  });
 
 export const tokensQuery = () =>
   queryOptions({ queryKey: queryKeys.tokens, queryFn: ({ signal }) => api.tokens(signal) });

@@ -15,6 +15,9 @@ export const queryKeys = {
   me: ['me'] as const,
   /** A team's members; team slugs live under their own root, apart from project slugs. */
   members: (team: string) => ['team', team, 'members'] as const,
+  /** A team's audit log, per filter (an empty string: not filtered). */
+  audit: (team: string, filter: { action?: string | undefined; actor?: string | undefined }) =>
+    ['team', team, 'audit', filter.action ?? '', filter.actor ?? ''] as const,
   tokens: ['tokens'] as const,
   regions: ['regions'] as const,
   sites: ['sites'] as const,

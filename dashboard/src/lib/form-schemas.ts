@@ -6,7 +6,11 @@ import {
   EnvKeySchema,
   EnvValueSchema,
   GitRefSchema,
+  PasswordResetConfirmBodySchema,
   ProjectCommandSchema,
+  ProtectionModeSchema,
+  ProtectionSettingsInputSchema,
+  type ProtectionSettingsInput,
   QuickDeployBodySchema,
   RegionListSchema,
   RelativeDirSchema,
@@ -139,3 +143,50 @@ export const TokenFormSchema = z.object({
 });
 export type TokenFormValues = z.input<typeof TokenFormSchema>;
 export type TokenFormOutput = z.output<typeof TokenFormSchema>;
+
+/** The password reset page: the contract's password, plus a confirmation that must match (the token comes from the link). */
+export const ResetPasswordFormSchema = PasswordResetConfirmBodySchema.omit({ token: true })
+  .extend({ confirm: z.string() })
+  .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'must match the password' });
+export type ResetPasswordFormValues = z.input<typeof ResetPasswordFormSchema>;
+export type ResetPasswordFormOutput = z.output<typeof ResetPasswordFormSchema>;
+
+/**
+ * `PATCH /projects/:slug {protection}`. The password is write-only: an empty field keeps the one
+ * set (if any), so it is left out of the body; password mode with no password set and none typed
+ * is refused here as the server would refuse it. `passwordSet` is the view's, carried in the
+ * form's values (no input) so it follows each save. With mode none the production switch is
+ * hidden and left out of the body, so turning protection back on finds it as it was.
+ */
+export const ProtectionFormSchema = z
+  .object({
+    mode: ProtectionModeSchema,
+    production: z.boolean(),
+    password: z.string().optional(),
+    passwordSet: z.boolean(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.mode !== 'password') return;
+    const password = v.password ?? '';
+    if (password === '') {
+      if (!v.passwordSet)
+        ctx.addIssue({
+          code: 'custom',
+          message: 'required to turn on password protection',
+          path: ['password'],
+        });
+      return;
+    }
+    const parsed = ProtectionSettingsInputSchema.shape.password.safeParse(password);
+    for (const issue of parsed.error?.issues ?? [])
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['password'] });
+  })
+  .transform((v): { protection: ProtectionSettingsInput } => ({
+    protection: {
+      mode: v.mode,
+      ...(v.mode === 'none' ? {} : { production: v.production }),
+      ...(v.mode === 'password' && v.password ? { password: v.password } : {}),
+    },
+  }));
+export type ProtectionFormValues = z.input<typeof ProtectionFormSchema>;
+export type ProtectionFormOutput = z.output<typeof ProtectionFormSchema>;

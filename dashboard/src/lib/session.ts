@@ -7,6 +7,12 @@ export const SIGNED_OUT: SessionView = { signedIn: false, expiresAt: null };
 /** The invitation link's page (the control plane builds the link as `<dashboard>/invitation#<token>`). */
 export const INVITATION_PATH = '/invitation';
 
+/** The password reset link's page (`<dashboard>/reset-password#<token>`, as the control plane sends it). */
+export const RESET_PASSWORD_PATH = '/reset-password';
+
+/** Pages shown signed in or not: their link's fragment is the credential, and using it replaces any session. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set([INVITATION_PATH, RESET_PASSWORD_PATH]);
+
 /** Shown on the sign-in page after an API call answered 401. */
 export const SESSION_ENDED_NOTICE = 'Your session has ended. Sign in again.';
 

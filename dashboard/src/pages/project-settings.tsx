@@ -7,6 +7,7 @@ import { DeleteProject } from './delete-project.js';
 import { DomainsEditor } from './domains-editor.js';
 import { EnvVarsEditor } from './env-vars-editor.js';
 import { GitSettings } from './git-settings.js';
+import { ProtectionSettings } from './protection-settings.js';
 
 const route = getRouteApi('/projects/$slug/settings');
 
@@ -27,6 +28,7 @@ export function ProjectSettings() {
       <BuildSettingsForm project={project} />
       <EnvVarsEditor project={project} />
       <DomainsEditor project={project} />
+      <ProtectionSettings project={project} />
       <GitSettings project={project} />
       <DeleteProject slug={project.slug} />
     </div>

@@ -1,4 +1,5 @@
 import {
+  PasswordResetRequestBodySchema,
   PasswordSignInBodySchema,
   SessionBodySchema,
   type PasswordSignInBody,
@@ -17,7 +18,7 @@ import { errorMessage } from '../lib/error-message.js';
 import { enterSession } from '../lib/session.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
 
-type Method = 'password' | 'token';
+type Method = 'password' | 'token' | 'forgot';
 
 /**
  * Email and password by default; the platform's admin token (what `npm start` prints, and how the
@@ -49,8 +50,18 @@ export function SignInPage({ onSignedIn, notice }: { onSignedIn: () => void; not
             {notice}
           </p>
         )}
-        <SsoButtons />
-        {method === 'password' ? <PasswordForm onSignedIn={signedIn} /> : <TokenForm onSignedIn={signedIn} />}
+        {method === 'forgot' ? (
+          <ForgotPasswordForm />
+        ) : (
+          <>
+            <SsoButtons />
+            {method === 'password' ? (
+              <PasswordForm onSignedIn={signedIn} onForgot={() => setMethod('forgot')} />
+            ) : (
+              <TokenForm onSignedIn={signedIn} />
+            )}
+          </>
+        )}
         <p className="sign-in-switch">
           <button
             type="button"
@@ -71,7 +82,13 @@ function formError(err: unknown): { field?: string; message: string } {
   return err instanceof ApiError && err.field ? { field: err.field, message } : { message };
 }
 
-function PasswordForm({ onSignedIn }: { onSignedIn: (s: SessionView) => void }) {
+function PasswordForm({
+  onSignedIn,
+  onForgot,
+}: {
+  onSignedIn: (s: SessionView) => void;
+  onForgot: () => void;
+}) {
   const form = useForm<PasswordSignInBody>({
     resolver: zodResolver(PasswordSignInBodySchema),
     defaultValues: { email: '', password: '' },
@@ -124,6 +141,79 @@ function PasswordForm({ onSignedIn }: { onSignedIn: (s: SessionView) => void }) 
         )}
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p className="sign-in-switch">
+        <button type="button" className="link-button" onClick={onForgot}>
+          Forgot password?
+        </button>
+      </p>
+    </>
+  );
+}
+
+/**
+ * `POST /password-reset` always answers 202, whether the email has an account or not, so the
+ * page says the same either way: nobody learns here which addresses have accounts.
+ */
+function ForgotPasswordForm() {
+  const form = useForm<{ email: string }, unknown, { email: string }>({
+    resolver: zodResolver(PasswordResetRequestBodySchema),
+    defaultValues: { email: '' },
+  });
+  const [refusal, setRefusal] = useState<string | undefined>();
+  const send = useMutation({
+    mutationFn: (body: { email: string }) => api.requestPasswordReset(body.email),
+    onError: (err) => {
+      const { field, message } = formError(err);
+      if (field === 'email') form.setError('email', { type: 'server', message });
+      else setRefusal(message);
+    },
+  });
+  const { errors } = form.formState;
+
+  if (send.isSuccess) {
+    return (
+      <div className="stack">
+        <p className="notice" role="status">
+          If an account exists for {send.variables.email}, a link to choose a new password was sent to it. The
+          link works once, for an hour.
+        </p>
+        <p className="field-hint">
+          On a local platform no mail is sent: the link is in the control plane&apos;s log (a warning with
+          &quot;outbox&quot;), where its operator can find it and pass it on.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <>
+      <p className="muted">Enter your account&apos;s email, and we send a link to choose a new password.</p>
+      <form
+        onSubmit={form.handleSubmit((body) => {
+          setRefusal(undefined);
+          send.mutate(body);
+        })}
+        className="stack"
+        noValidate
+        aria-label="Reset your password"
+      >
+        <TextField
+          id="reset-email"
+          label="Email"
+          type="email"
+          autoComplete="username"
+          autoFocus
+          {...form.register('email')}
+          error={errors.email?.message}
+        />
+        {refusal && (
+          <p className="form-error" role="alert">
+            {refusal}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={send.isPending}>
+          {send.isPending ? 'Sending…' : 'Send the link'}
         </button>
       </form>
     </>

@@ -6,7 +6,7 @@ import {
 } from '@deploysphere/contracts';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { getRouteApi } from '@tanstack/react-router';
+import { getRouteApi, Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ApiError } from '../api/client.js';
@@ -49,6 +49,13 @@ export function TeamPage() {
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>{team.name}</h1>
+        {manage && (
+          <div className="page-actions">
+            <Link to="/teams/$team/audit" params={{ team: team.slug }} className="button">
+              Audit log
+            </Link>
+          </div>
+        )}
       </div>
       <p className="muted">
         Team <code>{team.slug}</code> · your role: {team.role}

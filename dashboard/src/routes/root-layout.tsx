@@ -6,7 +6,7 @@ import { sessionQuery } from '../api/queries.js';
 import { queryKeys } from '../api/query-keys.js';
 import { AppHeader } from '../components/app-header.js';
 import { LoadingState } from '../components/loading-state.js';
-import { INVITATION_PATH, SESSION_ENDED_NOTICE, SIGNED_OUT } from '../lib/session.js';
+import { PUBLIC_PATHS, SESSION_ENDED_NOTICE, SIGNED_OUT } from '../lib/session.js';
 import { SignInPage } from '../pages/sign-in-page.js';
 
 /**
@@ -28,8 +28,8 @@ export function RootLayout() {
     [client],
   );
 
-  // Accepting an invitation needs no session, and replaces the one there is.
-  if (pathname === INVITATION_PATH) {
+  // Accepting an invitation or resetting a password needs no session, and replaces the one there is.
+  if (PUBLIC_PATHS.has(pathname)) {
     return (
       <main id="main" className="sign-in">
         <Outlet />

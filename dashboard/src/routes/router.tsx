@@ -1,7 +1,8 @@
-import { DeploymentTargetSchema, TrafficQuerySchema } from '@deploysphere/contracts';
+import { AuditQuerySchema, DeploymentTargetSchema, TrafficQuerySchema } from '@deploysphere/contracts';
 import { createRootRoute, createRoute, createRouter, redirect } from '@tanstack/react-router';
 import { z } from 'zod';
 import { AccountPage } from '../pages/account-page.js';
+import { AuditLogPage } from '../pages/audit-log-page.js';
 import { DeploymentHistory } from '../pages/deployment-history.js';
 import { DeploymentPage } from '../pages/deployment-page.js';
 import { InvitationPage } from '../pages/invitation-page.js';
@@ -12,8 +13,9 @@ import { ProjectSettings } from '../pages/project-settings.js';
 import { ProjectTraffic } from '../pages/project-traffic.js';
 import { ProjectStorage } from '../pages/project-storage.js';
 import { ProjectsPage } from '../pages/projects-page.js';
+import { ResetPasswordPage } from '../pages/reset-password-page.js';
 import { TeamPage } from '../pages/team-page.js';
-import { INVITATION_PATH } from '../lib/session.js';
+import { INVITATION_PATH, RESET_PASSWORD_PATH } from '../lib/session.js';
 import { RootLayout } from './root-layout.js';
 
 /**
@@ -30,6 +32,12 @@ export const TrafficSearchSchema = z.object({ window: TrafficQuerySchema.shape.w
 export const HistorySearchSchema = z.object({
   target: DeploymentTargetSchema.optional().catch(undefined),
   branch: z.string().min(1).max(255).optional().catch(undefined),
+});
+
+/** `?action=member.invite&actor=<user id>` on a team's audit log; anything unknown means "any". */
+export const AuditSearchSchema = z.object({
+  action: AuditQuerySchema.shape.action.catch(undefined),
+  actor: AuditQuerySchema.shape.actor.catch(undefined),
 });
 
 const rootRoute = createRootRoute({ component: RootLayout, notFoundComponent: NotFoundPage });
@@ -99,6 +107,13 @@ const invitationRoute = createRoute({
   component: InvitationPage,
 });
 
+/** Public, like the invitation: the reset link's fragment is the credential. */
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: RESET_PASSWORD_PATH,
+  component: ResetPasswordPage,
+});
+
 /** The signed-in user's API tokens. */
 const accountRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -114,8 +129,19 @@ const teamRoute = createRoute({
   remountDeps: ({ params }) => params.team,
 });
 
+/** A team's audit log, for its owners. */
+const auditRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/teams/$team/audit',
+  validateSearch: AuditSearchSchema,
+  component: AuditLogPage,
+  remountDeps: ({ params }) => params.team,
+});
+
 const routeTree = rootRoute.addChildren([
   invitationRoute,
+  resetPasswordRoute,
+  auditRoute,
   accountRoute,
   teamRoute,
   projectsRoute,
