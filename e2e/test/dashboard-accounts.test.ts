@@ -14,7 +14,8 @@ import { launchChromium } from '../src/launch-chromium.js';
 // The dashboard's account screens in Debian's Chromium against the whole local platform: the
 // admin invites a user from the team page, the user accepts the link in a fresh browser, signs
 // out and back in with the password, creates an API token (seen once) and revokes it; the admin
-// makes them a viewer and their deploy actions go. Each step leaves a screenshot.
+// makes them a viewer and their deploy actions go, and finds the invitation in the team's audit
+// log. Each step leaves a screenshot.
 
 const SHOTS = fileURLToPath(new URL('../../test-results/e2e-accounts/', import.meta.url));
 const EMAIL = 'ada@example.com';
@@ -231,7 +232,34 @@ describe('accounts in the dashboard, in a real browser', () => {
     await userTab.getByText('ada@example.com').waitFor();
     expect(await userTab.getByRole('combobox', { name: /Role of/ }).count()).toBe(0);
     expect(await userTab.getByRole('button', { name: 'Invite', exact: true }).count()).toBe(0);
+    // The audit log is the owners'.
+    expect(await userTab.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
     await screenshot('viewer-team', userTab);
+  });
+
+  it("the owner opens the team's audit log and finds the invitation, filtered by action", async () => {
+    await adminTab.getByRole('link', { name: 'Audit log' }).click();
+    await adminTab.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    expect(new URL(adminTab.url()).pathname).toBe('/teams/default/audit');
+    const table = adminTab.getByRole('table', { name: 'Audit log of default, newest first' });
+    const invited = table.getByRole('row', { name: /member\.invite/ });
+    await invited.waitFor();
+    const text = (await invited.textContent()) ?? '';
+    // Who (the admin token), what, to whom, from where (loopback), and the role: a name, not a secret.
+    expect(text).toContain('admin token');
+    expect(text).toContain(EMAIL);
+    expect(await invited.locator('td[data-label="From"]').textContent()).toMatch(
+      /^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1)$/,
+    );
+    expect(text).toContain('role: member');
+    expect(text).not.toContain(invitationLink.split('#')[1]);
+
+    await adminTab.getByRole('combobox', { name: 'Action' }).selectOption('member.invite');
+    await adminTab.waitForURL((url) => url.searchParams.get('action') === 'member.invite');
+    await invited.waitFor();
+    const rows = await table.getByRole('row').allTextContents();
+    expect(rows.slice(1).every((row) => row.includes('member.invite'))).toBe(true);
+    await screenshot('audit-log', adminTab);
   });
 
   it('the user creates her own team, owns it, and deploys into it again', async () => {
