@@ -16,17 +16,20 @@ export class BuildError extends Error {
   readonly kind: BuildErrorKind;
   readonly phase: DeploymentPhase | undefined;
   readonly exitCode: number | undefined;
+  /** The signal that ended a command, when one did (then exitCode is not the command's own). */
+  readonly signal: string | undefined;
 
   constructor(
     kind: BuildErrorKind,
     message: string,
-    options: { phase?: DeploymentPhase; exitCode?: number; cause?: unknown } = {},
+    options: { phase?: DeploymentPhase; exitCode?: number; signal?: string; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'BuildError';
     this.kind = kind;
     this.phase = options.phase;
     this.exitCode = options.exitCode;
+    this.signal = options.signal;
   }
 }
 

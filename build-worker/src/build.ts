@@ -13,6 +13,7 @@ import { createEgressPolicy } from './egress/egress-policy.js';
 import { startEgressProxy, type EgressProxy } from './egress/egress-proxy.js';
 import { BuildReporter, type EventSink } from './events.js';
 import { cloneRepo } from './git.js';
+import { ignoredBuildStep } from './ignored-build-step.js';
 import type { LogSink } from './log-sink.js';
 import { SecretMasker, secretsFromEnv } from './secret-masker.js';
 import { assertRelativePath, collectOutputFiles, detectOutputDir } from './output-dir.js';
@@ -69,6 +70,8 @@ export type BuildResult =
       stats: BuildStats;
     }
   | { status: 'cancelled'; stats: BuildStats }
+  /** The ignored build step exited 0: reported `skipped`, nothing uploaded. */
+  | { status: 'skipped'; reason: string; commitSha: string; stats: BuildStats }
   /** Stopped by a signal to the worker (WorkerInterrupted): no outcome was reported. */
   | { status: 'interrupted'; signal: NodeJS.Signals; stats: BuildStats };
 
@@ -154,6 +157,44 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     const projectDir = workdir ? join(checkoutDir, workdir) : checkoutDir;
     await assertProjectDir(checkoutDir, projectDir, workdir);
     if (mode.kind === 'bwrap') egress = await startBuildEgress(logs);
+
+    // The ignored build step: the user's own command, in the same sandbox as install and build,
+    // before anything is installed or restored. Exit 0 ends the build here, skipped.
+    if (spec.ignoreCommand) {
+      const verdict = await ignoredBuildStep(
+        spec.ignoreCommand,
+        (command) =>
+          runInSandbox({
+            command,
+            checkoutDir,
+            homeDir,
+            workdir,
+            env: spec.env,
+            limits: {
+              timeoutMs: remaining('clone'),
+              memoryMb: settings.memoryMb,
+              cpuSeconds: settings.cpuSeconds,
+            },
+            logs,
+            signal: opts.signal,
+            mode,
+            label: 'ignored build step',
+            egress,
+            extraEnv: ignoreStepEnv(spec, commitSha),
+          }),
+        logs,
+      );
+      cancelled();
+      if (verdict.skip) {
+        endPhase();
+        reporter.stopHeartbeat();
+        // The reason quotes the command, which is stored on the deployment: mask as errors are.
+        const reason = new SecretMasker(secretsFromEnv(spec.env)).mask(verdict.reason).slice(0, 1024);
+        await reporter.emit({ type: 'skipped', reason, stats });
+        return { status: 'skipped', reason, commitSha, stats };
+      }
+    }
+
     const plan = await planBuild(spec, checkoutDir, workdir);
     logPlan(plan, logs);
 
@@ -360,6 +401,21 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     // eslint-disable-next-line no-unsafe-finally
     if (reporter.undeliverable) throw reporter.undeliverable;
   }
+}
+
+/**
+ * What the ignored build step is told besides the project's env: the commit the clone checked
+ * out and, when the deployment knows it, the pushed branch. git may read the checkout though the
+ * sandbox's user does not own it (safe.directory), so `git diff`/`git log` work in the step.
+ */
+function ignoreStepEnv(spec: BuildSpec, commitSha: string): Record<string, string> {
+  return {
+    DEPLOYSPHERE_GIT_COMMIT_SHA: commitSha,
+    ...(spec.gitBranch ? { DEPLOYSPHERE_GIT_BRANCH: spec.gitBranch } : {}),
+    GIT_CONFIG_COUNT: '1',
+    GIT_CONFIG_KEY_0: 'safe.directory',
+    GIT_CONFIG_VALUE_0: '*',
+  };
 }
 
 /** How this worker isolates user commands (BUILD_SANDBOX), or why it cannot build. */

@@ -103,7 +103,12 @@ async function main(): Promise<number> {
     // The deployment is already reported uploaded; the build cache's save finishes before exit.
     if (result.status === 'uploaded') await result.cacheSave;
     if (result.status === 'interrupted') return 128 + constants.signals[result.signal];
-    return result.status === 'uploaded' ? 0 : result.status === 'cancelled' ? 3 : 1;
+    // A skipped build (the ignored build step exited 0) succeeded at what it was asked.
+    return result.status === 'uploaded' || result.status === 'skipped'
+      ? 0
+      : result.status === 'cancelled'
+        ? 3
+        : 1;
   } finally {
     logs.flushHeld();
     // Every line is stored (or given up on) before the process exits.

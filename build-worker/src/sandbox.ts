@@ -40,8 +40,8 @@ export interface SandboxCommand {
    * rlimits: only when the operator allowed unsandboxed builds.
    */
   mode: SandboxMode;
-  /** For error messages: 'install' or 'build'. */
-  label: 'install' | 'build';
+  /** For error messages: 'install' or 'build', or 'ignored build step' (which runs in the clone phase). */
+  label: 'install' | 'build' | 'ignored build step';
   /** Directories (inside the sandbox) put first on PATH: the package manager fetched for this build. */
   pathPrefix?: string[];
   /** Variables the worker sets for this command (under the project's env, which wins). */
@@ -364,12 +364,13 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
   }
 
   const last = result.tail.length > 0 ? `\nLast lines:\n${result.tail.join('\n')}` : '';
-  if (result.aborted) throw new BuildError('cancelled', 'Build cancelled', { phase: cmd.label });
+  const phase = cmd.label === 'ignored build step' ? 'clone' : cmd.label;
+  if (result.aborted) throw new BuildError('cancelled', 'Build cancelled', { phase });
   if (result.timedOut) {
     throw new BuildError(
       'timeout',
       `The ${cmd.label} command timed out: the build exceeded its time limit (BUILD_TIMEOUT_MS) and was stopped.${last}`,
-      { phase: cmd.label },
+      { phase },
     );
   }
   if (result.code === 0) return;
@@ -381,8 +382,10 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
       ? `was killed by ${outcome.signal}${signalHint(outcome.signal, cmd.limits, result.tail)}`
       : `failed with exit code ${outcome.code ?? code}`;
   throw new BuildError('command_failed', `The ${cmd.label} command "${truncate(shown)}" ${how}.${last}`, {
-    phase: cmd.label,
-    exitCode: code,
+    phase,
+    exitCode: outcome.code ?? code,
+    // Whether it exited on its own: the ignored build step tells "exit 1" from a kill.
+    ...(outcome.signal !== null ? { signal: outcome.signal } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 import {
   DeploymentLogsResponseSchema,
   LogStreamMessageSchema,
+  TERMINAL_STATUSES,
   type DeploymentStatus,
 } from '@deploysphere/contracts';
 import WebSocket from 'ws';
@@ -67,7 +68,7 @@ export function followLogs(
     });
     ws.on('error', (err) => reject(CliError.network(`The log stream failed: ${err.message}`, err)));
     ws.on('close', (code) => {
-      if (status && ['ready', 'error', 'cancelled'].includes(status)) resolve({ status, lines });
+      if (status && TERMINAL_STATUSES.has(status)) resolve({ status, lines });
       else reject(CliError.network(`The log stream closed (${code}) before the deployment finished`));
     });
   });

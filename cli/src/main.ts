@@ -255,7 +255,8 @@ export async function run(argv: string[], env: Env = process.env): Promise<numbe
       if (opts.follow) {
         const { status, lines } = await followLogs(api, out, id);
         out.result({ deploymentId: id, status, lines }, () => undefined);
-        if (status !== 'ready')
+        // skipped (watch paths, a skip marker, the ignored build step) built nothing on purpose: not a failure.
+        if (status !== 'ready' && status !== 'skipped')
           throw new CliError(
             'deploy_failed',
             `Deployment ${id} ended ${status}`,

@@ -45,6 +45,14 @@ export const ProjectCommandSchema = commandString(
   'expected a command, "" to skip the phase, or null for the detected preset\'s command',
 ).nullable();
 
+/**
+ * The project's "ignored build step" (docs/git-deploys.md): a command run in the build sandbox
+ * after the clone; exit 0 skips the build. `null` (or `''`) means none.
+ */
+export const IgnoreCommandSchema = commandString('expected a command, or null for none')
+  .transform((s) => (s === '' ? null : s))
+  .nullable();
+
 /** A directory inside the repository: relative, no `..`, no backslashes. */
 export const RelativeDirSchema = z
   .string({ error: requiredOr('expected a string') })
@@ -138,6 +146,8 @@ export const CreateProjectBodySchema = z.strictObject({
   installCommand: ProjectCommandSchema.optional(),
   /** Absent or null: the detected preset's command; '': skip the phase. */
   buildCommand: ProjectCommandSchema.optional(),
+  /** Absent or null: none; exit 0 skips a build (docs/git-deploys.md). */
+  ignoreCommand: IgnoreCommandSchema.optional(),
   outputDir: RelativeDirSchema.optional(),
   rootDir: RelativeDirSchema.optional(),
   regions: RegionListSchema,
@@ -160,6 +170,7 @@ export const UpdateProjectBodySchema = z.strictObject({
   gitRef: GitRefSchema.nullable().optional(),
   installCommand: ProjectCommandSchema.optional(),
   buildCommand: ProjectCommandSchema.optional(),
+  ignoreCommand: IgnoreCommandSchema.optional(),
   outputDir: RelativeDirSchema.nullable().optional(),
   rootDir: RelativeDirSchema.nullable().optional(),
   regions: RegionListSchema.optional(),
@@ -253,6 +264,8 @@ export const ProjectViewSchema = z.object({
   installCommand: z.string().nullable(),
   /** null: the detected preset's command; '': the phase is skipped */
   buildCommand: z.string().nullable(),
+  /** The ignored build step: exit 0 skips a build; null: none. Absent from older control planes. */
+  ignoreCommand: z.string().nullable().optional(),
   outputDir: z.string().nullable(),
   rootDir: z.string().nullable(),
   regions: z.array(RegionIdSchema),
@@ -309,6 +322,8 @@ export const DeploymentViewSchema = z.object({
   deploymentUrl: z.string(),
   isProduction: z.boolean(),
   error: z.string().nullable(),
+  /** Why a `skipped` deployment built nothing; absent from older control planes. */
+  skipReason: z.string().nullable().optional(),
   stats: BuildStatsSchema.omit({ preset: true, cache: true, cloneBytes: true }).extend({
     totalBytes: z.number().int().nonnegative().optional(),
   }),

@@ -2,13 +2,29 @@ import { z } from 'zod';
 import { DeploymentIdSchema, SlugSchema } from './ids.js';
 import { RegionIdSchema } from './regions.js';
 
-export const DeploymentStatusSchema = z.enum(['queued', 'building', 'ready', 'error', 'cancelled']);
+/**
+ * skipped: nothing was built, on purpose (a push outside the watch paths, a skip marker, or the
+ * project's ignored build step said so); its reason is the deployment's `skipReason`.
+ */
+export const DeploymentStatusSchema = z.enum([
+  'queued',
+  'building',
+  'ready',
+  'error',
+  'cancelled',
+  'skipped',
+]);
 export type DeploymentStatus = z.infer<typeof DeploymentStatusSchema>;
 
 export const DeploymentPhaseSchema = z.enum(['clone', 'install', 'build', 'upload', 'activate']);
 export type DeploymentPhase = z.infer<typeof DeploymentPhaseSchema>;
 
-export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['ready', 'error', 'cancelled']);
+export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set([
+  'ready',
+  'error',
+  'cancelled',
+  'skipped',
+]);
 
 /**
  * What the control plane queues on JetStream for a region's dispatcher. It carries no secrets:
@@ -114,6 +130,16 @@ export const BuildSpecSchema = z.object({
   cache: BuildCacheOptionsSchema.optional(),
   /** Absent or null: a public repository. */
   gitCredential: GitCloneCredentialSchema.nullable().optional(),
+  /**
+   * The project's "ignored build step", run in the sandbox right after the clone: exit 0 skips
+   * the build, exit 1 builds, anything else fails it. Absent or null: none.
+   */
+  ignoreCommand: z.string().nullable().optional(),
+  /**
+   * The pushed branch, for a deployment a push, pull request or deploy hook made (given to the
+   * ignored build step as DEPLOYSPHERE_GIT_BRANCH). Absent: not known.
+   */
+  gitBranch: z.string().max(255).nullable().optional(),
 });
 export type BuildSpec = z.infer<typeof BuildSpecSchema>;
 
@@ -189,6 +215,13 @@ export const BuildEventSchema = z.discriminatedUnion('type', [
     type: z.literal('uploaded'),
     outputDir: z.string(),
     stats: BuildStatsSchema,
+  }),
+  /** The ignored build step exited 0: nothing was built or uploaded, on purpose. */
+  z.object({
+    ...eventBase,
+    type: z.literal('skipped'),
+    reason: z.string().max(1024),
+    stats: BuildStatsSchema.optional(),
   }),
   z.object({
     ...eventBase,

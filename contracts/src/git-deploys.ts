@@ -48,8 +48,11 @@ export const WebhookParamsSchema = z.object({
   provider: GitProviderSchema,
 });
 
-/** received: being handled now; deployed: it queued a deployment; ignored: why not, in `reason`. */
-export const DeliveryOutcomeSchema = z.enum(['received', 'deployed', 'ignored']);
+/**
+ * received: being handled now; deployed: it queued a deployment; skipped: it recorded a `skipped`
+ * deployment (watch paths, a skip marker), why in `reason`; ignored: why not, in `reason`.
+ */
+export const DeliveryOutcomeSchema = z.enum(['received', 'deployed', 'skipped', 'ignored']);
 export type DeliveryOutcome = z.infer<typeof DeliveryOutcomeSchema>;
 
 /** One authenticated delivery, as the provider's own delivery log would show it. */
@@ -74,8 +77,11 @@ export const DeliveryListQuerySchema = z.strictObject({
 
 /** What a hook URL answers a provider (its delivery log shows it). */
 export const HookResponseSchema = z.object({
-  /** duplicate: this delivery id was handled before; nothing new happened. */
-  outcome: z.enum(['deployed', 'ignored', 'duplicate']),
+  /**
+   * duplicate: this delivery id was handled before; nothing new happened. skipped: a `skipped`
+   * deployment (`deploymentId`) records the push, and nothing is built.
+   */
+  outcome: z.enum(['deployed', 'skipped', 'ignored', 'duplicate']),
   deliveryId: z.string(),
   deploymentId: DeploymentIdSchema.optional(),
   reason: z.string().optional(),

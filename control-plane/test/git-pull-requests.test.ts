@@ -361,17 +361,19 @@ describe('a GitHub pull request', () => {
 
 describe('pushes that deploy nothing', () => {
   it('[skip ci] in the head commit skips the deployment, recorded as such', async () => {
-    const before = await t.db.deployment.count();
+    const built = { status: { not: 'skipped' as const } };
+    const before = await t.db.deployment.count({ where: built });
     const sha = await commitOn('main', page('skipped'), 'Fix a typo [skip ci]');
     const res = await push('github', { branch: 'main', after: sha, message: 'Fix a typo [skip ci]' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      outcome: 'ignored',
+      outcome: 'skipped',
       reason: 'skipped: the commit message says [skip ci]',
     });
     const deploy = await push('github', { branch: 'feature/x', after: sha, message: 'Also [CI SKIP] here' });
     expect(deploy.body.reason).toContain('[ci skip]');
-    expect(await t.db.deployment.count()).toBe(before);
+    // Each is a skipped deployment (git-skipped-deployments.test.ts), and nothing else was made.
+    expect(await t.db.deployment.count({ where: built })).toBe(before);
   });
 
   it('deleting a branch removes its alias, and deleting production removes nothing', async () => {
@@ -411,7 +413,8 @@ describe('watch paths', () => {
       paths: ['site/**', '!site/**/*.md'],
     });
     expect(set.status, JSON.stringify(set.body)).toBe(200);
-    const before = await t.db.deployment.count();
+    const built = { status: { not: 'skipped' as const } };
+    const before = await t.db.deployment.count({ where: built });
     const base = (await run('git', ['-C', repo.dir, 'rev-parse', 'main'])).stdout.trim();
 
     const docs = await commitOn('main', { 'docs/readme.md': 'docs' }, 'Docs only');
@@ -421,7 +424,8 @@ describe('watch paths', () => {
     const notes = await commitOn('main', { 'site/notes.md': 'notes' }, 'Notes');
     const excluded = await pushChanging(notes, docs, ['site/notes.md', 'docs/readme.md']);
     expect(excluded.body.reason).toBe('skipped: none of the 2 changed files matches the watch paths');
-    expect(await t.db.deployment.count()).toBe(before);
+    expect(excluded.body.outcome).toBe('skipped');
+    expect(await t.db.deployment.count({ where: built })).toBe(before);
 
     const site = await commitOn('main', page('main watched'), 'The page');
     const inside = await pushChanging(site, notes, ['site/index.html']);

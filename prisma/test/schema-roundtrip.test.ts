@@ -61,6 +61,7 @@ describe('schema.prisma and the migrated database agree', () => {
       gitRef: 'main',
       installCommand: 'npm ci',
       buildCommand: 'npm run build',
+      ignoreCommand: 'git diff --quiet HEAD^ HEAD -- .',
       outputDir: 'dist',
       rootDir: 'apps/web',
       regions: ['eu-west-1', 'us-east-1'],
@@ -98,6 +99,7 @@ describe('schema.prisma and the migrated database agree', () => {
       regions: ['eu-west-1', 'us-east-1'],
       outputDir: 'dist',
       error: 'none',
+      skipReason: 'the ignored build step exited 0',
       files: 12,
       bytes: 12_345_678_901n,
       uploadedBytes: 42n,
@@ -156,7 +158,13 @@ describe('schema.prisma and the migrated database agree', () => {
       updatedAt: now,
     };
 
-    const team = { id: 'team_roundtrip', slug: 'round-trip-team', name: 'Round trip', createdAt: now };
+    const team = {
+      id: 'team_roundtrip',
+      slug: 'round-trip-team',
+      name: 'Round trip',
+      maxProjects: 7,
+      createdAt: now,
+    };
     await db.team.create({ data: team });
     await db.project.create({ data: project });
     const user = {
@@ -407,6 +415,21 @@ describe('schema.prisma and the migrated database agree', () => {
       commitMessage: null,
       commitAuthor: null,
     });
+  });
+
+  it('writes and reads a skipped deployment with its reason', async () => {
+    const d = await db.deployment.create({
+      data: {
+        id: 'skippedroundtrip00000000',
+        projectId: 'prj_nulls',
+        regions: [],
+        status: DeploymentStatus.skipped,
+        skipReason: 'none of the 1 changed file matches the watch paths',
+      },
+    });
+    expect(d).toMatchObject({ status: 'skipped', skipReason: expect.stringContaining('watch paths') });
+    const p = await db.project.findUniqueOrThrow({ where: { id: 'prj_nulls' } });
+    expect(p.ignoreCommand).toBeNull();
   });
 
   it('has the enums the contracts define, in the same order', async () => {

@@ -102,6 +102,46 @@ export class DeploymentService {
     return id;
   }
 
+  /**
+   * A push that builds nothing (outside the watch paths, a skip marker): recorded as a `skipped`
+   * deployment with its reason, for the history. No job is queued, nothing supersedes, and
+   * production and the branch's alias stay as they are. A delivery of the same push again (a
+   * replay under a new delivery id) finds the skipped row rather than writing another.
+   */
+  async createSkipped(push: PushDeploy, reason: string): Promise<string> {
+    const same = push.commitSha
+      ? await this.deps.db.deployment.findFirst({
+          where: {
+            projectId: push.projectId,
+            status: 'skipped',
+            target: push.target,
+            branch: push.branch,
+            commitSha: push.commitSha,
+            skipReason: reason,
+          },
+          select: { id: true },
+        })
+      : null;
+    if (same) return same.id;
+    const id = newId();
+    await this.deps.state.createSkipped(
+      {
+        id,
+        projectId: push.projectId,
+        gitRef: push.commitSha ?? push.gitRef ?? push.branch,
+        commitSha: push.commitSha,
+        target: push.target,
+        branch: push.branch,
+        commitMessage: push.commitMessage,
+        commitAuthor: push.commitAuthor,
+        pullRequest: push.pullRequest ?? null,
+        regions: push.regions,
+      },
+      reason,
+    );
+    return id;
+  }
+
   /** Re-sends the job of a queued deployment; safe to repeat (see BuildQueue.enqueue). */
   async enqueue(d: Pick<Deployment, 'id' | 'regions'>, slug: string): Promise<void> {
     try {

@@ -103,6 +103,45 @@ export class DeploymentStateMachine {
   }
 
   /**
+   * A deployment that builds nothing (a push outside the watch paths, a skip marker): written
+   * queued and moved to `skipped` with its reason by the `skip` transition, in one transaction,
+   * so no dispatcher or watchdog ever sees it queued. It supersedes nothing, never touches
+   * production or an alias, and no build job is ever published for it.
+   */
+  async createSkipped(
+    data: Prisma.DeploymentUncheckedCreateInput & { status?: never },
+    reason: string,
+  ): Promise<boolean> {
+    const id = data.id!;
+    const applied = await this.deps.db.$transaction(async (tx) => {
+      await tx.deployment.create({ data: { ...data, status: 'queued' } });
+      return this.update(tx, id, 'skip', { skipReason: reason, phase: null, finishedAt: new Date() });
+    });
+    if (applied) this.announce(id, 'skipped', null, null);
+    return applied;
+  }
+
+  /**
+   * building → skipped: the ignored build step said so. Only what the worker reported (preset,
+   * cache, clone size) is recorded besides the reason; no host, no production switch, no alias.
+   */
+  async ignoreBuild(
+    id: string,
+    reason: string,
+    opts: { cursor?: EventCursor; at?: Date; fields?: Fields } = {},
+  ): Promise<boolean> {
+    const applied = await this.update(
+      this.deps.db,
+      id,
+      'ignoreBuild',
+      { ...opts.fields, skipReason: reason, phase: null, finishedAt: opts.at ?? new Date() },
+      opts.cursor,
+    );
+    if (applied) this.announce(id, 'skipped', null, null);
+    return applied;
+  }
+
+  /**
    * queued → building, holding the project's advisory lock, so two dispatcher slots (or two
    * control planes) never build two deployments of one project at once.
    */

@@ -6,11 +6,12 @@ const STATUSES = DeploymentStatusSchema.options;
 
 /** The whole table, spelled out: status now → the transitions it allows. */
 const EXPECTED: Record<DeploymentStatus, Transition[]> = {
-  queued: ['claim', 'prebuilt', 'fail', 'cancel', 'supersede'],
-  building: ['phase', 'ready', 'fail', 'cancel'],
+  queued: ['claim', 'prebuilt', 'fail', 'cancel', 'supersede', 'skip'],
+  building: ['phase', 'ready', 'fail', 'cancel', 'ignoreBuild'],
   ready: [],
   error: [],
   cancelled: [],
+  skipped: [],
 };
 
 describe('the deployment transition table', () => {
@@ -26,7 +27,22 @@ describe('the deployment transition table', () => {
     }
   });
 
-  it('reaches every status, and only ready, error and cancelled end a deployment', () => {
+  it('skips only into skipped, and nothing leaves skipped', () => {
+    expect(TRANSITIONS.skip).toEqual({ from: ['queued'], to: 'skipped' });
+    expect(TRANSITIONS.ignoreBuild).toEqual({ from: ['building'], to: 'skipped' });
+    expect(TERMINAL_STATUSES.has('skipped')).toBe(true);
+    // A skipped deployment can never become ready (so never production or an alias), nor be
+    // claimed for a build, nor be cancelled or failed afterwards.
+    for (const t of ['claim', 'prebuilt', 'ready', 'phase', 'fail', 'cancel', 'supersede'] as const)
+      expect(allows(t, 'skipped'), t).toBe(false);
+    // A finished deployment is never skipped after the fact.
+    for (const status of ['ready', 'error', 'cancelled'] as const) {
+      expect(allows('skip', status)).toBe(false);
+      expect(allows('ignoreBuild', status)).toBe(false);
+    }
+  });
+
+  it('reaches every status, and only ready, error, cancelled and skipped end a deployment', () => {
     const targets = new Set(Object.values(TRANSITIONS).map((t) => t.to));
     expect([...targets].sort()).toEqual(STATUSES.filter((s) => s !== 'queued').sort());
     const ends = STATUSES.filter((s) => EXPECTED[s].length === 0);

@@ -9,7 +9,9 @@ import type { DeploymentStatus } from '@deploysphere/contracts';
  *     │  ──prebuilt──▶   │  ▲   (a CLI upload: no build, straight to phase upload)
  *     │                 │  └─ phase (building → building: clone, install, build, upload, activate)
  *     ├──supersede──▶ cancelled ◀──cancel── (queued or building)
- *     └──────fail───▶ error ◀────fail────── (queued or building)
+ *     ├──────fail───▶ error ◀────fail────── (queued or building)
+ *     └──skip───────▶ skipped ◀──ignoreBuild── building (the ignored build step exited 0)
+ *        (a push that builds nothing: written queued and skipped in one transaction)
  */
 export const TRANSITIONS = {
   /** A dispatcher takes the job: at most one building deployment per project. */
@@ -32,6 +34,17 @@ export const TRANSITIONS = {
   cancel: { from: ['queued', 'building'], to: 'cancelled' },
   /** A newer deployment of the same lane (production, or one branch's previews) was queued before this one started. */
   supersede: { from: ['queued'], to: 'cancelled' },
+  /**
+   * A push that builds nothing (outside the watch paths, a skip marker): recorded for the
+   * history and never queued. Applied in the transaction that creates it, so no dispatcher or
+   * watchdog ever sees it queued.
+   */
+  skip: { from: ['queued'], to: 'skipped' },
+  /**
+   * The project's ignored build step exited 0 after the clone: nothing is uploaded, and neither
+   * production nor an alias moves.
+   */
+  ignoreBuild: { from: ['building'], to: 'skipped' },
 } as const satisfies Record<string, { from: readonly DeploymentStatus[]; to: DeploymentStatus }>;
 
 export type Transition = keyof typeof TRANSITIONS;

@@ -50,6 +50,7 @@ export function toDeploymentView(d: DeploymentWithProject, urls: SiteUrls): Depl
     deploymentUrl: urls.deployment(d.project.slug, d.id),
     isProduction: d.project.productionDeploymentId === d.id,
     error: d.error,
+    skipReason: d.skipReason,
     stats: {
       files: d.files ?? 0,
       bytes: Number(d.bytes ?? 0n),

@@ -8,6 +8,7 @@ const STATE: Record<CommitState, string> = {
   success: 'success',
   failure: 'failure',
   cancelled: 'error',
+  skipped: 'success',
 };
 
 /** Gitea's and Forgejo's REST API (`/api/v1`): commit statuses and issue comments. */

@@ -8,6 +8,7 @@ const STATE: Record<CommitState, string> = {
   success: 'success',
   failure: 'failure',
   cancelled: 'error',
+  skipped: 'success',
 };
 
 /** GitHub's REST API (docs.github.com/rest): commit statuses and issue comments. */

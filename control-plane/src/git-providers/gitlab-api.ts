@@ -8,6 +8,7 @@ const STATE: Record<CommitState, string> = {
   success: 'success',
   failure: 'failed',
   cancelled: 'canceled',
+  skipped: 'skipped',
 };
 
 /**

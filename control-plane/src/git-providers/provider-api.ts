@@ -5,7 +5,8 @@ import { GitLabApi } from './gitlab-api.js';
 import type { ApiTarget } from './provider-http.js';
 
 /** A deployment's state as every provider's commit status API can say it. */
-export type CommitState = 'pending' | 'running' | 'success' | 'failure' | 'cancelled';
+/** skipped: nothing was built on purpose (GitLab's `skipped`; GitHub and Gitea have none: `success`). */
+export type CommitState = 'pending' | 'running' | 'success' | 'failure' | 'cancelled' | 'skipped';
 
 export interface CommitStatus {
   state: CommitState;

@@ -51,6 +51,9 @@ export async function buildSpecFor(deps: BuildSpecDeps, id: string): Promise<Bui
     branch: d.target === 'preview' ? d.branch : d.branch ? d.project.gitRef : (d.gitRef ?? d.project.gitRef),
     productionBranch: d.project.gitRef,
     cache: { enabled: d.project.buildCacheEnabled, restore: !d.withoutCache },
+    // Only when set, as the credential: a spec without them is as it always was.
+    ...(d.project.ignoreCommand ? { ignoreCommand: d.project.ignoreCommand } : {}),
+    ...(d.branch ? { gitBranch: d.branch } : {}),
     // Only for a private repository: a public one's spec is as it always was.
     ...(credential ? { gitCredential: credential } : {}),
   };

@@ -129,6 +129,12 @@ export class BuildEventConsumer {
           cursor,
         );
         return;
+      case 'skipped': {
+        // The ignored build step exited 0: nothing was uploaded, and nothing is published.
+        const fields = event.stats ? reportedStats(event.stats) : {};
+        await state.ignoreBuild(d.id, event.reason, { cursor, at, fields });
+        return;
+      }
       case 'failed': {
         const fields = event.stats ? reportedStats(event.stats) : {};
         if (event.error === CANCELLED_ERROR) await state.cancel(d.id, event.error, { cursor, at, fields });

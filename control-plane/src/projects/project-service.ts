@@ -70,6 +70,7 @@ export class ProjectService {
           // Unset: the build detects the framework and runs its preset's commands.
           installCommand: body.installCommand ?? null,
           buildCommand: body.buildCommand ?? null,
+          ignoreCommand: body.ignoreCommand ?? null,
           outputDir: body.outputDir ?? null,
           rootDir: body.rootDir ?? null,
           regions: body.regions,
@@ -134,6 +135,7 @@ export class ProjectService {
           ...(body.gitRef !== undefined ? { gitRef: body.gitRef } : {}),
           ...(body.installCommand !== undefined ? { installCommand: body.installCommand } : {}),
           ...(body.buildCommand !== undefined ? { buildCommand: body.buildCommand } : {}),
+          ...(body.ignoreCommand !== undefined ? { ignoreCommand: body.ignoreCommand } : {}),
           ...(body.outputDir !== undefined ? { outputDir: body.outputDir } : {}),
           ...(body.rootDir !== undefined ? { rootDir: body.rootDir } : {}),
           ...(body.regions !== undefined ? { regions: body.regions } : {}),

@@ -30,6 +30,7 @@ export function toProjectView(project: ProjectWithRelations, urls: SiteUrls): Pr
     gitRef: project.gitRef,
     installCommand: project.installCommand,
     buildCommand: project.buildCommand,
+    ignoreCommand: project.ignoreCommand,
     outputDir: project.outputDir,
     rootDir: project.rootDir,
     regions: project.regions,

@@ -251,7 +251,8 @@ export class GcStore {
     const rows = await this.db.deployment.findMany({ select: { id: true, status: true, expiredAt: true } });
     const out = new Map<string, 'kept' | 'expired' | 'failed'>();
     for (const r of rows) {
-      if (r.expiredAt) out.set(r.id, 'expired');
+      // A skipped deployment never uploads a manifest: one under its id is never kept.
+      if (r.expiredAt || r.status === 'skipped') out.set(r.id, 'expired');
       else if (r.status === 'error' || r.status === 'cancelled') out.set(r.id, 'failed');
       else out.set(r.id, 'kept');
     }

@@ -68,6 +68,11 @@ describe('expiriesFor', () => {
     expect(out).toEqual([{ id: deployments[3]!.id, reason: 'keep-last' }]);
   });
 
+  it('never picks a skipped deployment: it has no files to remove', () => {
+    const skipped = dep({ status: 'skipped', finishedAt: daysAgo(90), target: 'preview' });
+    expect(expiriesFor({ ...base, deployments: [skipped], productionDeploymentId: null })).toEqual([]);
+  });
+
   it('expires failed and cancelled deployments only after the grace period', () => {
     const oldFail = dep({ status: 'error', finishedAt: daysAgo(0, 61) });
     const newFail = dep({ status: 'cancelled', finishedAt: daysAgo(0, 59) });

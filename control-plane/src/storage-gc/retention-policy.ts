@@ -3,7 +3,8 @@ import type { EffectiveRetention, ExpiryReason, RetentionSettings } from '@deplo
 /** A deployment as the policy sees it. */
 export interface RetentionCandidate {
   id: string;
-  status: 'queued' | 'building' | 'ready' | 'error' | 'cancelled';
+  /** skipped deployments have no files: the policy never picks them (nothing to remove). */
+  status: 'queued' | 'building' | 'ready' | 'error' | 'cancelled' | 'skipped';
   target: 'production' | 'preview';
   branch: string | null;
   createdAt: Date;

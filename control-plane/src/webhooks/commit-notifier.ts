@@ -1,4 +1,4 @@
-import type { GitApiProvider, GitProvider } from '@deploysphere/contracts';
+import { TERMINAL_STATUSES, type GitApiProvider, type GitProvider } from '@deploysphere/contracts';
 import type { Db, DeploymentStatus } from '@deploysphere/db';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
@@ -25,6 +25,7 @@ const STATE_OF: Record<DeploymentStatus, CommitState> = {
   ready: 'success',
   error: 'failure',
   cancelled: 'cancelled',
+  skipped: 'skipped',
 };
 
 export interface CommitNotifierDeps {
@@ -112,7 +113,7 @@ export class CommitNotifier {
 
     const state = STATE_OF[d.status];
     const changed = notice.lastState !== state;
-    const terminal = d.status === 'ready' || d.status === 'error' || d.status === 'cancelled';
+    const terminal = TERMINAL_STATUSES.has(d.status);
     if (!changed && !(forceComment && terminal)) return;
 
     const token = this.deps.cipher.decrypt(notice.projectId, apiTokenName(provider), hook.apiTokenCiphertext);
@@ -130,7 +131,7 @@ export class CommitNotifier {
       await api.setCommitStatus(notice.repo, notice.sha, {
         state,
         targetUrl: deploymentUrl,
-        description: describe(d.status, d.error),
+        description: describe(d.status, d.error, d.skipReason),
         context: `deploysphere/${d.project.slug}`,
       });
       // Conditional, so two reports of one deployment racing on two control planes settle once.
@@ -139,7 +140,7 @@ export class CommitNotifier {
         data: { lastState: state },
       });
     }
-    if (notice.pullRequest !== null && terminal && d.status !== 'cancelled') {
+    if (notice.pullRequest !== null && terminal && d.status !== 'cancelled' && d.status !== 'skipped') {
       await this.comment(api, notice.projectId, provider, notice.repo, notice.pullRequest, {
         slug: d.project.slug,
         sha: notice.sha,
@@ -172,7 +173,7 @@ export class CommitNotifier {
   }
 }
 
-function describe(status: DeploymentStatus, error: string | null): string {
+function describe(status: DeploymentStatus, error: string | null, skipReason: string | null): string {
   switch (status) {
     case 'queued':
       return 'Deployment queued';
@@ -184,6 +185,9 @@ function describe(status: DeploymentStatus, error: string | null): string {
       return 'The deployment failed';
     case 'cancelled':
       return error?.startsWith('superseded') ? 'Superseded by a newer commit' : 'Cancelled';
+    case 'skipped':
+      // Providers cap descriptions (GitHub at 140 characters).
+      return `Skipped: ${skipReason ?? 'nothing to build'}`.slice(0, 140);
   }
 }
 

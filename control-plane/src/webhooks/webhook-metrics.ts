@@ -33,7 +33,7 @@ export class WebhookMetrics {
     this.handledTotal = counter(
       registry,
       'deploysphere_webhook_deliveries_total',
-      'Authenticated hook deliveries by outcome: deployed, ignored, or duplicate (a replayed delivery id)',
+      'Authenticated hook deliveries by outcome: deployed, skipped (a skipped deployment recorded), ignored, or duplicate (a replayed delivery id)',
       ['provider', 'outcome'],
     );
   }
@@ -42,7 +42,7 @@ export class WebhookMetrics {
     this.rejectedTotal.inc({ provider, reason });
   }
 
-  handled(provider: string, outcome: 'deployed' | 'ignored' | 'duplicate'): void {
+  handled(provider: string, outcome: 'deployed' | 'skipped' | 'ignored' | 'duplicate'): void {
     this.handledTotal.inc({ provider, outcome });
   }
 }

@@ -13,7 +13,7 @@ import {
 } from '@deploysphere/contracts';
 import { Prisma, type Db, type Project } from '@deploysphere/db';
 import type { FastifyBaseLogger } from 'fastify';
-import type { DeploymentService } from '../deployments/deployment-service.js';
+import type { DeploymentService, PushDeploy } from '../deployments/deployment-service.js';
 import { DEFAULT_API_URL } from '../git-providers/index.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import { newId } from '../ids.js';
@@ -62,7 +62,7 @@ export interface HookRequest {
 
 /** What handling a delivery came to; `error` is answered after the outcome is recorded. */
 interface Handled {
-  outcome: 'deployed' | 'ignored';
+  outcome: 'deployed' | 'skipped' | 'ignored';
   reason: string | null;
   deploymentId?: string;
   branch?: string | null;
@@ -257,6 +257,17 @@ export class WebhookService {
     if (handled.outcome === 'deployed') {
       return { status: 202, body: { outcome: 'deployed', deliveryId, deploymentId: handled.deploymentId! } };
     }
+    if (handled.outcome === 'skipped') {
+      return {
+        status: 200,
+        body: {
+          outcome: 'skipped',
+          deliveryId,
+          deploymentId: handled.deploymentId!,
+          reason: handled.reason ?? '',
+        },
+      };
+    }
     return { status: 200, body: { outcome: 'ignored', deliveryId, reason: handled.reason ?? '' } };
   }
 
@@ -337,15 +348,8 @@ export class WebhookService {
     if (production === null) {
       return ignored("the production branch is unknown: set the project's gitRef, or send defaultBranch");
     }
-    const marker = skipMarkerOf(push.message);
-    if (marker) return ignored(`skipped: the commit message says ${marker}`);
-    const watch = await this.deps.db.projectWatchPaths.findUnique({ where: { projectId: project.id } });
-    const outside = watchPathsSkip(watch?.paths ?? [], push.changedFiles);
-    if (outside) return ignored(outside);
     const target = push.branch === production ? 'production' : 'preview';
-    const same = await this.alreadyDeployed(project, target, push.branch, push.after);
-    if (same) return ignored(`commit ${push.after.slice(0, 12)} is already deployed as ${same}`);
-    const deploymentId = await this.deps.deployments.createFromPush({
+    const pushed: PushDeploy = {
       projectId: project.id,
       slug: project.slug,
       regions: project.regions,
@@ -354,7 +358,15 @@ export class WebhookService {
       commitSha: push.after,
       commitMessage: push.message,
       commitAuthor: push.author,
-    });
+    };
+    const marker = skipMarkerOf(push.message);
+    if (marker) return this.skipped(pushed, `skipped: the commit message says ${marker}`);
+    const watch = await this.deps.db.projectWatchPaths.findUnique({ where: { projectId: project.id } });
+    const outside = watchPathsSkip(watch?.paths ?? [], push.changedFiles);
+    if (outside) return this.skipped(pushed, outside);
+    const same = await this.alreadyDeployed(project, target, push.branch, push.after);
+    if (same) return ignored(`commit ${push.after.slice(0, 12)} is already deployed as ${same}`);
+    const deploymentId = await this.deps.deployments.createFromPush(pushed);
     await this.notice(project, provider, deploymentId, push.apiRepo, push.after, null);
     return {
       outcome: 'deployed',
@@ -397,7 +409,23 @@ export class WebhookService {
       const removed = await this.removeAlias(project, pr.headBranch, `${name} was closed`);
       return ignored(`${name} was ${pr.rawAction}${removed ? `; removed its alias ${removed}` : ''}`);
     }
-    if (skipMarkerOf(pr.title)) return ignored(`skipped: the title says ${skipMarkerOf(pr.title)}`);
+    const titleMarker = skipMarkerOf(pr.title);
+    if (titleMarker) {
+      return this.skipped(
+        {
+          projectId: project.id,
+          slug: project.slug,
+          regions: project.regions,
+          target: 'preview',
+          branch: pr.headBranch,
+          commitSha: pr.headSha,
+          commitMessage: pr.title,
+          commitAuthor: pr.author,
+          pullRequest: pr.number,
+        },
+        `skipped: the title says ${titleMarker}`,
+      );
+    }
 
     const same = await this.alreadyDeployed(project, 'preview', pr.headBranch, pr.headSha);
     if (same) {
@@ -424,6 +452,22 @@ export class WebhookService {
       deploymentId,
       branch: pr.headBranch,
       commitSha: pr.headSha,
+    };
+  }
+
+  /**
+   * A delivery that builds nothing on purpose: a `skipped` deployment records it in the history,
+   * with the reason (without the delivery log's "skipped: " prefix). Nothing is queued, and the
+   * provider is not told (there is no build to report).
+   */
+  private async skipped(push: PushDeploy, reason: string): Promise<Handled> {
+    const deploymentId = await this.deps.deployments.createSkipped(push, reason.replace(/^skipped: /, ''));
+    return {
+      outcome: 'skipped',
+      reason,
+      deploymentId,
+      branch: push.branch,
+      commitSha: push.commitSha,
     };
   }
 

@@ -17,7 +17,13 @@ const STATE_TEXT = { done: 'done', current: 'in progress', pending: 'not started
 export function PhaseStepper({ deployment, now }: { deployment: DeploymentView; now: number }) {
   const steps = deploymentSteps(deployment, now);
   const lastLabel =
-    deployment.status === 'error' ? 'Failed' : deployment.status === 'cancelled' ? 'Cancelled' : null;
+    deployment.status === 'error'
+      ? 'Failed'
+      : deployment.status === 'cancelled'
+        ? 'Cancelled'
+        : deployment.status === 'skipped'
+          ? 'Skipped'
+          : null;
   return (
     <ol className="stepper" aria-label="Build phases">
       {steps.map((step) => (

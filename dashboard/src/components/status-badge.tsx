@@ -6,6 +6,7 @@ const LABELS: Record<DeploymentStatus, string> = {
   ready: 'Ready',
   error: 'Error',
   cancelled: 'Cancelled',
+  skipped: 'Skipped',
 };
 
 /** Colour plus a text label and a shape, so status never relies on colour alone. */

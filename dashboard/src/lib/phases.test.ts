@@ -52,6 +52,31 @@ describe('phase stepper steps', () => {
     expect(steps[3]!.elapsedMs).toBe(900);
   });
 
+  it('stops a skipped deployment where it stopped: before any build for a push, at clone for the ignored build step', () => {
+    const pushed = {
+      ...base,
+      status: 'skipped' as const,
+      phase: null,
+      startedAt: null,
+      finishedAt: '2026-11-22T10:00:00.000Z',
+      stats: { ...base.stats, phaseDurationsMs: {} },
+    };
+    expect(deploymentSteps(pushed, at('2026-11-22T10:01:00.000Z')).map((s) => s.state)).toEqual([
+      'failed',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    const ignored = {
+      ...pushed,
+      startedAt: '2026-11-22T10:00:01.000Z',
+      finishedAt: '2026-11-22T10:00:02.000Z',
+    };
+    expect(deploymentSteps(ignored, at('2026-11-22T10:01:00.000Z'))[1]!.state).toBe('failed');
+  });
+
   it('shows the KV switch on the ready step and everything done once ready', () => {
     const activating = { ...base, phase: 'activate' as const };
     expect(deploymentSteps(activating, at('2026-11-22T10:00:09.000Z'))[5]!.state).toBe('current');

@@ -1,4 +1,4 @@
-import type { DeploymentPhase, DeploymentView } from '@deploysphere/contracts';
+import { TERMINAL_STATUSES, type DeploymentPhase, type DeploymentView } from '@deploysphere/contracts';
 
 export type StepName = 'queued' | 'clone' | 'install' | 'build' | 'upload' | 'ready';
 export type StepState = 'done' | 'current' | 'pending' | 'failed';
@@ -23,8 +23,9 @@ export function deploymentSteps(d: DeploymentView, now: number): Step[] {
   const finished = d.finishedAt ? Date.parse(d.finishedAt) : undefined;
   const end = finished ?? now;
   const durations = d.stats.phaseDurationsMs;
-  const terminal = d.status === 'ready' || d.status === 'error' || d.status === 'cancelled';
-  const failed = d.status === 'error' || d.status === 'cancelled';
+  const terminal = TERMINAL_STATUSES.has(d.status);
+  // Skipped stops where it stopped, like a failure, though on purpose (the stepper says so).
+  const failed = d.status === 'error' || d.status === 'cancelled' || d.status === 'skipped';
 
   // Where the deployment is (or where it stopped): an index into STEP_NAMES.
   let at: number;

@@ -143,6 +143,12 @@ export function DeploymentPage() {
           {d.error && <p>{d.error}</p>}
         </div>
       )}
+      {d.status === 'skipped' && (
+        <div className="callout" role="status">
+          <strong>Skipped: nothing was built</strong>
+          {d.skipReason && <p>{d.skipReason}</p>}
+        </div>
+      )}
 
       <section className="card deployment-summary" aria-label="Summary">
         <dl className="facts">

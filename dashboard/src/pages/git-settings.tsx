@@ -266,9 +266,10 @@ function Webhooks({ slug }: { slug: string }) {
 }
 
 function deliveryDetail(d: WebhookDeliveryView) {
-  if (d.outcome === 'deployed' && d.deploymentId) {
+  if ((d.outcome === 'deployed' || d.outcome === 'skipped') && d.deploymentId) {
     return (
       <>
+        {d.outcome === 'skipped' && d.reason && <>{d.reason} · </>}
         {d.branch && <>{d.branch} </>}
         <Link to="/deployments/$id" params={{ id: d.deploymentId }}>
           <code>{shortDeploymentId(d.deploymentId)}</code>
