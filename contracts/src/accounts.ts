@@ -174,6 +174,22 @@ export const TokenParamsSchema = z.object({
   tokenId: z.string().regex(/^[a-z0-9]{24}$/, 'expected a token id'),
 });
 
+/** `GET /api/v1/sessions`: the caller's signed-in browsers, to end any of them. */
+export const UserSessionViewSchema = z.object({
+  id: z.string(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  /** The session this request came with. */
+  current: z.boolean(),
+});
+export type UserSessionView = z.infer<typeof UserSessionViewSchema>;
+
+export const SessionParamsSchema = z.object({
+  sessionId: z.string().regex(/^[a-z0-9]{24}$/, 'expected a session id'),
+});
+
 /** API tokens look like `dsp_<id>_<secret>`: the prefix lets secret scanners recognise them. */
 export const API_TOKEN_PREFIX = 'dsp_';
 

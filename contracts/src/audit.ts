@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'member.remove',
   'token.create',
   'token.revoke',
+  'session.revoke',
 ] as const;
 export const AuditActionSchema = z.enum(AUDIT_ACTIONS, { error: 'expected a known audit action' });
 export type AuditAction = z.infer<typeof AuditActionSchema>;

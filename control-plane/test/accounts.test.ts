@@ -52,6 +52,23 @@ describe('password sign-in', () => {
     expect((await client.call(first, 'GET', '/me')).status).toBe(401);
     expect((await client.call(second, 'GET', '/me')).status).toBe(200);
 
+    // Another browser signs in; this one sees both sessions and ends the other.
+    const other: Caller = {
+      cookie: (
+        await client.call({}, 'POST', '/session/password', { email: 'ada@example.com', password: PASSWORD })
+      ).setCookie!,
+    };
+    const listed = await client.expect<{ id: string; current: boolean }[]>(second, 'GET', '/sessions');
+    expect(listed.body.filter((s) => s.current)).toHaveLength(1);
+    const otherId = listed.body.find((s) => !s.current)!.id;
+    await client.expect(second, 'DELETE', `/sessions/${otherId}`, undefined, 204);
+    expect((await client.call(other, 'GET', '/me')).status).toBe(401);
+    expect((await client.call(second, 'GET', '/me')).status).toBe(200);
+    // Nobody ends another user's session: it is not theirs to find.
+    const bob = await client.invitedUser(root, 'default', 'ada-neighbour@example.com', 'viewer', PASSWORD);
+    const secondId = listed.body.find((s) => s.current)!.id;
+    expect((await client.call(bob, 'DELETE', `/sessions/${secondId}`)).status).toBe(404);
+
     expect((await client.call(second, 'DELETE', '/session')).status).toBe(204);
     expect((await client.call(second, 'GET', '/me')).status).toBe(401);
     const row = await t.db.userSession.findFirstOrThrow({ where: { revokedAt: { not: null } } });

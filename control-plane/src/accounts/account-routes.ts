@@ -14,12 +14,15 @@ import {
   TokenViewSchema,
   UpdateMemberBodySchema,
   UpdateTeamBodySchema,
+  SessionParamsSchema,
+  UserSessionViewSchema,
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../authz/principal.js';
 import { ERROR_RESPONSES } from '../plugins/openapi.js';
+import { sessionCookie } from '../session/session.js';
 import type { AccountService } from './account-service.js';
 
 const tags = ['accounts'];
@@ -150,6 +153,34 @@ export const accountRoutes: FastifyPluginAsyncZod<{ accounts: AccountService; db
     },
     async (request, reply) =>
       reply.status(201).send(await accounts.invite(await teamIdOf(request.params.team), request.body)),
+  );
+
+  app.get(
+    '/sessions',
+    {
+      schema: {
+        summary: "The caller's signed-in browsers",
+        tags,
+        response: { 200: z.array(UserSessionViewSchema), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => accounts.sessions(request.principal.userId!, sessionCookie(request)),
+  );
+
+  app.delete(
+    '/sessions/:sessionId',
+    {
+      schema: {
+        summary: 'End one of the caller’s sessions (another browser, a lost device)',
+        tags,
+        params: SessionParamsSchema,
+        response: { 204: z.undefined(), ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      await accounts.revokeSession(request.principal.userId!, request.params.sessionId);
+      return reply.status(204).send();
+    },
   );
 
   app.get(

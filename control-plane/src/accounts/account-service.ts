@@ -14,6 +14,7 @@ import {
   type TokenScope,
   type TokenView,
   type UpdateTeamBody,
+  type UserSessionView,
 } from '@deploysphere/contracts';
 import { Prisma, type Db } from '@deploysphere/db';
 import { newId } from '../ids.js';
@@ -231,6 +232,32 @@ export class AccountService {
       },
     });
     return { cookieValue: `u.${id}.${secret}`, expiresAt, userId };
+  }
+
+  /** The user's live sessions, newest first; `current` marks the one `cookieValue` holds. */
+  async sessions(userId: string, cookieValue: string | undefined): Promise<UserSessionView[]> {
+    const current = SESSION_PATTERN.exec(cookieValue ?? '')?.[1];
+    const rows = await this.db.userSession.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date(this.now()) } },
+      orderBy: { createdAt: 'desc' },
+    });
+    return rows.map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+      ip: s.ip,
+      userAgent: s.userAgent,
+      current: s.id === current,
+    }));
+  }
+
+  /** Ends one of the user's sessions (another browser, or a lost device). */
+  async revokeSession(userId: string, sessionId: string): Promise<void> {
+    const revoked = await this.db.userSession.updateMany({
+      where: { id: sessionId, userId, revokedAt: null },
+      data: { revokedAt: new Date(this.now()) },
+    });
+    if (revoked.count === 0) throw AppError.notFound('Session', 'sessionId');
   }
 
   /** Revokes the cookie's session, if it is one. */

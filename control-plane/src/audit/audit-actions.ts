@@ -157,4 +157,5 @@ export const AUDITED_ROUTES: Readonly<Record<string, Describe>> = {
     }),
   ),
   [`DELETE ${P}/tokens/:tokenId`]: one('token.revoke', (r) => str(r.params.tokenId)),
+  [`DELETE ${P}/sessions/:sessionId`]: one('session.revoke', (r) => str(r.params.sessionId)),
 };

@@ -37,6 +37,8 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`GET ${P}/teams/:team/audit`]: { on: 'team', need: 'admin' },
 
   // API tokens
+  [`GET ${P}/sessions`]: { on: 'user' },
+  [`DELETE ${P}/sessions/:sessionId`]: { on: 'user' },
   [`GET ${P}/tokens`]: { on: 'user' },
   [`POST ${P}/tokens`]: { on: 'user' },
   [`DELETE ${P}/tokens/:tokenId`]: { on: 'user' },

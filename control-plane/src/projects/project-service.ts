@@ -12,6 +12,7 @@ import { newId } from '../ids.js';
 import type { EnvCipher } from './env-cipher.js';
 import { DEFAULT_TEAM_ID, type ProjectVisibility } from '../authz/principal.js';
 import { assertRepoUrlAllowed } from './repo-policy.js';
+import { withRoomForProject } from './team-limits.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
 import { projectViewInclude, toProjectView } from './project-view.js';
@@ -60,32 +61,34 @@ export class ProjectService {
     try {
       // No `include` on the write: Prisma runs a nested write in a transaction on one connection,
       // and loads included relations concurrently, which pg 9 refuses. The view is read after.
-      await this.deps.db.project.create({
-        data: {
-          id,
-          teamId,
-          slug: body.slug,
-          repoUrl: body.repoUrl,
-          gitRef: body.gitRef ?? null,
-          // Unset: the build detects the framework and runs its preset's commands.
-          installCommand: body.installCommand ?? null,
-          buildCommand: body.buildCommand ?? null,
-          ignoreCommand: body.ignoreCommand ?? null,
-          outputDir: body.outputDir ?? null,
-          rootDir: body.rootDir ?? null,
-          regions: body.regions,
-          buildCacheEnabled: body.buildCacheEnabled ?? true,
-          ...retentionData(body.retention),
-          ...protection,
-          envVars: {
-            create: Object.entries(body.env ?? {}).map(([key, value]) => ({
-              key,
-              ciphertext: this.deps.cipher.encrypt(id, key, value),
-            })),
+      await withRoomForProject(this.deps.db, teamId, (tx) =>
+        tx.project.create({
+          data: {
+            id,
+            teamId,
+            slug: body.slug,
+            repoUrl: body.repoUrl,
+            gitRef: body.gitRef ?? null,
+            // Unset: the build detects the framework and runs its preset's commands.
+            installCommand: body.installCommand ?? null,
+            buildCommand: body.buildCommand ?? null,
+            ignoreCommand: body.ignoreCommand ?? null,
+            outputDir: body.outputDir ?? null,
+            rootDir: body.rootDir ?? null,
+            regions: body.regions,
+            buildCacheEnabled: body.buildCacheEnabled ?? true,
+            ...retentionData(body.retention),
+            ...protection,
+            envVars: {
+              create: Object.entries(body.env ?? {}).map(([key, value]) => ({
+                key,
+                ciphertext: this.deps.cipher.encrypt(id, key, value),
+              })),
+            },
           },
-        },
-        select: { id: true },
-      });
+          select: { id: true },
+        }),
+      );
     } catch (err) {
       if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
         throw AppError.conflict(`slug: "${body.slug}" is already taken`, 'slug');
