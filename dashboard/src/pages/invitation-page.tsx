@@ -1,7 +1,7 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
@@ -15,28 +15,12 @@ import {
 } from '../lib/form-schemas.js';
 import { enterSession } from '../lib/session.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
-
-/**
- * The fragment of the invitation link (`/invitation#<token>`). Browsers never send a fragment to
- * a server, so the secret stays out of access logs. It is then removed from the address bar, so
- * it is not left in the tab's history or a screenshot; a reload needs the link again.
- */
-function tokenFromFragment(): string {
-  try {
-    return decodeURIComponent(window.location.hash.replace(/^#/, ''));
-  } catch {
-    return '';
-  }
-}
+import { useFragmentSecret } from '../lib/use-fragment-secret.js';
 
 /** Accepting an invitation: a name and a password, then signed in (public: the link is the credential). */
 export function InvitationPage() {
   useDocumentTitle('Accept the invitation');
-  const [token] = useState(tokenFromFragment);
-  useEffect(() => {
-    if (window.location.hash)
-      history.replaceState(history.state, '', window.location.pathname + window.location.search);
-  }, []);
+  const token = useFragmentSecret();
   const client = useQueryClient();
   const navigate = useNavigate();
   const form = useForm<InvitationFormValues, unknown, InvitationFormOutput>({

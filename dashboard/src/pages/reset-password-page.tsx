@@ -1,7 +1,7 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from '@tanstack/react-router';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { ApiError } from '../api/client.js';
 import { api } from '../api/endpoints.js';
@@ -15,28 +15,12 @@ import {
 } from '../lib/form-schemas.js';
 import { enterSession } from '../lib/session.js';
 import { useDocumentTitle } from '../lib/use-document-title.js';
-
-/**
- * The reset link's secret travels in the fragment (`/reset-password#<token>`), like an
- * invitation's: browsers never send it, so it stays out of access logs and `Referer`.
- */
-function tokenFromFragment(): string {
-  try {
-    return decodeURIComponent(window.location.hash.replace(/^#/, ''));
-  } catch {
-    return '';
-  }
-}
+import { useFragmentSecret } from '../lib/use-fragment-secret.js';
 
 /** A new password from a one-time reset link, then signed in (public: the link is the credential). */
 export function ResetPasswordPage() {
   useDocumentTitle('Choose a new password');
-  const [token] = useState(tokenFromFragment);
-  // Out of the address bar at once, so it is not left in the tab's history or a screenshot.
-  useEffect(() => {
-    if (window.location.hash)
-      history.replaceState(history.state, '', window.location.pathname + window.location.search);
-  }, []);
+  const token = useFragmentSecret();
   const client = useQueryClient();
   const navigate = useNavigate();
   const form = useForm<ResetPasswordFormValues, unknown, ResetPasswordFormOutput>({
