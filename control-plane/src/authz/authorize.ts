@@ -77,7 +77,11 @@ export function authorize(app: FastifyInstance, opts: { db: Db; accounts: Accoun
           typeof body.team === 'string' ? await accounts.teamId(body.team) : accounts.defaultTeamFor(p);
         if (p.projectId !== null) throw AppError.forbidden('This token is restricted to one project');
         const verdict = team ? access(p, rule.need, team) : 'hidden';
-        check(verdict, rule.need, () => AppError.notFound(`Team ${String(body.team)}`, 'team'));
+        check(verdict, rule.need, () =>
+          typeof body.team === 'string'
+            ? AppError.notFound(`Team ${body.team}`, 'team')
+            : AppError.forbidden('You are in no team where you can create projects; ask for an invitation'),
+        );
         request.targetTeamId = team ?? null;
         request.resourceTeamId = team ?? null;
         return;
