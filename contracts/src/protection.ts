@@ -174,7 +174,10 @@ export async function verifyProtectionToken<K extends 'grant' | 'cookie'>(
   const payload = parsed.data;
   if (payload.h !== check.host) return { ok: false, reason: 'host' };
   if (payload.e <= check.now) return { ok: false, reason: 'expired' };
-  if (payload.p !== check.epoch) return { ok: false, reason: 'epoch' };
+  // Older than the record: issued before a settings change, which is how everyone is signed out.
+  // Newer: the record this edge holds is stale (route records are cached, and Workers KV takes up
+  // to a minute to propagate), and only the control plane signs, with the current epoch.
+  if (payload.p < check.epoch) return { ok: false, reason: 'epoch' };
   return { ok: true, payload: payload as K extends 'grant' ? ProtectionGrant : ProtectionCookie };
 }
 

@@ -139,7 +139,7 @@ describe('a protected host at the edge', () => {
       [await grant({ e: nowS() - 1 }), 'expired'],
       [await grant({ h: otherHost }), 'host'],
       [await grant({}, other), 'signature'],
-      [await grant({ p: 4 }), 'epoch'],
+      [await grant({ p: 2 }), 'epoch'],
       [await cookie(), 'kind'],
       ['', 'malformed'],
     ];
@@ -150,6 +150,16 @@ describe('a protected host at the edge', () => {
       expect(res.headers['x-deploysphere-protection']).toBe(`refused-grant-${reason}`);
       expect(res.body.toString()).toContain('sign-in link has expired');
     }
+  });
+
+  it('takes a grant from a newer epoch than its cached record (stale after a settings change), and its cookie keeps that epoch', async () => {
+    // The record says epoch 3; the control plane has moved on to 4 and signs with it.
+    const res = await visit(host, `${PROTECTION_AUTH_PATH}?token=${await grant({ p: 4 })}`);
+    expect(res.status).toBe(303);
+    const value = String(res.headers['set-cookie']).split(';')[0]!.split('=')[1]!;
+    const payload = JSON.parse(Buffer.from(value.split('.')[0]!, 'base64url').toString()) as { p: number };
+    expect(payload.p).toBe(4);
+    expect((await visit(host, '/', withCookie(value))).status).toBe(200);
   });
 
   it('never redirects off the host, whatever return path a grant names', async () => {

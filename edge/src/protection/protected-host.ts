@@ -56,7 +56,8 @@ export async function guardProtectedHost(req: ProtectedRequest): Promise<Respons
       k: 'cookie',
       h: hostname,
       e: nowS + PROTECTION_COOKIE_TTL_S,
-      p: protection.epoch,
+      // The grant's epoch, which may be newer than a stale cached record's.
+      p: grant.payload.p,
     });
     const secure = url.protocol === 'https:' ? '; Secure' : '';
     return new Response(null, {
