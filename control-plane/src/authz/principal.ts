@@ -50,6 +50,15 @@ export interface ProjectVisibility {
   projectId: string | null;
 }
 
+/** The projects `v` admits, as a Prisma filter (narrowed to one slug when given). */
+export function visibleProjectsWhere(v: ProjectVisibility, slug?: string) {
+  return {
+    teamId: { in: v.teamIds },
+    ...(v.projectId !== null ? { id: v.projectId } : {}),
+    ...(slug !== undefined ? { slug } : {}),
+  };
+}
+
 export function visibility(p: Principal): ProjectVisibility {
   const teams = [...p.roles.keys()];
   return { teamIds: p.teamId !== null ? teams.filter((t) => t === p.teamId) : teams, projectId: p.projectId };

@@ -8,7 +8,7 @@ import {
   type LogSearchResponse,
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
-import type { ProjectVisibility } from '../authz/principal.js';
+import { visibleProjectsWhere, type ProjectVisibility } from '../authz/principal.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge, type Registry } from 'prom-client';
 import { LogHub, type LogHubOptions, type ViewerSocket } from './log-hub.js';
@@ -92,11 +92,7 @@ export class LogService {
   /** Searches the deployments of the projects `visible` admits (all of them, or `query.project`). */
   async search(query: LogSearchQuery, visible: ProjectVisibility): Promise<LogSearchResponse> {
     const projects = await this.deps.db.project.findMany({
-      where: {
-        teamId: { in: visible.teamIds },
-        ...(visible.projectId !== null ? { id: visible.projectId } : {}),
-        ...(query.project !== undefined ? { slug: query.project } : {}),
-      },
+      where: visibleProjectsWhere(visible, query.project),
       select: { deployments: { select: { id: true } } },
     });
     if (query.project !== undefined && projects.length === 0) throw AppError.notFound('Project', 'project');

@@ -10,7 +10,7 @@ import { Prisma, type Db } from '@deploysphere/db';
 import type { ControlPlaneConfig } from '../config.js';
 import { newId } from '../ids.js';
 import type { EnvCipher } from './env-cipher.js';
-import { DEFAULT_TEAM_ID, type ProjectVisibility } from '../authz/principal.js';
+import { DEFAULT_TEAM_ID, visibleProjectsWhere, type ProjectVisibility } from '../authz/principal.js';
 import { assertRepoUrlAllowed } from './repo-policy.js';
 import { withRoomForProject } from './team-limits.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
@@ -101,7 +101,7 @@ export class ProjectService {
   /** Newest first; `visible` limits it to what a caller may see (authz/principal.ts). */
   async list(visible?: ProjectVisibility & { slug?: string }): Promise<ProjectView[]> {
     const projects = await this.deps.db.project.findMany({
-      where: visible ? visibilityFilter(visible) : {},
+      where: visible ? visibleProjectsWhere(visible, visible.slug) : {},
       include: projectViewInclude,
       orderBy: { createdAt: 'desc' },
     });
@@ -265,12 +265,4 @@ export class ProjectService {
       }
     });
   }
-}
-
-function visibilityFilter(v: ProjectVisibility & { slug?: string }): Prisma.ProjectWhereInput {
-  return {
-    teamId: { in: v.teamIds },
-    ...(v.projectId !== null ? { id: v.projectId } : {}),
-    ...(v.slug !== undefined ? { slug: v.slug } : {}),
-  };
 }
