@@ -4,6 +4,9 @@ import {
   type AuditAction,
   AuditPageSchema,
   AuthProvidersViewSchema,
+  CLI_DEPLOY_PATHS,
+  CliDeployCreatedSchema,
+  type CreateCliDeployBody,
   CreatedInvitationSchema,
   CreatedTokenSchema,
   type CreateInvitationBody,
@@ -161,6 +164,13 @@ export const api = {
   deployment: (id: string, signal?: AbortSignal) =>
     request('GET', `/deployments/${enc(id)}`, DeploymentViewSchema, { signal }),
   cancel: (id: string) => request('POST', `/deployments/${enc(id)}/cancel`, DeploymentViewSchema),
+  /** The folder drop: the CLI's prebuilt deploy (docs/cli.md), with the session cookie. */
+  createCliDeploy: (body: CreateCliDeployBody) =>
+    request('POST', CLI_DEPLOY_PATHS.create, CliDeployCreatedSchema, { body }),
+  finalizeCliDeploy: (id: string) =>
+    request('POST', CLI_DEPLOY_PATHS.finalize(enc(id)), DeploymentViewSchema, { body: {} }),
+  cliDeployHeartbeat: (id: string) =>
+    request('POST', CLI_DEPLOY_PATHS.heartbeat(enc(id)), undefined, { body: {} }),
   logs: (id: string, after: number, signal?: AbortSignal) =>
     request(
       'GET',

@@ -1,8 +1,10 @@
 import {
   AcceptInvitationBodySchema,
   CommandSchema,
+  CreateCliDeployBodySchema,
   CreateInvitationBodySchema,
   CreateTokenBodySchema,
+  DeploymentTargetSchema,
   EnvKeySchema,
   EnvValueSchema,
   GitRefSchema,
@@ -190,3 +192,10 @@ export const ProtectionFormSchema = z
   }));
 export type ProtectionFormValues = z.input<typeof ProtectionFormSchema>;
 export type ProtectionFormOutput = z.output<typeof ProtectionFormSchema>;
+
+/** The folder drop (`POST /cli-deploys`): the project's slug, new or existing, and the target. */
+export const DropDeployFormSchema = CreateCliDeployBodySchema.pick({ slug: true }).extend({
+  target: DeploymentTargetSchema,
+});
+export type DropDeployFormValues = z.input<typeof DropDeployFormSchema>;
+export type DropDeployFormOutput = z.output<typeof DropDeployFormSchema>;

@@ -20,6 +20,11 @@ export function ProjectsPage() {
     <>
       <div className="page-head">
         <h1 tabIndex={-1}>Projects</h1>
+        {can.deploy && (
+          <Link to="/drop" className="button">
+            Deploy a folder
+          </Link>
+        )}
       </div>
       {projects.isPending && <LoadingState label="Loading projects…" />}
       {projects.isError && !projects.data && (

@@ -5,6 +5,7 @@ import { AccountPage } from '../pages/account-page.js';
 import { AuditLogPage } from '../pages/audit-log-page.js';
 import { DeploymentHistory } from '../pages/deployment-history.js';
 import { DeploymentPage } from '../pages/deployment-page.js';
+import { DropDeployPage } from '../pages/drop-deploy-page.js';
 import { InvitationPage } from '../pages/invitation-page.js';
 import { NewDeploymentPage } from '../pages/new-deployment-page.js';
 import { NotFoundPage } from '../pages/not-found-page.js';
@@ -56,6 +57,13 @@ const newDeploymentRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/new',
   component: NewDeploymentPage,
+});
+
+/** "Deploy a folder": the CLI's prebuilt deploy, from a dropped folder. */
+const dropDeployRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/drop',
+  component: DropDeployPage,
 });
 
 const deploymentRoute = createRoute({
@@ -147,6 +155,7 @@ const routeTree = rootRoute.addChildren([
   projectsRoute,
   projectsAliasRoute,
   newDeploymentRoute,
+  dropDeployRoute,
   deploymentRoute,
   projectRoute.addChildren([
     projectDeploymentsRoute,

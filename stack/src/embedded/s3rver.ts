@@ -10,6 +10,50 @@ export interface EmbeddedS3 {
 }
 
 /**
+ * The headers a browser sends with a blob's presigned PUT (the dashboard's folder drop): the
+ * grant's signed headers (storage-grants.ts) and what an SDK may add. Origins come per server.
+ */
+export const BROWSER_UPLOAD_CORS_HEADERS = [
+  'content-type',
+  'cache-control',
+  'if-none-match',
+  'x-amz-checksum-sha256',
+  'x-amz-sdk-checksum-algorithm',
+  'x-amz-*',
+] as const;
+
+/**
+ * Origins allowed to PUT straight into the local buckets: the dashboard is served by the control
+ * plane, whose port is chosen after storage starts, so any port on loopback (and on `host` when
+ * it is a named address). Bound to every interface, any origin: s3rver checks no signatures, so
+ * whoever reaches it can write anyway, and CORS would only stop the dashboard opened by LAN IP.
+ */
+export function localCorsOrigins(host: string | undefined): string[] {
+  if (host === '0.0.0.0' || host === '::') return ['*'];
+  const origins = ['http://127.0.0.1:*', 'http://localhost:*', 'http://[::1]:*'];
+  if (host && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
+    origins.push(`http://${host.includes(':') ? `[${host}]` : host}:*`);
+  }
+  return origins;
+}
+
+const xmlText = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** A bucket CORS configuration (S3's XML, which s3rver reads) for browser PUTs and HEADs. */
+export function browserUploadCorsXml(origins: readonly string[]): string {
+  const tag = (name: string, values: readonly string[]) =>
+    values.map((v) => `<${name}>${xmlText(v)}</${name}>`).join('');
+  return (
+    '<CORSConfiguration><CORSRule>' +
+    tag('AllowedOrigin', origins) +
+    tag('AllowedMethod', ['PUT', 'HEAD']) +
+    tag('AllowedHeader', BROWSER_UPLOAD_CORS_HEADERS) +
+    tag('ExposeHeader', ['ETag']) +
+    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>'
+  );
+}
+
+/**
  * One S3 API server (s3rver) on a free loopback port, holding `buckets` in `directory`.
  * Used for each region's storage by `npm start` and by tests.
  */
@@ -18,6 +62,8 @@ export async function startS3rver(opts: {
   buckets: string[];
   host?: string;
   port?: number;
+  /** Browser origins allowed to PUT blobs with presigned grants; default `localCorsOrigins(host)`. */
+  corsOrigins?: readonly string[];
 }): Promise<EmbeddedS3> {
   // s3rver does not create its data directory, and fails on first write without it.
   await mkdir(opts.directory, { recursive: true });
@@ -26,7 +72,10 @@ export async function startS3rver(opts: {
     port: opts.port ?? 0,
     directory: opts.directory,
     silent: true,
-    configureBuckets: opts.buckets.map((name) => ({ name, configs: [] })),
+    configureBuckets: opts.buckets.map((name) => ({
+      name,
+      configs: [browserUploadCorsXml(opts.corsOrigins ?? localCorsOrigins(opts.host))],
+    })),
   });
   const address = await server.run();
   return {
