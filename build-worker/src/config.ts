@@ -212,6 +212,8 @@ const WorkerEnvSchema = z
     CONTROL_PLANE_URL: envRequiredUrl(['http', 'https']),
     /** CA certificates for a `tls://` server whose certificate the system does not trust. */
     NATS_TLS_CA_FILE: z.preprocess(emptyIsUnset, z.string().optional()),
+    /** Set by ECS's agent in every task: where the task's metadata and stats are. */
+    ECS_CONTAINER_METADATA_URI_V4: envUrl(['http']),
     ...buildSettingsEnvShape,
   })
   .transform((e) => ({
@@ -219,6 +221,7 @@ const WorkerEnvSchema = z
     natsUrl: e.NATS_URL,
     controlPlaneUrl: e.CONTROL_PLANE_URL,
     natsTlsCaFile: e.NATS_TLS_CA_FILE,
+    taskMetadataUri: e.ECS_CONTAINER_METADATA_URI_V4,
     settings: settingsFrom(e),
   }));
 
@@ -229,6 +232,8 @@ export interface WorkerConfig {
   /** One-time: exchanged for the spec, the NATS user and the build token. */
   bootstrapToken: string;
   natsTlsCaFile: string | undefined;
+  /** On ECS: the task metadata endpoint, whose stats give the build's CPU and peak memory. */
+  taskMetadataUri: string | undefined;
   settings: BuildSettings;
 }
 

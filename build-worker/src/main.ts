@@ -23,6 +23,7 @@ import { JetStreamEventSink, listenForCancel, NdjsonEventSink, type EventSink } 
 import { LogPublisher, jetStreamLogTransport } from './log-publisher.js';
 import { ConsoleLogSink, TeeLogSink, type LogSink } from './log-sink.js';
 import { MaskingLogSink, secretsFromEnv } from './secret-masker.js';
+import { ResourceReportingSink, TaskResourceSampler } from './task-resources.js';
 
 async function main(): Promise<number> {
   let config: WorkerConfig;
@@ -73,6 +74,9 @@ async function main(): Promise<number> {
   } else {
     events = new NdjsonEventSink(process.stdout);
   }
+  // On ECS only the task itself can read what it used (locally the runner measures it).
+  const resources = config.taskMetadataUri ? new TaskResourceSampler(config.taskMetadataUri) : undefined;
+  if (resources) events = new ResourceReportingSink(events, resources);
 
   const publisher =
     nc && (await logStreamExists(nc))
@@ -119,6 +123,7 @@ async function main(): Promise<number> {
       );
     }
     stopCancel();
+    resources?.stop();
     if (nc) await nc.drain().catch(() => undefined);
   }
 }

@@ -324,7 +324,7 @@ export const DeploymentViewSchema = z.object({
   error: z.string().nullable(),
   /** Why a `skipped` deployment built nothing; absent from older control planes. */
   skipReason: z.string().nullable().optional(),
-  stats: BuildStatsSchema.omit({ preset: true, cache: true, cloneBytes: true }).extend({
+  stats: BuildStatsSchema.omit({ preset: true, cache: true, cloneBytes: true, resources: true }).extend({
     totalBytes: z.number().int().nonnegative().optional(),
   }),
   /** The framework preset the build detected, why, and the commands that ran; null until known. */

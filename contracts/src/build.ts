@@ -177,6 +177,21 @@ export const BuildCacheReportSchema = z.object({
 });
 export type BuildCacheReport = z.infer<typeof BuildCacheReportSchema>;
 
+/**
+ * What one build's processes used. Locally the control plane samples the worker's process tree;
+ * on ECS the worker reads its task's metadata endpoint (the task's cgroup), since nothing outside
+ * the task can see it (docs/observability.md, "Builds").
+ */
+export const BuildResourcesSchema = z.object({
+  /** User + system CPU seconds of the whole build, every process included. */
+  cpuSeconds: z.number().nonnegative(),
+  /** The highest resident memory of the whole build. */
+  peakMemoryBytes: z.number().int().nonnegative(),
+  /** Where the figures come from. */
+  source: z.enum(['process-accounting', 'task-metadata']),
+});
+export type BuildResources = z.infer<typeof BuildResourcesSchema>;
+
 export const BuildStatsSchema = z.object({
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
@@ -188,6 +203,8 @@ export const BuildStatsSchema = z.object({
   cache: BuildCacheReportSchema.optional(),
   /** Bytes the clone fetched (the size of .git after the fetch). */
   cloneBytes: z.number().int().nonnegative().optional(),
+  /** CPU and memory the build used, when its worker could read them (on ECS). */
+  resources: BuildResourcesSchema.optional(),
 });
 export type BuildStats = z.infer<typeof BuildStatsSchema>;
 

@@ -114,6 +114,17 @@ describe('builds as ECS tasks in the primary region', () => {
     expect(d.status).toBe('ready');
     expect(d.preset?.id).toBe('vite');
     expect(d.runner).toMatchObject({ kind: 'ecs', region: PRIMARY });
+    // The worker read its task's stats from the metadata endpoint and reported them with its
+    // outcome: a Vite build uses CPU and well over 50 MB.
+    const metrics = await (await fetch(`${t.platform.controlPlaneUrl}/metrics`)).text();
+    const sample = (name: string) =>
+      Number(new RegExp(`^${name}\\{source="task-metadata"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    expect(sample('deploysphere_build_cpu_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample('deploysphere_build_cpu_seconds_sum')).toBeGreaterThan(0);
+    expect(sample('deploysphere_build_peak_memory_bytes_sum')).toBeGreaterThan(50 * 1024 * 1024);
+    expect(metrics).not.toMatch(
+      /^deploysphere_build_cpu_seconds_count\{source="process-accounting"\} [1-9]/m,
+    );
     const html = (await t.visit('ecs-vite.localhost')).body;
     const script = /src="(\/assets\/index-[^"]+\.js)"/.exec(html)?.[1];
     expect(script).toBeDefined();

@@ -6,4 +6,5 @@ export * from './embedded/prometheus.js';
 export * from './embedded/s3rver.js';
 export * from './nats-auth/index.js';
 export * from './ports.js';
+export * from './process-tree-usage.js';
 export * from './system-packages.js';

@@ -1,6 +1,7 @@
 import {
   DeploymentPhaseSchema,
   TERMINAL_STATUSES,
+  type BuildResources,
   type BuildStats,
   type DeploymentStatus,
 } from '@deploysphere/contracts';
@@ -51,13 +52,15 @@ export class BuildMetrics {
     });
     this.cpuSeconds = new Histogram({
       name: 'deploysphere_build_cpu_seconds',
-      help: 'CPU seconds (user + system) of a build, its whole process tree (measured for local builds)',
+      help: 'CPU seconds (user + system) of a build, every process of it (source: process-accounting for local builds, task-metadata for ECS tasks)',
+      labelNames: ['source'],
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
       registers: [registry],
     });
     this.peakMemory = new Histogram({
       name: 'deploysphere_build_peak_memory_bytes',
-      help: 'Peak resident memory of a build, its whole process tree (measured for local builds)',
+      help: 'Peak resident memory of a build, every process of it (source: process-accounting for local builds, task-metadata for ECS tasks)',
+      labelNames: ['source'],
       buckets: [64, 128, 256, 512, 1024, 2048, 4096, 8192].map((mb) => mb * 1024 * 1024),
       registers: [registry],
     });
@@ -104,9 +107,12 @@ export class BuildMetrics {
     this.watchdog.inc({ action });
   }
 
-  /** What a build's process tree used, measured by its runner (process accounting locally). */
-  buildResources(usage: { cpuSeconds: number; peakMemoryBytes: number }): void {
-    this.cpuSeconds.observe(usage.cpuSeconds);
-    this.peakMemory.observe(usage.peakMemoryBytes);
+  /**
+   * What a build used: measured by its runner for a local build (process accounting), reported
+   * by the worker from its task's metadata endpoint on ECS.
+   */
+  buildResources(usage: Omit<BuildResources, 'source'>, source: BuildResources['source']): void {
+    this.cpuSeconds.observe({ source }, usage.cpuSeconds);
+    this.peakMemory.observe({ source }, usage.peakMemoryBytes);
   }
 }

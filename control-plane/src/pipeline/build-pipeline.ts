@@ -220,7 +220,7 @@ export class BuildPipeline {
    * time to apply it. One that died without a word fails the deployment with its exit status.
    */
   private async settleAfterExit(id: string, exit: BuildExit): Promise<void> {
-    if (exit.resources) this.deps.metrics.buildResources(exit.resources);
+    if (exit.resources) this.deps.metrics.buildResources(exit.resources, 'process-accounting');
     const deadline = Date.now() + SETTLE_AFTER_EXIT_MS;
     const giveUp = Date.now() + SETTLE_BACKLOG_MAX_MS;
     for (;;) {

@@ -1,4 +1,4 @@
-import type { ResourceUsage } from '../metrics/process-tree-usage.js';
+import type { ResourceUsage } from '@deploysphere/stack';
 
 export interface BuildExit {
   code: number | null;

@@ -107,6 +107,11 @@ export class BuildEventConsumer {
     const { state } = this.deps;
     const cursor = { seq: event.seq };
     const at = new Date(event.at);
+    // Only an ECS task's worker reports these (from its task's stats); a local build is measured
+    // by its runner (BuildPipeline.settleAfterExit), so no build is counted twice.
+    if ('stats' in event && event.stats?.resources) {
+      this.deps.metrics?.buildResources(event.stats.resources, event.stats.resources.source);
+    }
     switch (event.type) {
       case 'started':
       case 'heartbeat':

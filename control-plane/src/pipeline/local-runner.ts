@@ -5,7 +5,7 @@ import { workerEnv } from '@deploysphere/build-worker/config';
 import type { BuildLimits } from '../config.js';
 import type { BuildExit, BuildHandle, BuildLaunch, BuildRunner } from './build-runner.js';
 import { workerCommand, workerStaticEnv } from './worker-launch.js';
-import { sampleProcessTree } from '../metrics/process-tree-usage.js';
+import { sampleProcessTree } from '@deploysphere/stack';
 
 const STOP_GRACE_MS = 5_000;
 

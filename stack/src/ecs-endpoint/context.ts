@@ -14,6 +14,8 @@ export interface EndpointContext {
   store: TaskStore;
   runner: TaskRunner;
   faults: FaultPlan;
+  /** The endpoint's own URL once it listens: tasks find their metadata endpoint under it. */
+  url?: string;
 }
 
 /**

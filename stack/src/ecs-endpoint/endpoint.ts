@@ -43,6 +43,7 @@ export async function startEcsEndpoint(opts: EcsEndpointOptions): Promise<EcsEnd
     });
   });
   const { port } = server.address() as AddressInfo;
+  ctx.url = `http://${HOST}:${port}`;
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
@@ -53,7 +54,7 @@ export async function startEcsEndpoint(opts: EcsEndpointOptions): Promise<EcsEnd
     await closed;
   };
   return {
-    url: `http://${HOST}:${port}`,
+    url: ctx.url,
     region: opts.region,
     requests,
     faults,

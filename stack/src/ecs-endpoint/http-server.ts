@@ -4,6 +4,7 @@ import type { EndpointContext } from './context.js';
 import { CONTROL_PREFIX, handleControl } from './control-routes.js';
 import { EcsApiError, messageOf } from './errors.js';
 import { OPERATIONS } from './operations.js';
+import { handleMetadata, METADATA_PREFIX } from './task-metadata.js';
 import type { EcsFaults, RecordedEcsRequest } from './types.js';
 
 /** ECS's awsJson1.1 service prefix in X-Amz-Target. */
@@ -101,6 +102,7 @@ export function createEcsServer(deps: EcsServerDeps): Server {
       }
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (path.startsWith(CONTROL_PREFIX)) await handleControl(deps, req, path, raw, res);
+      else if (path.startsWith(METADATA_PREFIX)) handleMetadata(deps.ctx.store, req.method, path, res);
       else handleEcs(deps, req, raw, res);
     })().catch((err: unknown) => {
       if (!res.headersSent) sendAws(res, 500, { __type: 'ServerException', message: messageOf(err) });

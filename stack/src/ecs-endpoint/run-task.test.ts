@@ -104,7 +104,14 @@ describe('RunTask through the real SDK', () => {
     expect(task.stoppedAt!.getTime()).toBeGreaterThanOrEqual(task.startedAt!.getTime());
 
     const env = JSON.parse(await readFile(out, 'utf8')) as Record<string, string>;
-    expect(env).toEqual({ STATIC_A: 'a', EXIT_CODE: '3', OUT: out });
+    // Plus what Fargate's agent gives every container: where its task's metadata is.
+    const taskId = started.taskArn!.split('/').pop()!;
+    expect(env).toEqual({
+      STATIC_A: 'a',
+      EXIT_CODE: '3',
+      OUT: out,
+      ECS_CONTAINER_METADATA_URI_V4: `${ecs.endpoint().url}/v4/${taskId}`,
+    });
     const log = await readFile(join(ecs.dir(), 'logs', `${started.taskArn!.split('/').pop()}.log`), 'utf8');
     expect(log).toContain('hello from stdout');
     expect(log).toContain('hello from stderr');

@@ -4,6 +4,7 @@ import { resolveCluster, type EndpointContext } from './context.js';
 import { clientException, EcsApiError, invalidParameter } from './errors.js';
 import { canonicalJson, parseInput } from './input.js';
 import { EcsTask, type CapacityProviderName, type Tag } from './task.js';
+import { metadataUri } from './task-metadata.js';
 import type { EcsTaskDefinitionInput } from './types.js';
 
 /** The failure reason Fargate gives when it has no capacity for a task (AWS knowledge center). */
@@ -206,7 +207,8 @@ export function runTask(ctx: EndpointContext, body: unknown): Record<string, unk
   for (const task of tasks) {
     ctx.runner.start(task, {
       argv: def.command,
-      env,
+      // As Fargate's agent does: every container learns where its task's metadata is.
+      env: ctx.url ? { ...env, ECS_CONTAINER_METADATA_URI_V4: metadataUri(ctx.url, task.id) } : env,
       cwd: def.cwd,
       interruptSpotAfterMs:
         placement.provider === 'FARGATE_SPOT' ? ctx.faults.takeSpotInterrupt() : undefined,

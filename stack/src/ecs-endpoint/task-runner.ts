@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { messageOf } from './errors.js';
 import { DEFAULT_STOP_TIMEOUT_SECONDS } from './task-definitions.js';
+import { sampleProcessTree } from '../process-tree-usage.js';
 import { launchTaskProcess } from './task-process.js';
 import { SPOT_INTERRUPTION_REASON, type EcsTask, type StopCode } from './task.js';
 
@@ -82,6 +83,7 @@ export class TaskRunner {
       return;
     }
     const proc = result.process;
+    task.usage = sampleProcessTree(proc.pid);
     task.markRunning(proc);
     this.live.add(task);
     this.track(
@@ -89,6 +91,7 @@ export class TaskRunner {
         clearTimeout(this.killTimers.get(task));
         this.killTimers.delete(task);
         this.live.delete(task);
+        task.usage?.stop();
         task.markExited(exit);
       }),
     );

@@ -33,6 +33,11 @@ export class TaskStore {
     return this.ordered;
   }
 
+  /** A task by its id alone (the metadata endpoint's path names no cluster). */
+  byTaskId(id: string): EcsTask | undefined {
+    return this.byId.get(id);
+  }
+
   /** A task of `cluster`, by ARN or id; undefined when unknown or in another cluster. */
   find(cluster: string, ref: string): EcsTask | undefined {
     const parsed = parseTaskRef(this.scope, ref);

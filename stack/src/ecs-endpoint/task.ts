@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { clusterArn, containerArn, taskArn, type ArnScope } from './arns.js';
+import type { ResourceUsage } from '../process-tree-usage.js';
 import type { TaskProcess, TaskProcessExit } from './task-process.js';
 import type { EcsTaskDefinitionInput } from './types.js';
 
@@ -53,6 +54,10 @@ export class EcsTask {
   /** Bumped on every change, as ECS's `version` is. */
   version = 1;
   private readonly containerId = randomUUID();
+  /** The container's Docker id, as the task metadata endpoint keys its stats. */
+  readonly dockerId = `${randomUUID().replaceAll('-', '')}-${randomUUID().slice(0, 10)}`;
+  /** What the container's processes used, sampled while it runs (the metadata endpoint's stats). */
+  usage?: { current(): ResourceUsage; stop(): ResourceUsage };
   private resolveStopped!: () => void;
   private resolveLeftProvisioning!: () => void;
   /** Settles once the task is RUNNING, or STOPPED without having run. */

@@ -33,7 +33,31 @@ fs.renameSync(process.env.PIDFILE + '.tmp', process.env.PIDFILE);
 setInterval(() => {}, 1000);
 `;
 
+/**
+ * Burns CPU on a fixed amount of work, then holds 150 MB of touched memory and writes its
+ * metadata URI to $OUT; runs until stopped.
+ */
+const HOG = `
+const fs = require('node:fs');
+const { createHash } = require('node:crypto');
+const h = createHash('sha256');
+const chunk = Buffer.alloc(1024 * 1024, 7);
+for (let i = 0; i < 300; i++) h.update(chunk);
+h.digest();
+globalThis.held = Buffer.alloc(150 * 1024 * 1024, 1);
+fs.writeFileSync(process.env.OUT + '.tmp', process.env.ECS_CONTAINER_METADATA_URI_V4 || '');
+fs.renameSync(process.env.OUT + '.tmp', process.env.OUT);
+setInterval(() => {}, 1000);
+`;
+
 export const TASK_DEFINITIONS: EcsTaskDefinitionInput[] = [
+  {
+    family: 'hog',
+    revision: 1,
+    containerName: 'worker',
+    command: [process.execPath, '-e', HOG],
+    stopTimeoutSeconds: 1,
+  },
   {
     family: 'envdump',
     revision: 1,

@@ -79,6 +79,7 @@ export function sampleProcessTree(
   stop(): ResourceUsage;
 } {
   const peak: ResourceUsage = { cpuSeconds: 0, peakMemoryBytes: 0 };
+  let stopped = false;
   const sample = () => {
     const now = processTreeUsage(root);
     if (!now) return;
@@ -89,8 +90,15 @@ export function sampleProcessTree(
   const timer = setInterval(sample, intervalMs);
   timer.unref();
   return {
-    current: () => ({ ...peak }),
+    // Samples now too, so a reader never sees less than the tree uses at that moment; not after
+    // stop(), when the pid may already belong to another process.
+    current() {
+      if (!stopped) sample();
+      return { ...peak };
+    },
     stop() {
+      if (stopped) return { ...peak };
+      stopped = true;
       clearInterval(timer);
       sample();
       return { ...peak };
