@@ -119,6 +119,8 @@ export interface DeployFolderOptions {
   listing: FolderListing<File>;
   slug: string;
   target: DeploymentTarget;
+  /** A new project's regions, primary first; absent: the project's (or the platform's default). */
+  regions?: RegionId[] | undefined;
   onProgress: (p: DropProgress) => void;
   /** Told the deployment once it exists, before the upload (to link to it, or cancel it). */
   onCreated?: (created: CliDeployCreated) => void;
@@ -158,6 +160,7 @@ export async function deployFolder(opts: DeployFolderOptions): Promise<DropResul
   const created = await api.createCliDeploy({
     slug: opts.slug,
     target: opts.target,
+    ...(opts.regions ? { regions: opts.regions } : {}),
     files: manifestFiles(hashed),
     redirects,
     headers,

@@ -40,14 +40,20 @@ async function walk(entry: FileSystemEntry, prefix: string, out: DroppedFile<Fil
 export async function filesFromDrop(items: DataTransferItemList): Promise<DroppedFile<File>[]> {
   // The entries must be taken synchronously, before the drop event returns.
   const entries: FileSystemEntry[] = [];
+  const loose: DroppedFile<File>[] = [];
   for (const item of Array.from(items)) {
     if (item.kind !== 'file') continue;
     const entry = item.webkitGetAsEntry();
     if (entry) entries.push(entry);
+    else {
+      // No entry (a file dragged from another page, or a browser without the API): the file itself.
+      const file = item.getAsFile();
+      if (file) loose.push({ path: file.name, file });
+    }
   }
-  const out: DroppedFile<File>[] = [];
+  const out: DroppedFile<File>[] = [...loose];
   const [only] = entries;
-  if (entries.length === 1 && only?.isDirectory) {
+  if (entries.length === 1 && loose.length === 0 && only?.isDirectory) {
     for (const child of await readAll(only as FileSystemDirectoryEntry)) await walk(child, '', out);
   } else {
     for (const entry of entries) await walk(entry, '', out);

@@ -14,6 +14,7 @@ import {
   ProtectionSettingsInputSchema,
   type ProtectionSettingsInput,
   QuickDeployBodySchema,
+  RegionIdSchema,
   RegionListSchema,
   RelativeDirSchema,
   type UpdateProjectBody,
@@ -193,9 +194,13 @@ export const ProtectionFormSchema = z
 export type ProtectionFormValues = z.input<typeof ProtectionFormSchema>;
 export type ProtectionFormOutput = z.output<typeof ProtectionFormSchema>;
 
-/** The folder drop (`POST /cli-deploys`): the project's slug, new or existing, and the target. */
+/**
+ * The folder drop (`POST /cli-deploys`): the project's slug, new or existing, and the target. The
+ * regions (primary first) are sent for a new project only; empty means the platform's default.
+ */
 export const DropDeployFormSchema = CreateCliDeployBodySchema.pick({ slug: true }).extend({
   target: DeploymentTargetSchema,
+  regions: z.array(RegionIdSchema),
 });
 export type DropDeployFormValues = z.input<typeof DropDeployFormSchema>;
 export type DropDeployFormOutput = z.output<typeof DropDeployFormSchema>;

@@ -2,16 +2,18 @@ import { SlugSchema } from '@deploysphere/contracts';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { useRef, useState, type DragEvent } from 'react';
-import { useForm, useWatch } from 'react-hook-form';
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useController, useForm, useWatch } from 'react-hook-form';
 import { rememberDeployment } from '../api/cache.js';
 import { ApiError } from '../api/client.js';
-import { projectListQuery } from '../api/queries.js';
+import { projectListQuery, regionsQuery } from '../api/queries.js';
+import { RegionsField } from '../components/regions-field.js';
 import { TextField } from '../components/text-field.js';
 import { deployFolder, type DropProgress, type DropResult } from '../lib/drop-deploy.js';
 import { listFolder, type DroppedFile, type FolderListing } from '../lib/folder-listing.js';
 import { filesFromDirectoryInput, filesFromDrop, folderName } from '../lib/folder-source.js';
 import { formatBytes } from '../lib/format.js';
+import { browserPlace, nearestRegion } from '../lib/nearest-region.js';
 import {
   DropDeployFormSchema,
   type DropDeployFormOutput,
@@ -57,6 +59,11 @@ function describeError(err: Error): string {
 function DropDeployForm() {
   const client = useQueryClient();
   const projects = useQuery(projectListQuery());
+  const regions = useQuery(regionsQuery());
+  const nearestId = useMemo(
+    () => (regions.data ? nearestRegion(regions.data, browserPlace())?.id : undefined),
+    [regions.data],
+  );
   const [dropped, setDropped] = useState<Dropped | undefined>();
   const [reading, setReading] = useState(false);
   const [dragging, setDragging] = useState(false);
@@ -66,15 +73,26 @@ function DropDeployForm() {
   const form = useForm<DropDeployFormValues, unknown, DropDeployFormOutput>({
     resolver: zodResolver(DropDeployFormSchema),
     mode: 'onChange',
-    defaultValues: { slug: '', target: 'preview' },
+    defaultValues: { slug: '', target: 'preview', regions: nearestId ? [nearestId] : [] },
   });
+  const regionField = useController({ control: form.control, name: 'regions' });
+  // Until the user picks, the nearest region is the primary (as on the Git deploy form).
+  useEffect(() => {
+    if (nearestId && !form.getFieldState('regions').isDirty)
+      form.resetField('regions', { defaultValue: [nearestId] });
+  }, [nearestId, form]);
   const { errors } = form.formState;
   const slug = useWatch({ control: form.control, name: 'slug' });
   const existing = projects.data?.find((p) => p.slug === slug);
 
   const deploy = useMutation({
-    mutationFn: (body: DropDeployFormOutput & { listing: FolderListing<File> }) =>
-      deployFolder({ ...body, onProgress: setProgress }),
+    mutationFn: ({ regions: picked, ...body }: DropDeployFormOutput & { listing: FolderListing<File> }) =>
+      deployFolder({
+        ...body,
+        // An existing project deploys to its own regions.
+        regions: existing || picked.length === 0 ? undefined : picked,
+        onProgress: setProgress,
+      }),
     onSuccess: (result: DropResult) => {
       rememberDeployment(client, result.deployment);
       void client.invalidateQueries({ queryKey: projectListQuery().queryKey });
@@ -224,6 +242,7 @@ function DropDeployForm() {
         </fieldset>
       </div>
 
+      {slugValid && !existing && <RegionsField regions={regions} field={regionField} nearestId={nearestId} />}
       {progress && <DropProgressBar progress={progress} />}
       {deploy.error && (
         <p className="form-error" role="alert">
