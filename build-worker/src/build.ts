@@ -13,6 +13,7 @@ import { createEgressPolicy } from './egress/egress-policy.js';
 import { startEgressProxy, type EgressProxy } from './egress/egress-proxy.js';
 import { BuildReporter, type EventSink } from './events.js';
 import { cloneRepo } from './git.js';
+import { fetchSourceArchive } from './source-archive.js';
 import { ignoredBuildStep } from './ignored-build-step.js';
 import type { LogSink } from './log-sink.js';
 import { SecretMasker, secretsFromEnv } from './secret-masker.js';
@@ -135,21 +136,34 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
     await rm(buildDir, { recursive: true, force: true });
     await mkdir(homeDir, { recursive: true });
 
-    // clone
+    // clone: the repository, or a CLI source deploy's archive (source-archive.ts), which has no
+    // commit; everything after this step is the same for both.
     await enterPhase('clone');
-    const { commitSha } = await cloneRepo({
-      repoUrl: spec.repoUrl,
-      gitRef: spec.gitRef,
-      dest: checkoutDir,
-      logs,
-      signal: opts.signal,
-      timeoutMs: remaining('clone'),
-      sparseDir: spec.rootDir ? normalizeRootDir(spec.rootDir) : null,
-      credential: spec.gitCredential ?? null,
-    });
-    await reporter.emit({ type: 'commit', commitSha });
-    stats.cloneBytes = await directorySize(join(checkoutDir, '.git'));
-    logs.write('system', `Clone: ${formatBytes(stats.cloneBytes)} fetched`);
+    let commitSha = '';
+    if (spec.source?.kind === 'archive') {
+      const fetched = await fetchSourceArchive({
+        source: spec.source,
+        dest: checkoutDir,
+        scratchDir: join(buildDir, 'source'),
+        logs,
+        signal: opts.signal,
+      });
+      stats.cloneBytes = fetched.bytes;
+    } else {
+      ({ commitSha } = await cloneRepo({
+        repoUrl: spec.repoUrl,
+        gitRef: spec.gitRef,
+        dest: checkoutDir,
+        logs,
+        signal: opts.signal,
+        timeoutMs: remaining('clone'),
+        sparseDir: spec.rootDir ? normalizeRootDir(spec.rootDir) : null,
+        credential: spec.gitCredential ?? null,
+      }));
+      await reporter.emit({ type: 'commit', commitSha });
+      stats.cloneBytes = await directorySize(join(checkoutDir, '.git'));
+      logs.write('system', `Clone: ${formatBytes(stats.cloneBytes)} fetched`);
+    }
     cancelled();
 
     // install, build

@@ -15,6 +15,7 @@ import { deployPrebuilt, DeployFailed, formatBytes, printDeployment } from './de
 import { asCliError, CliError } from './errors.js';
 import { readLink } from './link.js';
 import { followLogs, printLogs } from './logs.js';
+import { deploySource } from './deploy-source.js';
 import { Output } from './output.js';
 import { ask, readSecret } from './prompt.js';
 
@@ -101,9 +102,14 @@ export async function run(argv: string[], env: Env = process.env): Promise<numbe
 
   program
     .command('deploy')
-    .description('Deploy a folder: --prebuilt uploads it as it is (only the files the platform lacks)')
+    .description(
+      'Deploy a folder: its source, built in the sandbox; --prebuilt uploads it as it is (only the files the platform lacks)',
+    )
     .argument('[dir]', 'the folder', '.')
-    .option('--prebuilt', 'the folder is the site as built (required: source deploys are not supported yet)')
+    .option(
+      '--prebuilt',
+      'the folder is the site as built (without it the source is uploaded, honouring .gitignore and .deploysphereignore, and built)',
+    )
     .option('--prod', 'make it production (default: a preview with its own URL)')
     .option('--project <name>', 'the project (a new name creates it); the folder remembers it')
     .addOption(
@@ -125,22 +131,14 @@ export async function run(argv: string[], env: Env = process.env): Promise<numbe
           concurrency: number;
         },
       ) => {
-        if (!opts.prebuilt) {
-          throw CliError.usage(
-            'Source deploys are not supported yet: build the site, then deploy its output folder with --prebuilt',
-          );
-        }
         if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1 || opts.concurrency > 256)
           throw CliError.usage('--concurrency: expected a whole number from 1 to 256');
         const api = await client();
         try {
-          const result = await deployPrebuilt(api, out, {
-            dir,
-            prod: opts.prod ?? false,
-            project: opts.project,
-            regions: opts.region,
-            concurrency: opts.concurrency,
-          });
+          const target = { dir, prod: opts.prod ?? false, project: opts.project, regions: opts.region };
+          const result = opts.prebuilt
+            ? await deployPrebuilt(api, out, { ...target, concurrency: opts.concurrency })
+            : await deploySource(api, out, target);
           out.result(result, () => printDeployment(out, result.deployment));
         } catch (err) {
           // A failed deployment still prints its result with --json (one document), then exits non-zero.

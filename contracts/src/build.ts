@@ -92,55 +92,82 @@ export const GitCloneCredentialSchema = z.discriminatedUnion('kind', [
 ]);
 export type GitCloneCredential = z.infer<typeof GitCloneCredentialSchema>;
 
+/**
+ * Where a build's source comes from when it is not the repository: an archive the CLI uploaded
+ * (docs/cli.md, "A source deploy"), fetched with a presigned GET the control plane signed at
+ * bootstrap. The worker checks its sha256 and size before extracting it into the checkout.
+ */
+export const BuildSourceSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('archive'),
+    get: z.object({
+      method: z.literal('GET'),
+      url: z.url(),
+      headers: z.record(z.string(), z.string()),
+    }),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest'),
+    size: z.number().int().positive(),
+  }),
+]);
+export type BuildSource = z.infer<typeof BuildSourceSchema>;
+
 /** Everything one build needs: what the worker receives when it exchanges its bootstrap token. */
-export const BuildSpecSchema = z.object({
-  v: z.literal(1),
-  deploymentId: DeploymentIdSchema,
-  projectSlug: SlugSchema,
-  repoUrl: z.string().min(1),
-  /** null: the remote's default branch */
-  gitRef: z.string().nullable(),
-  /** null: the detected preset's command; '': skip the phase. */
-  installCommand: z.string().nullable(),
-  /** null: the detected preset's command; '': skip the phase. */
-  buildCommand: z.string().nullable(),
-  /** null: the detected preset's output directory, else the first candidate found after the build */
-  outputDir: z.string().nullable(),
-  rootDir: z.string().nullable(),
-  /** The project's env, decrypted; only the sandboxed commands see it. */
-  env: z.record(z.string(), z.string()),
-  /**
-   * The deployment's regions, primary first; output goes to every one, and the build cache lives
-   * in the primary. Extra keys (a control plane's own storage settings) are stripped on parse.
-   */
-  storage: z.array(BuildRegionSchema).min(1),
-  /**
-   * Earlier ready deployments of the project, newest first. Their manifests tell the worker
-   * which blobs a region already holds, so an unchanged redeploy checks nothing one by one.
-   */
-  previousDeployments: z.array(DeploymentIdSchema).max(10).default([]),
-  /**
-   * The branch this build belongs to, which scopes its build cache. null: gitRef when it is set,
-   * else the production branch.
-   */
-  branch: z.string().max(255).nullable().optional(),
-  /** The project's production branch: the cache's last fallback. null: the default branch. */
-  productionBranch: z.string().max(255).nullable().optional(),
-  /** Absent: the cache is on. */
-  cache: BuildCacheOptionsSchema.optional(),
-  /** Absent or null: a public repository. */
-  gitCredential: GitCloneCredentialSchema.nullable().optional(),
-  /**
-   * The project's "ignored build step", run in the sandbox right after the clone: exit 0 skips
-   * the build, exit 1 builds, anything else fails it. Absent or null: none.
-   */
-  ignoreCommand: z.string().nullable().optional(),
-  /**
-   * The pushed branch, for a deployment a push, pull request or deploy hook made (given to the
-   * ignored build step as DEPLOYSPHERE_GIT_BRANCH). Absent: not known.
-   */
-  gitBranch: z.string().max(255).nullable().optional(),
-});
+export const BuildSpecSchema = z
+  .object({
+    v: z.literal(1),
+    deploymentId: DeploymentIdSchema,
+    projectSlug: SlugSchema,
+    /** The repository to clone; '' only with `source` (a CLI project may have none). */
+    repoUrl: z.string(),
+    /** null: the remote's default branch */
+    gitRef: z.string().nullable(),
+    /** null: the detected preset's command; '': skip the phase. */
+    installCommand: z.string().nullable(),
+    /** null: the detected preset's command; '': skip the phase. */
+    buildCommand: z.string().nullable(),
+    /** null: the detected preset's output directory, else the first candidate found after the build */
+    outputDir: z.string().nullable(),
+    rootDir: z.string().nullable(),
+    /** The project's env, decrypted; only the sandboxed commands see it. */
+    env: z.record(z.string(), z.string()),
+    /**
+     * The deployment's regions, primary first; output goes to every one, and the build cache lives
+     * in the primary. Extra keys (a control plane's own storage settings) are stripped on parse.
+     */
+    storage: z.array(BuildRegionSchema).min(1),
+    /**
+     * Earlier ready deployments of the project, newest first. Their manifests tell the worker
+     * which blobs a region already holds, so an unchanged redeploy checks nothing one by one.
+     */
+    previousDeployments: z.array(DeploymentIdSchema).max(10).default([]),
+    /**
+     * The branch this build belongs to, which scopes its build cache. null: gitRef when it is set,
+     * else the production branch.
+     */
+    branch: z.string().max(255).nullable().optional(),
+    /** The project's production branch: the cache's last fallback. null: the default branch. */
+    productionBranch: z.string().max(255).nullable().optional(),
+    /** Absent: the cache is on. */
+    cache: BuildCacheOptionsSchema.optional(),
+    /** Absent or null: a public repository. */
+    gitCredential: GitCloneCredentialSchema.nullable().optional(),
+    /**
+     * The project's "ignored build step", run in the sandbox right after the clone: exit 0 skips
+     * the build, exit 1 builds, anything else fails it. Absent or null: none.
+     */
+    ignoreCommand: z.string().nullable().optional(),
+    /**
+     * The pushed branch, for a deployment a push, pull request or deploy hook made (given to the
+     * ignored build step as DEPLOYSPHERE_GIT_BRANCH). Absent: not known.
+     */
+    gitBranch: z.string().max(255).nullable().optional(),
+    /** Absent or null: clone repoUrl at gitRef. An archive: the CLI's upload instead of a clone. */
+    source: BuildSourceSchema.nullable().optional(),
+  })
+  .refine((s) => s.repoUrl !== '' || s.source, {
+    message: 'expected a repository URL (or a source archive)',
+    path: ['repoUrl'],
+  });
 export type BuildSpec = z.infer<typeof BuildSpecSchema>;
 
 /** The framework preset a build used, and what it chose. Commands are null when skipped. */

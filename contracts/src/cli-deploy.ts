@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MeViewSchema } from './accounts.js';
 import { DeploymentViewSchema, RegionListSchema } from './api.js';
-import { BlobGrantSchema, MAX_GRANT_BLOBS } from './build-session.js';
+import { BlobGrantSchema, MAX_GRANT_BLOBS, PresignedRequestSchema } from './build-session.js';
 import { DeploymentTargetSchema } from './git-deploys.js';
 import { SlugSchema } from './ids.js';
 import {
@@ -28,6 +28,10 @@ export const CLI_DEPLOY_PATHS = {
   create: '/cli-deploys',
   finalize: (id: string) => `/cli-deploys/${id}/finalize`,
   heartbeat: (id: string) => `/cli-deploys/${id}/heartbeat`,
+  /** A source deploy: the archive's grant (docs/cli.md, "A source deploy"). */
+  source: '/cli-deploys/source',
+  /** A source deploy's archive is stored: queue its build. */
+  build: (id: string) => `/cli-deploys/${id}/build`,
 } as const;
 
 /** Stable error codes of the CLI deploy routes. */
@@ -40,6 +44,8 @@ export const CLI_DEPLOY_ERRORS = {
   noRepository: 'project_has_no_repository',
   /** 413: more files or bytes than the platform's output limits. */
   tooLarge: 'cli_deploy_too_large',
+  /** 409: `build` found no archive stored with the declared size. */
+  archiveMissing: 'cli_deploy_archive_missing',
 } as const;
 
 export const CliDeployFileSchema = z.strictObject({
@@ -103,13 +109,68 @@ export type CliDeployCreated = z.infer<typeof CliDeployCreatedSchema>;
 /** `POST /cli-deploys/:id/finalize`: an empty body. */
 export const FinalizeCliDeployBodySchema = z.strictObject({}).default({});
 
+/** The largest source archive a deploy may upload (gzipped tar). */
+export const MAX_SOURCE_ARCHIVE_BYTES = 100 * 1024 * 1024;
+/** At most this many entries (files, folders, symlinks) in a source archive. */
+export const MAX_SOURCE_ARCHIVE_FILES = 50_000;
+/** At most this many bytes once extracted (the worker stops extracting beyond it). */
+export const MAX_SOURCE_EXTRACTED_BYTES = 1024 * 1024 * 1024;
+
+/** A source archive as the CLI packed it: a gzipped tar of the folder, its sha256 and size. */
+export const SourceArchiveSchema = z.strictObject({
+  sha256: BlobHashSchema,
+  size: z
+    .number({ error: 'expected a size in bytes' })
+    .int('expected a whole number of bytes')
+    .positive('must be more than 0')
+    .max(MAX_SOURCE_ARCHIVE_BYTES, `must be at most ${MAX_SOURCE_ARCHIVE_BYTES} bytes`),
+  /** Entries in the archive (the CLI's count, for the deployment's log and the result). */
+  files: z.number().int().nonnegative().max(MAX_SOURCE_ARCHIVE_FILES),
+});
+export type SourceArchive = z.infer<typeof SourceArchiveSchema>;
+
+/**
+ * `POST /cli-deploys/source`: a folder's source, to be built in the sandbox like a Git checkout.
+ * The deployment is created uploading (building, phase `upload`), as a prebuilt one is.
+ */
+export const CreateCliSourceDeployBodySchema = z.strictObject({
+  slug: SlugSchema,
+  target: DeploymentTargetSchema.default('preview'),
+  regions: RegionListSchema.optional(),
+  archive: SourceArchiveSchema,
+});
+export type CreateCliSourceDeployBody = z.input<typeof CreateCliSourceDeployBodySchema>;
+
+export const CliSourceDeployCreatedSchema = z.object({
+  deployment: DeploymentViewSchema,
+  projectCreated: z.boolean(),
+  /** The PUT stops working then. */
+  expiresAt: z.iso.datetime(),
+  /**
+   * The archive's PUT (`sources/<deployment id>.tar.gz` in the primary region), signed over its
+   * sha256 (S3 refuses other bytes) and length.
+   */
+  put: PresignedRequestSchema,
+});
+export type CliSourceDeployCreated = z.infer<typeof CliSourceDeployCreatedSchema>;
+
+/** Where a source deploy's archive is stored, in its primary region's bucket, until it is final. */
+export function sourceArchiveKey(deploymentId: string): string {
+  return `sources/${deploymentId}.tar.gz`;
+}
+
+/** `POST /cli-deploys/:id/build`: an empty body. */
+export const BuildCliSourceDeployBodySchema = z.strictObject({}).default({});
+
 /** What `deploysphere deploy --json` prints: one line, this shape. */
 export const CliDeployResultSchema = z.object({
   deployment: DeploymentViewSchema,
   projectCreated: z.boolean(),
+  /** Prebuilt: the files deployed. Source: the archive's entries. */
   files: z.number().int().nonnegative(),
+  /** Prebuilt: distinct blobs. Source: 0 (the build uploads them). */
   blobs: z.number().int().nonnegative(),
-  /** Blobs this run uploaded, per region. */
+  /** Blobs this run uploaded, per region (source: none, the build uploads them). */
   uploaded: z.array(
     z.object({
       region: RegionIdSchema,
@@ -117,6 +178,10 @@ export const CliDeployResultSchema = z.object({
       bytes: z.number().int().nonnegative(),
     }),
   ),
+  /** A source deploy: the archive uploaded (absent for a prebuilt one). */
+  archive: z
+    .object({ bytes: z.number().int().nonnegative(), files: z.number().int().nonnegative() })
+    .optional(),
 });
 export type CliDeployResult = z.infer<typeof CliDeployResultSchema>;
 

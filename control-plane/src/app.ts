@@ -122,11 +122,13 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await services.pipeline.start();
     if (config.gc.enabled) gcScheduler.start();
     commitNotifier.start();
+    services.sourceJanitor.start();
   });
   fastify.addHook('onClose', async () => {
     await audit.flush();
     await gcScheduler.stop();
     await commitNotifier.stop();
+    await services.sourceJanitor.stop();
     await services.pipeline.stop();
     await ingester?.stop();
     await buildLogs.close();
@@ -177,7 +179,10 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
       await api.register(siteRoutes, { rootDomain: config.rootDomain });
       await api.register(projectRoutes);
       await api.register(deploymentRoutes);
-      await api.register(cliDeployRoutes, { cliDeploys: services.cliDeploys });
+      await api.register(cliDeployRoutes, {
+        cliDeploys: services.cliDeploys,
+        cliSources: services.cliSources,
+      });
       await api.register(logRoutes);
       await api.register(trafficRoutes);
       await api.register(gcRoutes, { gc: services.gc });

@@ -16,7 +16,14 @@ import { BranchAliases } from './hosts/branch-aliases.js';
 import { RouteWriter } from './hosts/route-writer.js';
 import { SiteUrls } from './hosts/site-urls.js';
 import { StatusPublisher } from './deployments/status-publisher.js';
-import { BatchPresignedGrants, CliDeployService, CliDeployStore } from './cli-deploys/index.js';
+import {
+  BatchPresignedGrants,
+  CliDeployService,
+  CliDeployStore,
+  CliSourceDeployService,
+  SourceArchiveJanitor,
+  specSource,
+} from './cli-deploys/index.js';
 import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
 import { GcService } from './storage-gc/index.js';
 import { protectionLookup } from './protection/project-protection.js';
@@ -30,6 +37,9 @@ export interface Services {
   sessions: BuildSessionService;
   gc: GcService;
   cliDeploys: CliDeployService;
+  /** CLI source deploys (docs/cli.md), and the deletion of their archives once final. */
+  cliSources: CliSourceDeployService;
+  sourceJanitor: SourceArchiveJanitor;
   protection: ProtectionService;
 }
 
@@ -102,6 +112,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     ),
     credentialsTtlMs: ctx.config.build.timeoutMs + BUILD_CREDENTIALS_MARGIN_MS,
     lastPublishedEventSeq: async (id) => lastEventSeqInStream(await jetstreamManager(ctx.nats), id),
+    sourceFor: (id) => specSource(ctx.db, grants, bucketFor, id),
   });
   // Prebuilt deploys from the CLI: the same grants, state machine and route switch as a build's.
   const cliDeploys = new CliDeployService({
@@ -128,5 +139,26 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     settings: ctx.config.gc,
     log,
   });
-  return { projects, deployments, pipeline, urls, sessions, gc, cliDeploys, protection };
+  const cliSources = new CliSourceDeployService({
+    db: ctx.db,
+    store: new CliDeployStore(ctx.db),
+    grants,
+    bucketFor,
+    state,
+    projects,
+    deployments,
+  });
+  const sourceJanitor = new SourceArchiveJanitor({ db: ctx.db, nats: ctx.nats, bucketFor, log });
+  return {
+    projects,
+    deployments,
+    pipeline,
+    urls,
+    sessions,
+    gc,
+    cliDeploys,
+    cliSources,
+    sourceJanitor,
+    protection,
+  };
 }

@@ -40,6 +40,7 @@ const one =
 export const NOT_AUDITED: Readonly<Record<string, string>> = {
   [`POST ${P}/cli-deploys/:id/finalize`]: 'a step of the CLI deploy audited at create',
   [`POST ${P}/cli-deploys/:id/heartbeat`]: 'keeps an audited CLI deploy alive',
+  [`POST ${P}/cli-deploys/:id/build`]: 'a step of the CLI source deploy audited at create',
   [`POST ${P}/gc/runs`]: "the operator's housekeeping, recorded as a GC run with its report",
 };
 
@@ -83,6 +84,15 @@ export const AUDITED_ROUTES: Readonly<Record<string, Describe>> = {
     'deployment.create',
     (r) => str((r.result.deployment as Record<string, unknown> | undefined)?.id ?? r.result.id),
     (r) => ({ project: r.body.slug, source: 'cli' }),
+  ),
+  [`POST ${P}/cli-deploys/source`]: one(
+    'deployment.create',
+    (r) => str((r.result.deployment as Record<string, unknown> | undefined)?.id),
+    (r) => ({
+      project: r.body.slug,
+      source: 'cli',
+      archiveBytes: (r.body.archive as { size?: number })?.size ?? null,
+    }),
   ),
   [`POST ${P}/projects/:slug/promote`]: one(
     'deployment.promote',

@@ -4,6 +4,7 @@ import {
   BUILD_SESSION_ERRORS,
   cacheBranches,
   type BootstrapResponse,
+  type BuildSource,
   type BuildSpec,
   type CacheRestoreResponse,
   type CacheSaveRequest,
@@ -51,6 +52,11 @@ export interface BuildSessionDeps {
    * consumer, and JetStream drops a message whose id (`<deployment>:<seq>`) it has seen.
    */
   lastPublishedEventSeq(deploymentId: string): Promise<number>;
+  /**
+   * A CLI source deploy's archive, with a GET signed now for this build (cli-deploys/); null for
+   * a Git deployment. Absent: every build clones.
+   */
+  sourceFor?(deploymentId: string): Promise<BuildSource | null>;
   bootstrapTtlMs?: number;
 }
 
@@ -97,7 +103,8 @@ export class BuildSessionService {
       }
       throw invalid();
     }
-    const spec = await this.deps.specFor(d.id);
+    const source = await this.deps.sourceFor?.(d.id);
+    const spec = { ...(await this.deps.specFor(d.id)), ...(source ? { source } : {}) };
     const natsCredentials = await this.deps.signer.mintBuildCredentials(d.id, this.deps.credentialsTtlMs);
     const published = await this.deps.lastPublishedEventSeq(d.id);
     const buildToken = newToken();

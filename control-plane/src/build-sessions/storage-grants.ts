@@ -160,6 +160,24 @@ export class StorageGrants {
     );
   }
 
+  /**
+   * A CLI source deploy's archive (docs/cli.md): a PUT of exactly `key`, signed over its sha256
+   * (S3 refuses other bytes) and `If-None-Match: *` (an archive is never replaced once stored).
+   */
+  sourceArchivePut(b: GrantBucket, key: string, sha256: string): Promise<PresignedRequest> {
+    const checksum = checksumOf(sha256);
+    return this.presignPut(
+      b,
+      { Key: key, ChecksumSHA256: checksum, IfNoneMatch: '*', ContentType: 'application/gzip' },
+      { 'content-type': 'application/gzip', 'if-none-match': '*', 'x-amz-checksum-sha256': checksum },
+    );
+  }
+
+  /** The build's GET of its own source archive (the worker checks its sha256 itself). */
+  sourceArchiveGet(b: GrantBucket, key: string): Promise<PresignedRequest> {
+    return this.presignGet(b, key);
+  }
+
   private jsonPut(b: GrantBucket, key: string): Promise<PresignedRequest> {
     return this.presignPut(
       b,

@@ -1,5 +1,8 @@
 import {
+  BuildCliSourceDeployBodySchema,
   CLI_DEPLOY_PATHS,
+  CliSourceDeployCreatedSchema,
+  CreateCliSourceDeployBodySchema,
   CliDeployCreatedSchema,
   CreateCliDeployBodySchema,
   DeploymentParamsSchema,
@@ -10,9 +13,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERROR_RESPONSES } from '../plugins/openapi.js';
 import type { CliDeployService } from './cli-deploy-service.js';
+import type { CliSourceDeployService } from './cli-source-deploy-service.js';
 
 export interface CliDeployRoutesOptions {
   cliDeploys: CliDeployService;
+  cliSources: CliSourceDeployService;
 }
 
 /** A manifest of 50,000 files is about 8 MB of JSON; the limit leaves room for rules and paths. */
@@ -26,7 +31,36 @@ const tags = ['cli-deploys'];
  * a 16 MB body parsed.
  */
 export const cliDeployRoutes: FastifyPluginAsyncZod<CliDeployRoutesOptions> = async (app, options) => {
-  const { cliDeploys } = options;
+  const { cliDeploys, cliSources } = options;
+
+  app.post(
+    CLI_DEPLOY_PATHS.source,
+    {
+      schema: {
+        summary:
+          "Start a source deploy: the archive's sha256 and size in, the deployment (uploading) and its presigned PUT out",
+        tags,
+        body: CreateCliSourceDeployBodySchema,
+        response: { 201: CliSourceDeployCreatedSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await cliSources.create(request.body, request.targetTeamId ?? undefined)),
+  );
+
+  app.post(
+    CLI_DEPLOY_PATHS.build(':id'),
+    {
+      schema: {
+        summary: "A source deploy's archive is stored: its build is queued, as a Git deployment's",
+        tags,
+        params: DeploymentParamsSchema,
+        body: BuildCliSourceDeployBodySchema.optional(),
+        response: { 200: DeploymentViewSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => cliSources.build(request.params.id),
+  );
 
   app.post(
     CLI_DEPLOY_PATHS.create,

@@ -164,6 +164,24 @@ export class DeploymentStateMachine {
     return outcome;
   }
 
+  /**
+   * A CLI source deploy's archive is stored: building (phase upload) → queued, where it waits for
+   * a build slot like a Git deployment (the caller publishes its job next). The claim then starts
+   * it in phase clone, with its own startedAt and heartbeats.
+   */
+  async sourceUploaded(id: string): Promise<boolean> {
+    const applied = await this.update(
+      this.deps.db,
+      id,
+      'sourceUploaded',
+      { phase: null, startedAt: null, lastHeartbeatAt: null },
+      undefined,
+      { phase: 'upload', source: 'cli' },
+    );
+    if (applied) this.announce(id, 'queued', null, null);
+    return applied;
+  }
+
   /** building → building in a new phase. */
   async phase(
     id: string,

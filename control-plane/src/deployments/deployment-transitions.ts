@@ -7,6 +7,7 @@ import type { DeploymentStatus } from '@deploysphere/contracts';
  *
  *   queued ──claim──▶ building ──ready──▶ ready
  *     │  ──prebuilt──▶   │  ▲   (a CLI upload: no build, straight to phase upload)
+ *     │ ◀─sourceUploaded─ │  │   (a CLI source upload is stored: it waits for its build)
  *     │                 │  └─ phase (building → building: clone, install, build, upload, activate)
  *     ├──supersede──▶ cancelled ◀──cancel── (queued or building)
  *     ├──────fail───▶ error ◀────fail────── (queued or building)
@@ -21,6 +22,11 @@ export const TRANSITIONS = {
    * waits in the queue and takes no build slot. Applied in the transaction that creates it.
    */
   prebuilt: { from: ['queued'], to: 'building' },
+  /**
+   * A CLI source deploy's archive is stored (docs/cli.md): the upload (building, phase upload)
+   * ends and the deployment waits for a build like a Git deployment. Guarded to phase upload.
+   */
+  sourceUploaded: { from: ['building'], to: 'queued' },
   /** The build moves to its next phase. */
   phase: { from: ['building'], to: 'building' },
   /**

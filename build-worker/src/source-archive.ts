@@ -1,0 +1,237 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { join, posix, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import {
+  MAX_SOURCE_ARCHIVE_FILES,
+  MAX_SOURCE_EXTRACTED_BYTES,
+  type BuildSource,
+} from '@deploysphere/contracts';
+import { list, extract, type ReadEntry } from 'tar';
+import { BuildError } from './build-error.js';
+import type { LogSink } from './log-sink.js';
+
+/** What an archive may hold: regular files, folders, and symlinks that stay inside it. */
+const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink']);
+
+export interface SourceArchiveLimits {
+  maxFiles: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_SOURCE_LIMITS: SourceArchiveLimits = {
+  maxFiles: MAX_SOURCE_ARCHIVE_FILES,
+  maxBytes: MAX_SOURCE_EXTRACTED_BYTES,
+};
+
+export interface FetchSourceOptions {
+  source: Extract<BuildSource, { kind: 'archive' }>;
+  /** The checkout directory; created here, and the only place anything is written. */
+  dest: string;
+  /** Where the downloaded archive is kept while it is checked and extracted (removed after). */
+  scratchDir: string;
+  logs: LogSink;
+  signal?: AbortSignal | undefined;
+  limits?: SourceArchiveLimits;
+}
+
+const refuse = (message: string, cause?: unknown) =>
+  new BuildError('invalid_input', `Source archive refused: ${message}`, { phase: 'clone', cause });
+
+/**
+ * A CLI source deploy's checkout (docs/cli.md, "Trust boundary"): the archive is fetched with
+ * the presigned GET the control plane signed, checked against the sha256 and size it declared at
+ * upload (s3rver enforces no checksum, and a worker must not trust storage for it either), then
+ * extracted into the checkout. The archive is hostile input; it is refused as a whole, with the
+ * entry named, when any entry is not a plain file, folder or symlink (hard links, devices,
+ * FIFOs), has an absolute path, a `..` segment or a backslash, lies below a symlink of the
+ * archive, or is a symlink whose target leaves the checkout; or when it holds more entries or
+ * bytes than the limits. Extraction then runs with the same rules as a filter (node-tar also
+ * refuses to write through symlinks), ownership is the worker's (never the archive's), and
+ * setuid/setgid bits are dropped. A last walk resolves every symlink with realpath: a chain
+ * that ends outside the checkout refuses the archive too.
+ */
+export async function fetchSourceArchive(
+  opts: FetchSourceOptions,
+): Promise<{ bytes: number; entries: number; extractedBytes: number }> {
+  const limits = opts.limits ?? DEFAULT_SOURCE_LIMITS;
+  await mkdir(opts.scratchDir, { recursive: true });
+  const file = join(opts.scratchDir, 'source.tar.gz');
+  try {
+    const bytes = await download(opts.source, file, opts.signal);
+    const { entries, extractedBytes } = await checkEntries(file, limits);
+    await mkdir(opts.dest, { recursive: true });
+    await extract({
+      file,
+      cwd: opts.dest,
+      strict: true,
+      preserveOwner: false,
+      preservePaths: false,
+      filter: (path, entry) => problemOf(entry as ReadEntry, new Set()) === null && path !== '',
+    });
+    await checkTree(opts.dest);
+    opts.logs.write(
+      'system',
+      `Source: archive ${opts.source.sha256.slice(0, 12)} uploaded with the CLI (${bytes} bytes, ${entries} entries, ${extractedBytes} bytes extracted)`,
+    );
+    return { bytes, entries, extractedBytes };
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** GETs the archive into `file`, hashing as it goes; more bytes than declared stop the download. */
+async function download(
+  source: FetchSourceOptions['source'],
+  file: string,
+  signal?: AbortSignal,
+): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(source.get.url, { headers: source.get.headers, ...(signal ? { signal } : {}) });
+  } catch (err) {
+    throw new BuildError(
+      'clone_failed',
+      `The source archive could not be fetched: ${(err as Error).message}`,
+      {
+        phase: 'clone',
+        cause: err,
+      },
+    );
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new BuildError(
+      'clone_failed',
+      `The source archive could not be fetched: storage answered ${res.status}`,
+      {
+        phase: 'clone',
+      },
+    );
+  }
+  const hash = createHash('sha256');
+  let size = 0;
+  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    hash.update(chunk);
+    if (size > source.size)
+      body.destroy(refuse(`it is larger than the ${source.size} bytes declared at upload`));
+  });
+  try {
+    await pipeline(body, createWriteStream(file));
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
+    throw new BuildError(
+      'clone_failed',
+      `The source archive could not be fetched: ${(err as Error).message}`,
+      {
+        phase: 'clone',
+        cause: err,
+      },
+    );
+  }
+  if (size !== source.size) throw refuse(`it has ${size} bytes, not the ${source.size} declared at upload`);
+  const digest = hash.digest('hex');
+  if (digest !== source.sha256) {
+    throw refuse(`its sha256 is ${digest}, not the ${source.sha256} declared at upload (different bytes)`);
+  }
+  return size;
+}
+
+/** Why an entry is refused, or null. `links`: the archive's symlinks seen so far. */
+export function problemOf(
+  entry: Pick<ReadEntry, 'path' | 'type' | 'linkpath'>,
+  links: Set<string>,
+): string | null {
+  const raw = entry.path;
+  if (!ALLOWED_TYPES.has(entry.type))
+    return `${JSON.stringify(raw)} is a ${entry.type}, not a file, folder or symlink`;
+  if (raw.includes('\0') || raw.includes('\\')) return `${JSON.stringify(raw)} has a NUL or a backslash`;
+  if (raw.startsWith('/') || /^[a-zA-Z]:/.test(raw)) return `${JSON.stringify(raw)} is an absolute path`;
+  const segments = raw.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return `${JSON.stringify(raw)} has a ".." segment`;
+  const path = segments.join('/');
+  for (let i = 1; i < segments.length; i++) {
+    if (links.has(segments.slice(0, i).join('/'))) return `${JSON.stringify(raw)} lies below a symlink`;
+  }
+  if (entry.type === 'SymbolicLink') {
+    const target = entry.linkpath ?? '';
+    if (target === '' || target.includes('\0')) return `symlink ${JSON.stringify(raw)} has no target`;
+    if (target.startsWith('/'))
+      return `symlink ${JSON.stringify(raw)} points at an absolute path (${target})`;
+    const resolved = posix.normalize(posix.join(posix.dirname(path), target));
+    if (resolved === '..' || resolved.startsWith('../'))
+      return `symlink ${JSON.stringify(raw)} points outside the folder (${target})`;
+  }
+  return null;
+}
+
+/** Reads every header once before anything is written: the archive is refused as a whole. */
+async function checkEntries(
+  file: string,
+  limits: SourceArchiveLimits,
+): Promise<{ entries: number; extractedBytes: number }> {
+  const links = new Set<string>();
+  let entries = 0;
+  let extractedBytes = 0;
+  let problem: string | null = null;
+  try {
+    await list({
+      file,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (problem) return;
+        entries += 1;
+        extractedBytes += entry.size ?? 0;
+        problem = problemOf(entry, links);
+        if (!problem && entry.type === 'SymbolicLink')
+          links.add(
+            entry.path
+              .split('/')
+              .filter((s) => s !== '' && s !== '.')
+              .join('/'),
+          );
+        if (!problem && entries > limits.maxFiles) problem = `more than ${limits.maxFiles} entries`;
+        if (!problem && extractedBytes > limits.maxBytes)
+          problem = `more than ${limits.maxBytes} bytes once extracted`;
+      },
+    });
+  } catch (err) {
+    throw refuse(`it is not a readable gzipped tar (${(err as Error).message})`, err);
+  }
+  if (problem) throw refuse(problem);
+  if (entries === 0) throw refuse('it is empty');
+  return { entries, extractedBytes };
+}
+
+/**
+ * After extraction: every symlink resolves inside the checkout (a chain of links that each look
+ * fine alone may not), and no file keeps a setuid or setgid bit.
+ */
+async function checkTree(root: string): Promise<void> {
+  const realRoot = await realpath(root);
+  const inside = (p: string) => p === realRoot || p.startsWith(realRoot + sep);
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of await readdir(dir)) {
+      const abs = join(dir, name);
+      const info = await lstat(abs);
+      if (info.isSymbolicLink()) {
+        const shown = relative(root, abs);
+        const target = resolve(await realpath(dir), await readlink(abs));
+        if (!inside(target)) throw refuse(`symlink ${JSON.stringify(shown)} resolves outside the folder`);
+        const real = await realpath(abs).catch(() => null);
+        if (real !== null && !inside(real))
+          throw refuse(`symlink ${JSON.stringify(shown)} resolves outside the folder`);
+      } else if (info.isDirectory()) {
+        await walk(abs);
+      } else if (info.mode & 0o6000) {
+        await chmod(abs, info.mode & 0o777);
+      }
+    }
+  };
+  await walk(root);
+}

@@ -1,0 +1,100 @@
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { retryWithBackoff, sourceArchiveKey, TERMINAL_STATUSES } from '@deploysphere/contracts';
+import type { Db } from '@deploysphere/db';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { FastifyBaseLogger } from 'fastify';
+import type { GrantBucket } from '../build-sessions/storage-grants.js';
+
+export interface SourceArchiveJanitorDeps {
+  db: Db;
+  nats: NatsConnection;
+  bucketFor(region: string): GrantBucket | undefined;
+  log: FastifyBaseLogger;
+}
+
+/** Every control plane subscribes in this queue group, so each announcement is handled once. */
+const QUEUE_GROUP = 'cli-source-janitor';
+
+/**
+ * Deletes a CLI source deploy's archive (`sources/<id>.tar.gz`) once its deployment is final:
+ * the build has extracted it by then, and a restarted attempt of a build still building needs
+ * it. It follows the state machine's status announcements; each final one sweeps every finished
+ * deployment's archive still stored, so an announcement missed (a control plane down) is caught
+ * by the next one, and by the sweep at start. The buckets' lifecycle rule on `sources/` is the
+ * last backstop (infra/aws, docs/cli.md).
+ */
+export class SourceArchiveJanitor {
+  private sub: Subscription | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(private readonly deps: SourceArchiveJanitorDeps) {}
+
+  start(): void {
+    if (this.sub) return;
+    this.sub = this.deps.nats.subscribe('deployments.status.*', {
+      queue: QUEUE_GROUP,
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const status = (JSON.parse(msg.string()) as { status?: string }).status;
+          if (status && TERMINAL_STATUSES.has(status as never)) this.trigger();
+        } catch {
+          // not an announcement this reads
+        }
+      },
+    });
+    this.trigger();
+  }
+
+  async stop(): Promise<void> {
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+    await this.running;
+  }
+
+  /** One sweep at a time; a trigger during one runs another right after. */
+  trigger(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.sweep().catch((err: unknown) =>
+          this.deps.log.warn({ err }, 'deleting finished source archives failed; the next sweep retries'),
+        );
+      } while (this.again && this.sub);
+    })().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Deletes the archives of finished deployments; returns how many. */
+  async sweep(): Promise<number> {
+    const rows = await this.deps.db.cliSourceArchive.findMany({
+      where: { deletedAt: null, deployment: { status: { in: [...TERMINAL_STATUSES] } } },
+      select: { deploymentId: true, region: true },
+      take: 500,
+    });
+    let deleted = 0;
+    for (const r of rows) {
+      const b = this.deps.bucketFor(r.region);
+      if (b) {
+        await retryWithBackoff(
+          () =>
+            b.client.send(
+              new DeleteObjectCommand({ Bucket: b.bucket, Key: sourceArchiveKey(r.deploymentId) }),
+            ),
+          { attempts: 3, baseDelayMs: 200 },
+        );
+      }
+      await this.deps.db.cliSourceArchive.update({
+        where: { deploymentId: r.deploymentId },
+        data: { deletedAt: new Date() },
+      });
+      deleted += 1;
+    }
+    return deleted;
+  }
+}
