@@ -20,6 +20,15 @@ export interface RegionStackProps extends StackProps {
   settings: RegionSettings;
 }
 
+/** The headers a blob's presigned PUT carries from a browser: the grant's signed ones, and the SDK's. */
+export const DASHBOARD_UPLOAD_HEADERS = [
+  'content-type',
+  'cache-control',
+  'if-none-match',
+  'x-amz-checksum-sha256',
+  'x-amz-sdk-checksum-algorithm',
+] as const;
+
 /**
  * One region of DeploySphere: the bucket its sites are served from, and everything a build needs
  * to run there as a Fargate task (docs/ecs-builds.md). The control plane's rights on it are in
@@ -98,6 +107,21 @@ export class RegionStack extends Stack {
         },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
+      // The dashboard's folder drop PUTs blobs from the browser with presigned grants. CORS only
+      // lets the dashboard's pages read the answers; the grant's signature is what authorizes.
+      cors:
+        s.dashboardOrigins.length > 0
+          ? [
+              {
+                id: 'dashboard-folder-drop',
+                allowedOrigins: s.dashboardOrigins,
+                allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.HEAD],
+                allowedHeaders: [...DASHBOARD_UPLOAD_HEADERS],
+                exposedHeaders: ['ETag'],
+                maxAge: 3600,
+              },
+            ]
+          : undefined,
     });
     // A blob's key is the sha256 of its bytes, so a blob is never rewritten: every PutObject on
     // blobs/* must carry `If-None-Match: *`, so an existing blob cannot be replaced, not even by a

@@ -113,6 +113,15 @@ const RegionEntrySchema = z.strictObject({
   build: z.strictObject(BuildShape).partial().default({}),
 });
 
+/** A browser origin: scheme, host and port only, as the browser sends it in `Origin`. */
+const ORIGIN = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) origin like https://deploy.example.com' })
+  // zod runs refinements after a failed format check too: a non-URL is not an origin either.
+  .refine(
+    (u) => URL.canParse(u) && new URL(u).origin === u,
+    'expected an origin only: no path, query or trailing slash',
+  );
+
 const CIDR = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected an IPv4 CIDR');
 
 export const InfraSettingsSchema = z
@@ -132,6 +141,13 @@ export const InfraSettingsSchema = z
       /** The control plane's public URL, where a build task exchanges its bootstrap token. */
       url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
     }),
+    /**
+     * Origins the dashboard is opened from: its "Deploy a folder" PUTs blobs from the browser
+     * straight into each region's bucket, which therefore answers CORS for them (PUT and HEAD,
+     * the grants' signed headers). Absent: the control plane's own origin (it serves the
+     * dashboard). `[]`: no CORS rule, and folder drops cannot upload.
+     */
+    dashboardOrigins: z.array(ORIGIN).max(20).optional(),
     nats: z
       .strictObject({
         /** The port build tasks reach NATS on (TLS). */
@@ -178,6 +194,8 @@ export interface RegionSettings {
   vpcCidr: string;
   maxAzs: number;
   controlPlaneUrl: string;
+  /** Browser origins the bucket answers CORS for (the dashboard's folder drop). */
+  dashboardOrigins: string[];
   nats: { port: number; cidr: string };
   build: {
     cpu: number;
@@ -219,6 +237,7 @@ export function parseInfraSettings(json: unknown, source = 'settings'): InfraSet
       vpcCidr: r.vpcCidr,
       maxAzs: r.maxAzs,
       controlPlaneUrl: s.controlPlane.url,
+      dashboardOrigins: s.dashboardOrigins ?? [new URL(s.controlPlane.url).origin],
       nats: s.nats,
       build: {
         ...s.build,

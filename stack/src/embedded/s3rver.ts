@@ -11,7 +11,8 @@ export interface EmbeddedS3 {
 
 /**
  * The headers a browser sends with a blob's presigned PUT (the dashboard's folder drop): the
- * grant's signed headers (storage-grants.ts) and what an SDK may add. Origins come per server.
+ * grant's signed headers (storage-grants.ts) and what an SDK may add (as infra/aws's bucket rule).
+ * Origins come per server.
  */
 export const BROWSER_UPLOAD_CORS_HEADERS = [
   'content-type',
@@ -19,7 +20,6 @@ export const BROWSER_UPLOAD_CORS_HEADERS = [
   'if-none-match',
   'x-amz-checksum-sha256',
   'x-amz-sdk-checksum-algorithm',
-  'x-amz-*',
 ] as const;
 
 /**
