@@ -78,7 +78,8 @@ export function listFolder<F extends { size: number }>(dropped: readonly Dropped
 
 /** sha256 of the bytes, lowercase hex: the blob's name (contracts' `BlobHashSchema`). */
 export async function sha256Hex(blob: Pick<Blob, 'arrayBuffer'>): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  // A view, not the buffer: jsdom's tests hand Web Crypto an ArrayBuffer of another realm.
+  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(await blob.arrayBuffer()));
   let hex = '';
   for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
   return hex;
