@@ -317,6 +317,11 @@ const controlPlaneEnvShape = {
   ECS_POLL_INTERVAL_MS: envInt(2_000, 100),
   /** How often each region's cluster is swept for tasks whose deployment has finished. */
   ECS_ORPHAN_SWEEP_INTERVAL_MS: envInt(5 * 60_000, 1000),
+  /**
+   * How long a control plane's claim on the ECS builds it follows holds without renewal (renewed
+   * every third of it). A replica that dies leaves its builds to another after this long.
+   */
+  ECS_OWNER_LEASE_MS: envInt(30_000, 1000),
   /** Static credentials for the ECS API; unset means the AWS SDK's default chain (a role). */
   ECS_ACCESS_KEY_ID: z.string().min(1).optional(),
   ECS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
@@ -330,6 +335,7 @@ export type BuildRunnerConfig =
       regions: EcsRegionSettings[];
       pollIntervalMs: number;
       orphanSweepIntervalMs: number;
+      ownerLeaseMs: number;
       credentials?: { accessKeyId: string; secretAccessKey: string };
     };
 
@@ -386,6 +392,7 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
       regions: ecs.ecs,
       pollIntervalMs: env.ECS_POLL_INTERVAL_MS,
       orphanSweepIntervalMs: env.ECS_ORPHAN_SWEEP_INTERVAL_MS,
+      ownerLeaseMs: env.ECS_OWNER_LEASE_MS,
       ...(env.ECS_ACCESS_KEY_ID && env.ECS_SECRET_ACCESS_KEY
         ? { credentials: { accessKeyId: env.ECS_ACCESS_KEY_ID, secretAccessKey: env.ECS_SECRET_ACCESS_KEY } }
         : {}),

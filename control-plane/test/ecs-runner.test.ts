@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildLaunch } from '../src/pipeline/build-runner.js';
 import { EcsRunner, type RecordedTask } from '../src/pipeline/ecs/ecs-runner.js';
 import { LOCAL_ECS_CREDENTIALS } from '../src/local/local-ecs.js';
-import { EcsRunners } from '../src/pipeline/ecs/ecs-runners.js';
+import { EcsRunners, type AdoptedBuild } from '../src/pipeline/ecs/ecs-runners.js';
 import type { EcsRegionSettings } from '../src/pipeline/ecs/ecs-settings.js';
 import { EcsTaskWatcher } from '../src/pipeline/ecs/ecs-task-watcher.js';
 import { taskStatus, waitForTaskStatus } from './ecs-tasks.js';
@@ -278,6 +278,7 @@ describe('EcsRunners across a control-plane restart', () => {
       regions: [settings('long:3')],
       pollIntervalMs: 100,
       orphanSweepIntervalMs: 3_600_000,
+      ownerLeaseMs: 60_000,
       credentials: CREDENTIALS,
     };
     const bootstrap = async () => 'token';
@@ -286,12 +287,13 @@ describe('EcsRunners across a control-plane restart', () => {
       natsUrl: 'nats://x',
       log: h.log,
       issueBootstrap: bootstrap,
+      ownerId: 'before',
     });
-    await before.start();
+    await before.start(() => undefined);
     await Promise.all(
       [building, finished].map((id) => before.runnerFor(REGION).start(launch({ deploymentId: id }))),
     );
-    // The control plane goes away; its tasks run on.
+    // The control plane goes away, giving back its lease; its tasks run on.
     await before.stop();
     await h.db.deployment.update({
       where: { id: finished },
@@ -303,8 +305,10 @@ describe('EcsRunners across a control-plane restart', () => {
       natsUrl: 'nats://x',
       log: h.log,
       issueBootstrap: bootstrap,
+      ownerId: 'after',
     });
-    const adopted = await after.start();
+    const adopted: AdoptedBuild[] = [];
+    await after.start((b) => adopted.push(b));
     try {
       expect(adopted.map((a) => a.handle.deploymentId)).toEqual([building]);
       await after.sweepOnce();
@@ -319,6 +323,105 @@ describe('EcsRunners across a control-plane restart', () => {
       expect((await adopted[0]!.handle.exited).reason).toMatch(/UserInitiated/);
     } finally {
       await after.stop();
+    }
+  });
+});
+
+describe('EcsRunners with several control planes: the owner lease', () => {
+  // Built when the test runs: the endpoint starts in beforeAll.
+  const config = () => ({
+    kind: 'ecs' as const,
+    regions: [settings('long:3')],
+    pollIntervalMs: 100,
+    orphanSweepIntervalMs: 3_600_000,
+    // Long: the test drives the lease rounds itself (leaseOnce), the timers never fire.
+    ownerLeaseMs: 600_000,
+    credentials: CREDENTIALS,
+  });
+  const replica = (ownerId: string) =>
+    new EcsRunners(config(), {
+      db: h.db,
+      natsUrl: 'nats://x',
+      log: h.log,
+      issueBootstrap: async () => 'token',
+      ownerId,
+    });
+
+  it('never adopts a build whose owner holds its lease; exactly one replica adopts it once the lease is given back or runs out', async () => {
+    const project = await h.project();
+    const [given, expired] = [newTestId(), newTestId()];
+    for (const id of [given, expired]) {
+      await h.db.deployment.create({
+        data: { id, projectId: project.id, regions: [REGION], status: 'building' },
+      });
+    }
+    const a = replica('a');
+    await a.start(() => undefined);
+    await Promise.all([given, expired].map((id) => a.runnerFor(REGION).start(launch({ deploymentId: id }))));
+    const owners = async () =>
+      (
+        await h.db.deployment.findMany({
+          where: { id: { in: [given, expired] } },
+          select: { id: true, runnerOwner: true },
+        })
+      ).map((d) => [d.id, d.runnerOwner] as const);
+    expect(new Map(await owners())).toEqual(
+      new Map([
+        [given, 'a'],
+        [expired, 'a'],
+      ]),
+    );
+
+    const adoptedBy = new Map<string, string[]>();
+    const start = async (id: string) => {
+      const r = replica(id);
+      await r.start((b) => {
+        // Earlier tests' builds in this database may be adopted too: only these two count here.
+        const mine = [given, expired].includes(b.handle.deploymentId);
+        if (mine) adoptedBy.set(id, [...(adoptedBy.get(id) ?? []), b.handle.deploymentId]);
+      });
+      return r;
+    };
+    const [b, c] = [await start('b'), await start('c')];
+    try {
+      // A lives: its builds stay its own, however often the others look.
+      await Promise.all([b.leaseOnce(), c.leaseOnce(), b.leaseOnce()]);
+      expect(adoptedBy).toEqual(new Map());
+
+      // One lease runs out (A died without a word): B and C look at once, one of them takes it.
+      await h.db.deployment.update({
+        where: { id: expired },
+        data: { runnerLeaseUntil: new Date(Date.now() - 1) },
+      });
+      await Promise.all([b.leaseOnce(), c.leaseOnce()]);
+      expect([...adoptedBy.values()].flat()).toEqual([expired]);
+      const taker = [...adoptedBy.keys()][0]!;
+      expect(new Map(await owners()).get(expired)).toBe(taker);
+
+      // A shuts down: it gives the other lease back, and exactly one replica adopts that build.
+      await a.stop();
+      await Promise.all([b.leaseOnce(), c.leaseOnce()]);
+      expect([...adoptedBy.values()].flat().sort()).toEqual([expired, given].sort());
+      // The new owners renew their own leases and adopt nothing more.
+      await Promise.all([b.leaseOnce(), c.leaseOnce()]);
+      expect([...adoptedBy.values()].flat()).toHaveLength(2);
+      const leases = await h.db.deployment.findMany({
+        where: { id: { in: [given, expired] } },
+        select: { runnerOwner: true, runnerLeaseUntil: true },
+      });
+      for (const l of leases) {
+        expect(['b', 'c']).toContain(l.runnerOwner);
+        expect(l.runnerLeaseUntil!.getTime()).toBeGreaterThan(Date.now());
+      }
+    } finally {
+      for (const id of [given, expired]) {
+        const arn = (await h.db.deployment.findUniqueOrThrow({ where: { id } })).runnerTaskArn!;
+        await b.runnerFor(REGION).stopTask(arn, 'test over');
+        await waitForTaskStatus(endpoint, arn, 'STOPPED');
+      }
+      await a.stop();
+      await b.stop();
+      await c.stop();
     }
   });
 });

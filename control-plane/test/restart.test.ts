@@ -90,6 +90,8 @@ async function ecsEnv(): Promise<Record<string, string>> {
   const vars: Record<string, string> = {
     BUILD_RUNNER: 'ecs',
     ECS_POLL_INTERVAL_MS: '250',
+    // The killed control plane's claim runs out this soon; the restarted one then adopts its build.
+    ECS_OWNER_LEASE_MS: '3000',
     ECS_ACCESS_KEY_ID: LOCAL_ECS_CREDENTIALS.accessKeyId,
     ECS_SECRET_ACCESS_KEY: LOCAL_ECS_CREDENTIALS.secretAccessKey,
   };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { subjects, TERMINAL_STATUSES, type BuildSpec } from '@deploysphere/contracts';
 import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -44,8 +45,9 @@ export interface PipelineDeps {
 
 /**
  * The build pipeline of one control plane: a dispatcher per region, the build-event consumer and
- * the watchdog. Everything it starts, stop() ends; builds still running are stopped and marked
- * as failed with the reason, so nothing is left `building` by a clean shutdown.
+ * the watchdog. Everything it starts, stop() ends. Local builds still running are stopped and
+ * marked as failed with the reason, so none is left `building` by a clean shutdown; ECS builds
+ * run on, their lease given back for another control plane (or the next start) to adopt.
  */
 export class BuildPipeline {
   private readonly dispatchers: RegionDispatcher[];
@@ -54,6 +56,8 @@ export class BuildPipeline {
   private readonly signer: BuildCredentialsSigner;
   /** With BUILD_RUNNER=ecs: each region's ECS runner, watcher and orphan sweep. */
   private readonly ecs: EcsRunners | undefined;
+  /** This control plane as the owner of the builds it follows (EcsRunners' lease). */
+  private readonly ownerId = randomUUID();
 
   constructor(private readonly deps: PipelineDeps) {
     const { ctx } = deps;
@@ -69,6 +73,7 @@ export class BuildPipeline {
             natsUrl: ctx.config.natsUrl,
             log: deps.log,
             issueBootstrap: (id) => deps.issueBootstrap(id),
+            ownerId: this.ownerId,
           })
         : undefined;
     const local =
@@ -92,7 +97,14 @@ export class BuildPipeline {
             // Where the build runs is a fact about it, not a status change.
             await ctx.db.deployment.updateMany({
               where: { id, status: 'building' },
-              data: { runnerKind: runner.kind, runnerRegion: runner.region, runnerTaskArn: null },
+              // Owned from the claim on: a build whose task is still starting is never taken for
+              // one a dead control plane left (EcsRunners' lease).
+              data: {
+                runnerKind: runner.kind,
+                runnerRegion: runner.region,
+                runnerTaskArn: null,
+                ...(this.ecs ? this.ecs.lease() : {}),
+              },
             });
           },
           onExit: (id, exit) => this.settleAfterExit(id, exit),
@@ -129,14 +141,12 @@ export class BuildPipeline {
     await ensureStreams(await jetstreamManager(this.deps.ctx.nats));
     await this.checkBuildSigningKey();
     await this.events.start();
-    // ECS tasks a previous control plane started are found before any slot claims a new build:
-    // a build this process claims is `building` on ECS without a task yet, and must not be taken
-    // for one whose task vanished.
-    const adopted = (await this.ecs?.start()) ?? [];
-    for (const d of this.dispatchers) await d.start();
-    for (const { region, handle } of adopted) {
+    // Builds no live control plane follows (ECS tasks of a dead or stopped one) are adopted now
+    // and at every lease round after; each is followed by its region's dispatcher.
+    await this.ecs?.start(({ region, handle }) => {
       this.dispatchers.find((d) => d.region === region)?.adopt(handle);
-    }
+    });
+    for (const d of this.dispatchers) await d.start();
     this.watchdog.start();
   }
 

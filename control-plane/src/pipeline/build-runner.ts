@@ -7,6 +7,11 @@ export interface BuildExit {
   reason?: string;
   /** CPU and peak memory of the build's processes, when the runner measured them (locally). */
   resources?: ResourceUsage;
+  /**
+   * This control plane let go of a build that runs on without it (release()): the build has not
+   * ended, and another control plane follows it from here.
+   */
+  released?: boolean;
 }
 
 /** What a runner needs to start one build; the worker exchanges the token for its spec. */
@@ -26,6 +31,12 @@ export interface BuildHandle {
   readonly exited: Promise<BuildExit>;
   /** Stops the build and everything it started; resolves once it has ended. */
   stop(): Promise<void>;
+  /**
+   * For a build that runs elsewhere (an ECS task): stop following it and leave it running, so
+   * another control plane can adopt it. `exited` settles at once with `released`. A build that
+   * lives in this process (a local worker) has no release: it ends with its control plane.
+   */
+  release?(): void;
 }
 
 /**

@@ -81,14 +81,22 @@ export class RegionDispatcher {
   }
 
   /**
-   * Stops taking jobs, then fails and stops every build this dispatcher runs, including one a
-   * slot is still starting: that slot sees `stopped` once its start returns and stops it itself.
-   * Resolves when every slot has finished, so nothing is left `building` or running.
+   * Stops taking jobs, then lets go of every build this dispatcher runs, including one a slot is
+   * still starting: that slot sees `stopped` once its start returns and lets go of it itself.
+   * A build that runs elsewhere (ECS) is released to run on, for another control plane (or this
+   * one's next start) to adopt; one that lives in this process is failed and stopped. Resolves
+   * when every slot has finished, so nothing of this process is left `building` or running.
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([...this.running.keys()].map((id) => this.stopDuringShutdown(id)));
+    await Promise.all([...this.running.keys()].map((id) => this.leaveDuringShutdown(id)));
     await Promise.all([...this.loops, ...this.adopted]);
+  }
+
+  private async leaveDuringShutdown(deploymentId: string): Promise<void> {
+    const handle = this.running.get(deploymentId);
+    if (handle?.release) handle.release();
+    else await this.stopDuringShutdown(deploymentId);
   }
 
   private async stopDuringShutdown(deploymentId: string): Promise<void> {
@@ -197,9 +205,11 @@ export class RegionDispatcher {
     const { deploymentId } = handle;
     this.running.set(deploymentId, handle);
     // Shutdown began while this build was starting, after stop() looked at `running`.
-    if (this.stopped) await this.stopDuringShutdown(deploymentId);
+    if (this.stopped) await this.leaveDuringShutdown(deploymentId);
     const exit = await handle.exited;
     this.running.delete(deploymentId);
+    // Released, not ended: whoever adopts it settles it.
+    if (exit.released) return;
     await this.deps.onExit(deploymentId, exit).catch((err) => {
       this.deps.log.error({ err, deploymentId }, 'settling a finished build failed');
     });

@@ -287,6 +287,12 @@ class EcsBuildHandle implements BuildHandle {
     return this.current;
   }
 
+  release(): void {
+    // No Spot restart from here on either: the adopter owns the build's next task.
+    this.stopping = true;
+    this.giveUp({ code: null, signal: null, released: true });
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     try {

@@ -22,7 +22,13 @@ export interface AdoptedBuild {
 
 /**
  * Every region's EcsRunner, each with its own ECSClient and task watcher, plus what runs across
- * them: adopting the builds a previous control plane started, and the orphan sweep.
+ * them: the owner lease, adopting the builds no live control plane follows, and the orphan sweep.
+ *
+ * Ownership: the control plane that claims a build records itself as its `runnerOwner`, with a
+ * lease it renews every third of `ownerLeaseMs` while it lives. Only the owner follows the task.
+ * Another control plane adopts the build once the lease has run out (the owner died) or was
+ * given back (the owner shut down), through a guarded update, so of several replicas exactly one
+ * takes it. Rows without an owner (from control planes before the lease) are adopted as before.
  */
 export class EcsRunners {
   private readonly runners = new Map<
@@ -31,6 +37,9 @@ export class EcsRunners {
   >();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private leasing: Promise<void> | undefined;
+  private onAdopted: (build: AdoptedBuild) => void = () => undefined;
 
   constructor(
     private readonly config: EcsConfig,
@@ -39,6 +48,8 @@ export class EcsRunners {
       natsUrl: string;
       log: FastifyBaseLogger;
       issueBootstrap(deploymentId: string): Promise<string>;
+      /** This control plane's identity as a build's owner: unique per process. */
+      ownerId: string;
     },
   ) {
     for (const settings of config.regions) {
@@ -72,6 +83,7 @@ export class EcsRunners {
               runnerRegion: task.region,
               runnerTaskArn: task.taskArn,
               runnerAttempt: task.attempt,
+              ...this.lease(),
             },
           });
         },
@@ -89,20 +101,64 @@ export class EcsRunners {
     return r.runner;
   }
 
-  /** Starts the watchers and the orphan sweep; returns the builds it adopted, per region. */
-  async start(): Promise<AdoptedBuild[]> {
+  /**
+   * Starts the watchers, the lease and the orphan sweep. Every build adopted, now (resolved
+   * before this returns) or later (a replica died), is handed to `onAdopted`.
+   */
+  async start(onAdopted: (build: AdoptedBuild) => void): Promise<void> {
+    this.onAdopted = onAdopted;
     for (const { watcher } of this.runners.values()) watcher.start();
-    const adopted = await this.adoptRunning();
+    await this.adoptUnowned();
+    this.leaseTimer = setInterval(() => void this.leaseOnce(), Math.max(100, this.config.ownerLeaseMs / 3));
+    this.leaseTimer.unref();
     this.sweepTimer = setInterval(() => void this.sweepOnce(), this.config.orphanSweepIntervalMs);
     this.sweepTimer.unref();
-    return adopted;
   }
 
+  /**
+   * Gives back the lease on every build this control plane follows (the dispatchers have
+   * released them and they run on), so another replica adopts them at its next lease round
+   * rather than after the lease runs out.
+   */
   async stop(): Promise<void> {
+    clearInterval(this.leaseTimer);
     clearInterval(this.sweepTimer);
+    await this.leasing;
     await this.sweeping;
+    try {
+      await this.deps.db.deployment.updateMany({
+        where: { runnerOwner: this.deps.ownerId, runnerKind: 'ecs', status: 'building' },
+        data: { runnerLeaseUntil: new Date() },
+      });
+    } catch (err) {
+      this.deps.log.warn({ err }, 'could not give back the build leases; they run out by themselves');
+    }
     await Promise.all([...this.runners.values()].map(({ watcher }) => watcher.stop()));
     for (const { client } of this.runners.values()) client.destroy();
+  }
+
+  /** The owner columns of a build this control plane claims or renews: itself, for a lease. */
+  lease(): { runnerOwner: string; runnerLeaseUntil: Date } {
+    return {
+      runnerOwner: this.deps.ownerId,
+      runnerLeaseUntil: new Date(Date.now() + this.config.ownerLeaseMs),
+    };
+  }
+
+  /** One lease round: renew this control plane's builds, then adopt those nobody holds. */
+  leaseOnce(): Promise<void> {
+    this.leasing ??= (async () => {
+      try {
+        await this.deps.db.deployment.updateMany({
+          where: { runnerOwner: this.deps.ownerId, runnerKind: 'ecs', status: 'building' },
+          data: { runnerLeaseUntil: this.lease().runnerLeaseUntil },
+        });
+        await this.adoptUnowned();
+      } catch (err) {
+        this.deps.log.warn({ err }, 'the build lease round failed; it runs again shortly');
+      }
+    })().finally(() => (this.leasing = undefined));
+    return this.leasing;
   }
 
   /** Stops a build's task by its recorded ARN: for a build this control plane holds no handle of. */
@@ -116,29 +172,66 @@ export class EcsRunners {
   }
 
   /**
-   * Every deployment left `building` on ECS by a previous control plane is followed again, by
-   * `startedBy`: its task keeps reporting over NATS, and its end (or its absence) settles it.
+   * Every deployment `building` on ECS whose owner is gone (its lease ran out or was given back)
+   * is taken over, one guarded update each, and followed again by `startedBy`: its task keeps
+   * reporting over NATS, and its end (or its absence) settles it.
    */
-  private async adoptRunning(): Promise<AdoptedBuild[]> {
-    const building = await this.deps.db.deployment.findMany({
-      where: { status: 'building', runnerKind: 'ecs', runnerRegion: { in: [...this.runners.keys()] } },
-      select: { id: true, runnerRegion: true, runnerTaskArn: true, runnerAttempt: true },
+  private async adoptUnowned(): Promise<void> {
+    const now = new Date();
+    const unowned = await this.deps.db.deployment.findMany({
+      where: {
+        status: 'building',
+        runnerKind: 'ecs',
+        runnerRegion: { in: [...this.runners.keys()] },
+        OR: [
+          { runnerOwner: null },
+          { runnerOwner: { not: this.deps.ownerId }, runnerLeaseUntil: { lt: now } },
+        ],
+      },
+      select: {
+        id: true,
+        runnerRegion: true,
+        runnerTaskArn: true,
+        runnerAttempt: true,
+        runnerOwner: true,
+        runnerLeaseUntil: true,
+      },
     });
-    const adopted: AdoptedBuild[] = [];
-    for (const d of building) {
+    for (const d of unowned) {
+      // Taken only if nobody changed the owner since the read: another replica adopting at the
+      // same moment, or the owner renewing just in time.
+      const { count } = await this.deps.db.deployment.updateMany({
+        where: {
+          id: d.id,
+          status: 'building',
+          runnerOwner: d.runnerOwner,
+          runnerLeaseUntil: d.runnerLeaseUntil,
+        },
+        data: this.lease(),
+      });
+      if (count !== 1) continue;
       try {
         const handle = await this.runnerFor(d.runnerRegion!).adopt(d.id, {
           taskArn: d.runnerTaskArn,
           attempt: d.runnerAttempt,
         });
-        adopted.push({ region: d.runnerRegion!, handle });
-        this.deps.log.info({ deploymentId: d.id, taskArn: d.runnerTaskArn }, 'adopted a running build task');
+        this.deps.log.info(
+          { deploymentId: d.id, taskArn: d.runnerTaskArn, previousOwner: d.runnerOwner },
+          'adopted a running build task',
+        );
+        this.onAdopted({ region: d.runnerRegion!, handle });
       } catch (err) {
-        // The API may be briefly unavailable: the watchdog still fails a silent build in the end.
+        // The API may be briefly unavailable: give the lease back so the next round tries again
+        // (the watchdog still fails a build that stays silent).
         this.deps.log.error({ err, deploymentId: d.id }, 'could not adopt a build task');
+        await this.deps.db.deployment
+          .updateMany({
+            where: { id: d.id, runnerOwner: this.deps.ownerId },
+            data: { runnerLeaseUntil: now },
+          })
+          .catch(() => undefined);
       }
     }
-    return adopted;
   }
 
   /** One sweep of every region; a failed region is logged and retried at the next interval. */
