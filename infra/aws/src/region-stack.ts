@@ -105,6 +105,13 @@ export class RegionStack extends Stack {
           prefix: 'cache/',
           expiration: Duration.days(s.build.cacheExpirationDays),
         },
+        {
+          // CLI source deploys' archives (docs/cli.md): the control plane deletes each once its
+          // deployment is final; this is the backstop for one it missed (a deleted project).
+          id: 'expire-source-archives',
+          prefix: 'sources/',
+          expiration: Duration.days(7),
+        },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       // The dashboard's folder drop PUTs blobs from the browser with presigned grants. CORS only

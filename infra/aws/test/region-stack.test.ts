@@ -83,7 +83,7 @@ describe('the site bucket', () => {
     expect(bucketStatements().every((s) => s.Effect === 'Deny')).toBe(true);
   });
 
-  it('expires the build cache after the configured days, and nothing else', () => {
+  it('expires the build cache after the configured days, source archives after a week, and nothing else', () => {
     t.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
@@ -98,8 +98,12 @@ describe('the site bucket', () => {
     });
     const bucket = Object.values(resourcesOf(t, 'AWS::S3::Bucket'))[0]!;
     const rules = (bucket.Properties!.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-    // Only the cache/ rule expires objects: blobs and manifests are deleted by the control plane's GC.
-    expect(rules.filter((r) => 'ExpirationInDays' in r)).toHaveLength(1);
+    // Only cache/ and CLI source archives (sources/, a week: the control plane deletes each once
+    // its deployment is final) expire: blobs and manifests are deleted by the control plane's GC.
+    expect(rules.filter((r) => 'ExpirationInDays' in r).map((r) => [r.Prefix, r.ExpirationInDays])).toEqual([
+      ['cache/', 21],
+      ['sources/', 7],
+    ]);
   });
 });
 
