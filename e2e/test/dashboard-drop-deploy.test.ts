@@ -141,6 +141,19 @@ describe('Deploy a folder, in a real browser', () => {
     await tab.getByRole('heading', { level: 1, name: 'Deploy a folder' }).waitFor();
   });
 
+  it('takes files dropped on the zone', async () => {
+    // A synthetic drop carries files but no file-system entries (a real folder drop does): the
+    // page takes them as loose files at the top of the site. Then the folder input replaces them.
+    await tab.locator('.drop-zone').evaluate((zone) => {
+      const data = new DataTransfer();
+      data.items.add(new File(['<h1>a</h1>'], 'a.html', { type: 'text/html' }));
+      data.items.add(new File(['/x /a.html 301'], '_redirects'));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await tab.getByRole('status', { name: 'Folder' }).getByText('Dropped files: 1 file').waitFor();
+    await tab.getByRole('status', { name: 'Folder' }).getByText('_redirects').waitFor();
+  });
+
   it('deploys a chosen folder to two regions, PUTting every blob from the browser, and the edge serves it', async () => {
     await chooseFolder();
     await tab.getByRole('status', { name: 'Folder' }).getByText('_redirects').waitFor();
