@@ -182,14 +182,16 @@ export async function deployFolder(opts: DeployFolderOptions): Promise<DropResul
   report();
 
   const heartbeat = setInterval(() => void api.cliDeployHeartbeat(id).catch(() => undefined), HEARTBEAT_MS);
-  let uploaded: DropResult['uploaded'];
+  // One region's failure stops the other regions' PUTs too: the deployment is cancelled anyway.
+  const stop = new AbortController();
+  const putSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
   try {
-    uploaded = await Promise.all(
+    const uploaded = await Promise.all(
       created.regions.map(async (region) => {
         let bytes = 0;
         await mapLimit(region.missing, PUT_CONCURRENCY, async (grant) => {
           const body = bodyOf(grant.hash);
-          await putBlob(grant, body, signal);
+          await putBlob(grant, body, putSignal);
           bytes += body.size;
           progress.uploadedBlobs += 1;
           progress.uploadedBytes += body.size;
@@ -198,16 +200,18 @@ export async function deployFolder(opts: DeployFolderOptions): Promise<DropResul
         return { region: region.region, blobs: region.missing.length, bytes };
       }),
     );
+    clearInterval(heartbeat);
+    progress.phase = 'finalizing';
+    report();
+    const deployment = await api.finalizeCliDeploy(id);
+    return { deployment, projectCreated: created.projectCreated, uploaded, warnings };
   } catch (err) {
-    // As the CLI: a failed upload cancels its deployment. What landed stays (content-addressed).
+    stop.abort();
+    // As the CLI: a failed upload cancels its deployment, rather than leaving it to the watchdog.
+    // What landed stays (content-addressed), so dropping the folder again uploads only the rest.
     await api.cancel(id).catch(() => undefined);
     throw err;
   } finally {
     clearInterval(heartbeat);
   }
-
-  progress.phase = 'finalizing';
-  report();
-  const deployment = await api.finalizeCliDeploy(id);
-  return { deployment, projectCreated: created.projectCreated, uploaded, warnings };
 }

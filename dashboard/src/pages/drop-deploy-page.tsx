@@ -118,6 +118,7 @@ function DropDeployForm() {
   const onDrop = (e: DragEvent<HTMLDivElement>) => {
     e.preventDefault();
     setDragging(false);
+    if (deploy.isPending) return;
     // The items are only readable during the event: filesFromDrop takes them before awaiting.
     const items = e.dataTransfer.items;
     const single = items.length === 1 ? items[0]?.webkitGetAsEntry() : undefined;
@@ -129,6 +130,13 @@ function DropDeployForm() {
 
   const listing = dropped?.listing;
   const busy = deploy.isPending;
+  // Leaving mid-upload would strand the deployment until the watchdog fails it: the browser asks.
+  useEffect(() => {
+    if (!busy) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [busy]);
   const blocked = !listing || listing.files.length === 0 || listing.tooLarge.length > 0;
   const submit = form.handleSubmit((values) => {
     if (listing && !blocked) deploy.mutate({ ...values, listing });
