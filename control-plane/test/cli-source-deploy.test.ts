@@ -272,7 +272,21 @@ describe('the source archive is hostile input', () => {
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toMatch(/archive\.sha256|archive\.size/);
     expect((await t.api('GET', '/projects/cli-bad')).status).toBe(404);
-    await t.api('POST', `/deployments/${deployment.id}/cancel`, {});
+
+    // Other bytes than declared, of another size: no build either (s3rver took them).
+    const shorter = archive.subarray(0, archive.length - 1);
+    expect((await fetch(put.url, { method: 'PUT', headers: put.headers, body: shorter })).status).toBe(200);
+    const wrongSize = await t.api('POST', `/cli-deploys/${deployment.id}/build`, {});
+    expect(wrongSize.status).toBe(409);
+    expect(JSON.stringify(wrongSize.body)).toMatch(
+      new RegExp(`stored archive has ${shorter.length} bytes, not the ${archive.length} declared`),
+    );
+    // A cancelled upload cannot be built, and its archive is deleted.
+    expect((await t.api('POST', `/deployments/${deployment.id}/cancel`, {})).status).toBe(200);
+    const late = await t.api('POST', `/cli-deploys/${deployment.id}/build`, {});
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ error: { code: CLI_DEPLOY_ERRORS.notUploading } });
+    await expect.poll(() => archiveStored(deployment.id), { timeout: 30_000, interval: 200 }).toBe(false);
   });
 
   it.each([
@@ -303,6 +317,7 @@ describe('the source archive is hostile input', () => {
       expect(d.error).toMatch(/^Source archive refused: /);
       expect(d.error).toMatch(reason);
       expect(await readdir(outside)).toEqual([]);
+      await expect.poll(() => archiveStored(id), { timeout: 30_000, interval: 200 }).toBe(false);
       // Nothing of it is served: the project never got a ready deployment.
       expect((await t.visit('cli-attack.localhost', '/')).body).not.toMatch(/root:x:0:0/);
     },
