@@ -147,6 +147,18 @@ export async function runBuild(spec: BuildSpec, opts: RunBuildOptions): Promise<
         scratchDir: join(buildDir, 'source'),
         logs,
         signal: opts.signal,
+        sandbox:
+          mode.kind === 'bwrap'
+            ? {
+                mode,
+                homeDir,
+                limits: {
+                  timeoutMs: remaining('clone'),
+                  memoryMb: settings.memoryMb,
+                  cpuSeconds: settings.cpuSeconds,
+                },
+              }
+            : undefined,
       });
       stats.cloneBytes = fetched.bytes;
     } else {

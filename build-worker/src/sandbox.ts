@@ -40,8 +40,11 @@ export interface SandboxCommand {
    * rlimits: only when the operator allowed unsandboxed builds.
    */
   mode: SandboxMode;
-  /** For error messages: 'install' or 'build', or 'ignored build step' (which runs in the clone phase). */
-  label: 'install' | 'build' | 'ignored build step';
+  /**
+   * For error messages: 'install' or 'build', or 'ignored build step' and 'source extraction'
+   * (which run in the clone phase).
+   */
+  label: 'install' | 'build' | 'ignored build step' | 'source extraction';
   /** Directories (inside the sandbox) put first on PATH: the package manager fetched for this build. */
   pathPrefix?: string[];
   /** Variables the worker sets for this command (under the project's env, which wins). */
@@ -364,7 +367,7 @@ export async function runInSandbox(cmd: SandboxCommand): Promise<void> {
   }
 
   const last = result.tail.length > 0 ? `\nLast lines:\n${result.tail.join('\n')}` : '';
-  const phase = cmd.label === 'ignored build step' ? 'clone' : cmd.label;
+  const phase = cmd.label === 'ignored build step' || cmd.label === 'source extraction' ? 'clone' : cmd.label;
   if (result.aborted) throw new BuildError('cancelled', 'Build cancelled', { phase });
   if (result.timedOut) {
     throw new BuildError(

@@ -8,13 +8,14 @@ import { tempDir } from '../test/helpers.js';
 import { craftTarGz, type CraftedEntry } from '../test/tar-craft.js';
 import { BuildError } from './build-error.js';
 import { CollectingLogSink } from './log-sink.js';
-import { fetchSourceArchive } from './source-archive.js';
+import { findBwrap } from './sandbox.js';
+import { extractInSandbox, fetchSourceArchive, type SourceSandbox } from './source-archive.js';
 
 // The archive is served by a real HTTP server, as a presigned GET would be; what it serves is
 // set per test (`served`), so a test can declare one sha256 and serve other bytes.
 let server: Server;
 let base: string;
-let served = Buffer.alloc(0);
+let served: Buffer = Buffer.alloc(0);
 let root: string;
 let checkout: string;
 let outside: string;
@@ -41,11 +42,25 @@ beforeEach(async () => {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+const bwrapPath = findBwrap();
+/** Extraction in bubblewrap (as builds run here), or in-process when a test sets it undefined. */
+let sandboxed = false;
+const sandboxFor = (): SourceSandbox | undefined =>
+  sandboxed && bwrapPath
+    ? {
+        mode: { kind: 'bwrap', bwrapPath },
+        homeDir: join(root, 'build', 'home'),
+        limits: { timeoutMs: 60_000, memoryMb: 2048, cpuSeconds: 60 },
+      }
+    : undefined;
+
 async function fetchArchive(
   archive: Buffer,
   declared: { sha256?: string; size?: number } = {},
   limits?: { maxFiles: number; maxBytes: number },
 ) {
+  const sandbox = sandboxFor();
+  if (sandbox) await mkdir(sandbox.homeDir, { recursive: true });
   served = archive;
   const logs = new CollectingLogSink();
   return fetchSourceArchive({
@@ -59,6 +74,7 @@ async function fetchArchive(
     scratchDir: join(root, 'scratch'),
     logs,
     ...(limits ? { limits } : {}),
+    sandbox,
   }).then((r) => ({ ...r, logs }));
 }
 
@@ -68,12 +84,19 @@ async function refused(entries: CraftedEntry[], pattern: RegExp): Promise<void> 
   expect((err as BuildError).message).toMatch(/^Source archive refused: /);
   expect((err as BuildError).message).toMatch(pattern);
   // Nothing was written next to the checkout, nor anywhere below the test's root but scratch.
-  expect((await readdir(outside)).filter((n) => n !== 'repo')).toEqual([]);
+  expect((await readdir(outside)).filter((n) => !['repo', 'home', 'sandbox-etc'].includes(n))).toEqual([]);
   expect(await readdir(root).then((n) => n.sort())).toEqual(['build', 'scratch']);
   expect(await readdir(join(root, 'scratch'))).toEqual([]);
 }
 
-describe('fetchSourceArchive', () => {
+describe.each([
+  ['in the worker (node-tar)', false],
+  ['in bubblewrap (GNU tar)', true],
+])('fetchSourceArchive, extracting %s', (_how, inSandbox) => {
+  beforeEach(() => {
+    sandboxed = inSandbox;
+  });
+
   it('extracts files, folders and symlinks inside the folder, and logs what it fetched', async () => {
     const archive = craftTarGz([
       { path: 'package.json', body: '{"name":"x"}' },
@@ -173,5 +196,38 @@ describe('fetchSourceArchive', () => {
     await writeFile(join(root, 'junk'), 'x');
     const junk = await fetchArchive(Buffer.from('not a tarball at all')).catch((e: unknown) => e);
     expect((junk as BuildError).message).toMatch(/not a readable gzipped tar/);
+  });
+});
+
+describe.runIf(bwrapPath !== null)('extractInSandbox', () => {
+  it('cannot write outside the checkout even through a symlink, had the header checks let one by', async () => {
+    const home = join(root, 'build', 'home');
+    await mkdir(home, { recursive: true });
+    await mkdir(checkout, { recursive: true });
+    const target = join(root, 'target');
+    await mkdir(target);
+    const file = join(root, 'hostile.tar.gz');
+    await writeFile(
+      file,
+      craftTarGz([
+        { path: 'out', type: 'SymbolicLink', linkpath: target },
+        { path: 'out/pwned.txt', body: 'written through the link' },
+      ]),
+    );
+    const err = await extractInSandbox(
+      file,
+      checkout,
+      {
+        mode: { kind: 'bwrap', bwrapPath: bwrapPath! },
+        homeDir: home,
+        limits: { timeoutMs: 60_000, memoryMb: 2048, cpuSeconds: 60 },
+      },
+      new CollectingLogSink(),
+    ).catch((e: unknown) => e);
+    // The host folder the link names does not exist in the sandbox: tar fails, the host's is untouched.
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as BuildError).message).toMatch(/^The source extraction command "tar/);
+    expect(await readdir(target)).toEqual([]);
+    expect(await readdir(home)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, realpath, rename, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,13 @@ import {
 import { list, extract, type ReadEntry } from 'tar';
 import { BuildError } from './build-error.js';
 import type { LogSink } from './log-sink.js';
+import {
+  runInSandbox,
+  SANDBOX_HOME,
+  SANDBOX_WORKSPACE,
+  type SandboxLimits,
+  type SandboxMode,
+} from './sandbox.js';
 
 /** What an archive may hold: regular files, folders, and symlinks that stay inside it. */
 const ALLOWED_TYPES = new Set(['File', 'OldFile', 'ContiguousFile', 'Directory', 'SymbolicLink']);
@@ -27,6 +34,14 @@ export const DEFAULT_SOURCE_LIMITS: SourceArchiveLimits = {
   maxBytes: MAX_SOURCE_EXTRACTED_BYTES,
 };
 
+/** Extraction inside bubblewrap: the same sandbox as the build's commands, with no network. */
+export interface SourceSandbox {
+  mode: Extract<SandboxMode, { kind: 'bwrap' }>;
+  /** The build's home (bound at SANDBOX_HOME): the archive waits there while tar reads it. */
+  homeDir: string;
+  limits: SandboxLimits;
+}
+
 export interface FetchSourceOptions {
   source: Extract<BuildSource, { kind: 'archive' }>;
   /** The checkout directory; created here, and the only place anything is written. */
@@ -36,6 +51,8 @@ export interface FetchSourceOptions {
   logs: LogSink;
   signal?: AbortSignal | undefined;
   limits?: SourceArchiveLimits;
+  /** Absent: extracted in the worker's process (node-tar), for the sandbox modes without bwrap. */
+  sandbox?: SourceSandbox | undefined;
 }
 
 const refuse = (message: string, cause?: unknown) =>
@@ -49,9 +66,10 @@ const refuse = (message: string, cause?: unknown) =>
  * entry named, when any entry is not a plain file, folder or symlink (hard links, devices,
  * FIFOs), has an absolute path, a `..` segment or a backslash, lies below a symlink of the
  * archive, or is a symlink whose target leaves the checkout; or when it holds more entries or
- * bytes than the limits. Extraction then runs with the same rules as a filter (node-tar also
- * refuses to write through symlinks), ownership is the worker's (never the archive's), and
- * setuid/setgid bits are dropped. A last walk resolves every symlink with realpath: a chain
+ * bytes than the limits. Extraction then runs inside bubblewrap (GNU tar, as the build's own
+ * commands run: only the checkout and the build's home are writable), or, in the sandbox modes
+ * without it, in-process with node-tar and the same rules as a filter (node-tar also refuses to
+ * write through symlinks). Ownership is never the archive's, and setuid/setgid bits are dropped. A last walk resolves every symlink with realpath: a chain
  * that ends outside the checkout refuses the archive too.
  */
 export async function fetchSourceArchive(
@@ -64,22 +82,73 @@ export async function fetchSourceArchive(
     const bytes = await download(opts.source, file, opts.signal);
     const { entries, extractedBytes } = await checkEntries(file, limits);
     await mkdir(opts.dest, { recursive: true });
-    await extract({
-      file,
-      cwd: opts.dest,
-      strict: true,
-      preserveOwner: false,
-      preservePaths: false,
-      filter: (path, entry) => problemOf(entry as ReadEntry, new Set()) === null && path !== '',
-    });
+    if (opts.sandbox) await extractInSandbox(file, opts.dest, opts.sandbox, opts.logs, opts.signal);
+    else {
+      await extract({
+        file,
+        cwd: opts.dest,
+        strict: true,
+        preserveOwner: false,
+        preservePaths: false,
+        filter: (path, entry) => problemOf(entry as ReadEntry, new Set()) === null && path !== '',
+      });
+    }
     await checkTree(opts.dest);
     opts.logs.write(
       'system',
-      `Source: archive ${opts.source.sha256.slice(0, 12)} uploaded with the CLI (${bytes} bytes, ${entries} entries, ${extractedBytes} bytes extracted)`,
+      `Source: archive ${opts.source.sha256.slice(0, 12)} uploaded with the CLI (${bytes} bytes, ${entries} entries, ${extractedBytes} bytes extracted ${opts.sandbox ? 'in the sandbox' : 'by the worker'})`,
     );
     return { bytes, entries, extractedBytes };
   } finally {
     await rm(file, { force: true });
+  }
+}
+
+/** The archive's name in the build's home while tar reads it inside the sandbox. */
+const SANDBOX_ARCHIVE = '.deploysphere-source.tar.gz';
+
+/**
+ * GNU tar inside bubblewrap, as the build's commands run: it sees the checkout (/workspace) and
+ * the home, nothing of the worker's, and no network. The headers were checked already; this makes
+ * a mistake in those checks (or in a parser) unable to write anywhere the build itself could not.
+ */
+export async function extractInSandbox(
+  file: string,
+  dest: string,
+  sandbox: SourceSandbox,
+  logs: LogSink,
+  signal?: AbortSignal,
+): Promise<void> {
+  const inHome = join(sandbox.homeDir, SANDBOX_ARCHIVE);
+  await rename(file, inHome);
+  try {
+    await runInSandbox({
+      command: {
+        argv: [
+          'tar',
+          '--extract',
+          '--gzip',
+          '--file',
+          posix.join(SANDBOX_HOME, SANDBOX_ARCHIVE),
+          '--directory',
+          SANDBOX_WORKSPACE,
+          '--no-same-owner',
+          '--no-same-permissions',
+          '--no-overwrite-dir',
+        ],
+      },
+      checkoutDir: dest,
+      homeDir: sandbox.homeDir,
+      workdir: '',
+      env: {},
+      limits: sandbox.limits,
+      logs,
+      signal,
+      mode: sandbox.mode,
+      label: 'source extraction',
+    });
+  } finally {
+    await rm(inHome, { force: true });
   }
 }
 

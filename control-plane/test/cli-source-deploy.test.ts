@@ -193,6 +193,8 @@ describe('deploysphere deploy (source)', () => {
     expect(result.archive?.bytes).toBeGreaterThan(0);
     // The build's log was followed on stderr (stdout holds only the document).
     expect(run.stderr).toMatch(/Source: archive [0-9a-f]{12} uploaded with the CLI/);
+    // This machine has bubblewrap: tar ran inside it, as the build's commands do.
+    expect(run.stderr).toMatch(/bytes extracted in the sandbox\)/);
     expect(run.stderr).toMatch(/Running: npm run build/);
 
     const page = await servedAt('cli-src.localhost', 'built from source v1');
