@@ -69,8 +69,11 @@ const refuse = (message: string, cause?: unknown) =>
  * bytes than the limits. Extraction then runs inside bubblewrap (GNU tar, as the build's own
  * commands run: only the checkout and the build's home are writable), or, in the sandbox modes
  * without it, in-process with node-tar and the same rules as a filter (node-tar also refuses to
- * write through symlinks). Ownership is never the archive's, and setuid/setgid bits are dropped. A last walk resolves every symlink with realpath: a chain
- * that ends outside the checkout refuses the archive too.
+ * write through symlinks). Should GNU tar read a header otherwise than node-tar did (a parser
+ * differential), it still refuses `..` members and strips leading slashes itself, inside the
+ * sandbox. Ownership is never the archive's, and setuid/setgid bits are dropped. A last walk
+ * resolves every symlink with realpath: a chain that ends outside the checkout refuses the
+ * archive too.
  */
 export async function fetchSourceArchive(
   opts: FetchSourceOptions,
