@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
-import { MAX_SOURCE_ARCHIVE_BYTES, MAX_SOURCE_ARCHIVE_FILES } from '@deploysphere/contracts';
+import {
+  MAX_SOURCE_ARCHIVE_BYTES,
+  MAX_SOURCE_ARCHIVE_FILES,
+  MAX_SOURCE_EXTRACTED_BYTES,
+} from '@deploysphere/contracts';
 import ignore, { type Ignore } from 'ignore';
 import { create } from 'tar';
 import { CliError } from './errors.js';
@@ -114,6 +118,12 @@ export async function listSource(dir: string, limits: SourceLimits = SOURCE_LIMI
     }
   };
   await walk('', []);
+  // The worker stops extracting beyond this: say so now rather than after packing and uploading.
+  if (bytes > MAX_SOURCE_EXTRACTED_BYTES) {
+    throw CliError.usage(
+      `${dir} has ${bytes} bytes to upload, more than the ${MAX_SOURCE_EXTRACTED_BYTES} a build may extract; list what the build does not need in ${DEPLOYSPHERE_IGNORE}`,
+    );
+  }
   return { root, paths, bytes, skippedLinks };
 }
 
