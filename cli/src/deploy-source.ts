@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PresignedRequestError, putPresigned } from '@deploysphere/build-worker/presigned-http';
+import { putPresigned } from '@deploysphere/build-worker/presigned-http';
 import {
   CLI_DEPLOY_ERRORS,
   CLI_DEPLOY_PATHS,
@@ -17,7 +17,8 @@ import { z } from 'zod';
 import type { ApiClient } from './api-client.js';
 import { DeployFailed, formatBytes } from './deploy.js';
 import { CliError } from './errors.js';
-import { readLink, writeLink } from './link.js';
+import { readLink, requireProject, writeLink } from './link.js';
+import { HEARTBEAT_MS, putRetry } from './upload-policy.js';
 import { followLogs } from './logs.js';
 import type { Output } from './output.js';
 import { listSource, packSource } from './source-archive.js';
@@ -28,16 +29,6 @@ export interface SourceDeployOptions {
   project?: string | undefined;
   regions?: string[] | undefined;
 }
-
-/** The watchdog fails an upload silent for HEARTBEAT_TIMEOUT_MS: beat well within. */
-const HEARTBEAT_MS = 10_000;
-
-const putRetry = {
-  attempts: 4,
-  baseDelayMs: 250,
-  shouldRetry: (err: unknown) =>
-    !(err instanceof PresignedRequestError) || err.status === 0 || err.status === 429 || err.status >= 500,
-};
 
 /**
  * `deploysphere deploy` without `--prebuilt` (docs/cli.md, "A source deploy"): list the folder
@@ -50,12 +41,7 @@ export async function deploySource(
   opts: SourceDeployOptions,
 ): Promise<CliDeployResult> {
   const linked = await readLink(opts.dir);
-  const project = opts.project ?? linked;
-  if (!project) {
-    throw CliError.usage(
-      'Which project? Pass --project <name> (a new name creates the project); the folder remembers it afterwards',
-    );
-  }
+  const project = requireProject(opts.project, linked);
   const listing = await listSource(opts.dir);
   if (listing.paths.length === 0) throw CliError.usage(`${opts.dir} has no files to deploy`);
   for (const p of listing.skippedLinks)

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { mapLimit } from '@deploysphere/build-worker/concurrency';
-import { PresignedRequestError, putPresigned } from '@deploysphere/build-worker/presigned-http';
+import { putPresigned } from '@deploysphere/build-worker/presigned-http';
 import type { HashedFile } from '@deploysphere/build-worker/upload';
 import {
   CLI_DEPLOY_ERRORS,
@@ -18,7 +18,8 @@ import { z } from 'zod';
 import type { ApiClient } from './api-client.js';
 import { CliError } from './errors.js';
 import { hashFolder, manifestFiles } from './folder.js';
-import { readLink, writeLink } from './link.js';
+import { readLink, requireProject, writeLink } from './link.js';
+import { HEARTBEAT_MS, putRetry } from './upload-policy.js';
 import type { Output } from './output.js';
 
 export interface DeployOptions {
@@ -32,16 +33,6 @@ export interface DeployOptions {
 
 /** Files read into memory below this size (a retry resends the buffer); larger ones stream. */
 const BUFFER_LIMIT = 8 * 1024 * 1024;
-/** The watchdog fails an upload silent for 30 s (HEARTBEAT_TIMEOUT_MS): beat well within. */
-const HEARTBEAT_MS = 10_000;
-
-/** Each PUT is tried 4 times; a refusal (4xx but throttling) is not retried. */
-const putRetry = {
-  attempts: 4,
-  baseDelayMs: 250,
-  shouldRetry: (err: unknown) =>
-    !(err instanceof PresignedRequestError) || err.status === 0 || err.status === 429 || err.status >= 500,
-};
 
 /**
  * `deploysphere deploy --prebuilt`: hash the folder, send the manifest, upload exactly the blobs
@@ -54,12 +45,7 @@ export async function deployPrebuilt(
 ): Promise<CliDeployResult> {
   const folder = await hashFolder(opts.dir, out);
   const linked = await readLink(folder.root);
-  const project = opts.project ?? linked;
-  if (!project) {
-    throw CliError.usage(
-      'Which project? Pass --project <name> (a new name creates the project); the folder remembers it afterwards',
-    );
-  }
+  const project = requireProject(opts.project, linked);
   if (folder.files.length === 0) throw CliError.usage(`${opts.dir} has no files to deploy`);
   out.info(
     `Deploying ${folder.files.length} files (${formatBytes(folder.bytes)}) to ${project} as ${opts.prod ? 'production' : 'a preview'}`,

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CliProjectLinkSchema } from '@deploysphere/contracts';
+import { CliError } from './errors.js';
 import { LINK_DIR } from './folder.js';
 
 /** `.deploysphere/project.json`: which project a folder deploys to, as `vercel link` keeps it. */
@@ -13,6 +14,17 @@ export async function readLink(root: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The project a deploy names (--project), else the one the folder is linked to. */
+export function requireProject(flag: string | undefined, linked: string | undefined): string {
+  const project = flag ?? linked;
+  if (!project) {
+    throw CliError.usage(
+      'Which project? Pass --project <name> (a new name creates the project); the folder remembers it afterwards',
+    );
+  }
+  return project;
 }
 
 export async function writeLink(root: string, project: string): Promise<void> {

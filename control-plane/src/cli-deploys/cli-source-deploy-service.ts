@@ -11,7 +11,6 @@ import {
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { z } from 'zod';
-import { DEFAULT_TEAM_ID } from '../authz/principal.js';
 import {
   DEFAULT_GRANT_EXPIRY_SECONDS,
   type GrantBucket,
@@ -22,6 +21,7 @@ import type { DeploymentStateMachine } from '../deployments/deployment-state-mac
 import { newId } from '../ids.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { CliDeployStore } from './cli-deploy-store.js';
+import { cliDeployTarget } from './cli-deploy-target.js';
 
 export interface CliSourceDeployServiceDeps {
   db: Db;
@@ -54,21 +54,7 @@ export class CliSourceDeployService {
   constructor(private readonly deps: CliSourceDeployServiceDeps) {}
 
   async create(body: CreateBody, teamId?: string): Promise<CliSourceDeployCreated> {
-    if (body.regions) this.deps.projects.assertRegions(body.regions, 'regions');
-    for (const [i, region] of (body.regions ?? []).entries()) {
-      if (!this.deps.bucketFor(region))
-        throw AppError.badRequest(`regions.${i}: "${region}" has no storage configured`, `regions.${i}`);
-    }
-    const existing = await this.deps.store.project(body.slug);
-    const project =
-      existing !== null
-        ? { ...existing, created: false }
-        : await this.deps.store.createProject(
-            body.slug,
-            body.regions ?? this.deps.projects.defaultRegions(),
-            teamId ?? DEFAULT_TEAM_ID,
-          );
-    const regions = body.regions ?? project.regions;
+    const { project, regions } = await cliDeployTarget(this.deps, body, teamId);
     const primary = regions[0]!;
     const bucket = this.deps.bucketFor(primary);
     if (!bucket) throw AppError.internal(`region ${primary} has no storage configured`);
