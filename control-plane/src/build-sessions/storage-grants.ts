@@ -1,7 +1,6 @@
 import {
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -28,6 +27,7 @@ import {
   type UploadBlob,
   type UploadGrantsResponse,
 } from '@deploysphere/contracts';
+import { BLOB_RANGES, listedSize, listWantedBlobs, type ListedBlobs } from './listed-blobs.js';
 
 /** One region's bucket as the control plane reaches it, with its own credentials. */
 export interface GrantBucket {
@@ -75,7 +75,6 @@ export interface StorageGrantsOptions {
 
 export const DEFAULT_GRANT_EXPIRY_SECONDS = 3600;
 const DEFAULT_LISTING: ListingOptions = { pageSize: 1000, pagesPer100Blobs: 2, headOnlyUpTo: 64 };
-const ALL = '\uffff';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The S3 calls behind one answer: tried 3 times, then the request fails (the worker retries it). */
@@ -223,16 +222,16 @@ export class StorageGrants {
     const candidates = blobs.filter((blob) => !known.has(blob.hash));
     // Nothing left to ask about (an unchanged redeploy): no listing, no HEAD.
     if (candidates.length === 0) return [];
-    const few = candidates.length <= (this.opts.listing ?? DEFAULT_LISTING).headOnlyUpTo;
-    const listing = few
-      ? { sizes: new Map<string, number>(), coveredUpTo: undefined }
-      : await this.listBlobs(b, candidates.length);
+    const listing = await this.listed(
+      b,
+      candidates.map((c) => c.hash),
+    );
     const stored = new Map<string, boolean>();
     const unknown: UploadBlob[] = [];
     for (const blob of candidates) {
-      if (listing.coveredUpTo !== undefined && blob.hash <= listing.coveredUpTo)
-        stored.set(blob.hash, listing.sizes.get(blob.hash) === blob.size);
-      else unknown.push(blob);
+      const size = listedSize(listing, blob.hash);
+      if (size === 'unknown') unknown.push(blob);
+      else stored.set(blob.hash, size === blob.size);
     }
     let next = 0;
     await Promise.all(
@@ -268,39 +267,22 @@ export class StorageGrants {
   }
 
   /**
-   * Keys come back in hash order, so a listing cut short still answers exactly for every hash up
-   * to the last key it reached; hashes beyond get a HEAD. A bucket that cannot list: HEAD all.
+   * What a listing of `blobs/` tells about these hashes (listWantedBlobs), within this bucket's
+   * listing budget: none for a few (HEADs in flight together are quicker than a page of a thousand
+   * keys), and pages in proportion to the hashes asked about, so listing is for buckets not much
+   * larger than the set. A bucket that cannot list answers nothing: every hash gets a HEAD.
    */
-  private async listBlobs(
-    b: GrantBucket,
-    candidates: number,
-  ): Promise<{ sizes: Map<string, number>; coveredUpTo: string | undefined }> {
+  async listed(b: GrantBucket, hashes: readonly string[]): Promise<ListedBlobs> {
     const opts = this.opts.listing ?? DEFAULT_LISTING;
-    const sizes = new Map<string, number>();
-    const budget = Math.max(1, Math.ceil((candidates / 100) * opts.pagesPer100Blobs));
-    let token: string | undefined;
-    let last: string | undefined;
+    if (hashes.length <= opts.headOnlyUpTo) return new Map();
+    const pages = Math.ceil((hashes.length / 100) * opts.pagesPer100Blobs);
     try {
-      for (let page = 0; page < budget; page++) {
-        const res = await b.client.send(
-          new ListObjectsV2Command({
-            Bucket: b.bucket,
-            Prefix: 'blobs/',
-            MaxKeys: opts.pageSize,
-            ContinuationToken: token,
-          }),
-        );
-        for (const o of res.Contents ?? []) {
-          if (!o.Key) continue;
-          last = o.Key.slice('blobs/'.length);
-          sizes.set(last, o.Size ?? -1);
-        }
-        if (!res.IsTruncated || !res.NextContinuationToken) return { sizes, coveredUpTo: ALL };
-        token = res.NextContinuationToken;
-      }
-      return { sizes, coveredUpTo: last };
+      return await listWantedBlobs(b, hashes, {
+        pageKeys: opts.pageSize,
+        pagesPerRange: Math.max(1, Math.ceil(pages / BLOB_RANGES.length)),
+      });
     } catch {
-      return { sizes: new Map(), coveredUpTo: undefined };
+      return new Map();
     }
   }
 

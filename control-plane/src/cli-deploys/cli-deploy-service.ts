@@ -16,14 +16,15 @@ import type { CreateCliDeployBodySchema } from '@deploysphere/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GrantBucket, GrantScope } from '../build-sessions/storage-grants.js';
 import type { BatchPresignedGrants } from './batch-presigner.js';
+import { listedSize } from '../build-sessions/listed-blobs.js';
 import { headStored } from './presigned-head.js';
-import { DEFAULT_TEAM_ID } from '../authz/principal.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
 import type { RouteWriter } from '../hosts/route-writer.js';
 import { newId } from '../ids.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { CliDeployStore, PendingCliDeploy } from './cli-deploy-store.js';
+import { cliDeployTarget } from './cli-deploy-target.js';
 
 export interface CliDeployServiceDeps {
   store: CliDeployStore;
@@ -91,22 +92,7 @@ export class CliDeployService {
         { field: 'files' },
       );
     }
-    if (body.regions) this.deps.projects.assertRegions(body.regions, 'regions');
-    for (const [i, region] of (body.regions ?? []).entries()) {
-      if (!this.deps.bucketFor(region))
-        throw AppError.badRequest(`regions.${i}: "${region}" has no storage configured`, `regions.${i}`);
-    }
-
-    const existing = await this.deps.store.project(body.slug);
-    const project =
-      existing !== null
-        ? { ...existing, created: false }
-        : await this.deps.store.createProject(
-            body.slug,
-            body.regions ?? this.deps.projects.defaultRegions(),
-            teamId ?? DEFAULT_TEAM_ID,
-          );
-    const regions = body.regions ?? project.regions;
+    const { project, regions } = await cliDeployTarget(this.deps, body, teamId);
 
     const id = newId();
     const manifest = ManifestSchema.parse({
@@ -221,10 +207,11 @@ export class CliDeployService {
   }
 
   /**
-   * Per region, the manifest's blobs it does not hold. The ones granted at create are each
-   * checked with a HEAD (stored, with the declared size); the others were found present at create
-   * by the grants' own check, and stored blobs are immutable. Without a record of the grants,
-   * everything is checked as at create.
+   * Per region, the manifest's blobs it does not hold. The ones granted at create are checked
+   * (stored, with the declared size): from a listing of `blobs/` where the bucket is not much
+   * larger than the upload (StorageGrants.listed), by a HEAD each otherwise. The
+   * others were found present at create by the grants' own check, and stored blobs are immutable.
+   * Without a record of the grants, everything is checked as at create.
    */
   private async lacking(
     d: PendingCliDeploy,
@@ -244,15 +231,22 @@ export class CliDeployService {
         const b = this.deps.bucketFor(region);
         if (!b) throw AppError.internal(`region ${region} has no storage configured`);
         const granted = d.granted?.[region] ?? [];
-        // Raw presigned HEADs when they can be signed in bulk; the SDK's HeadObject otherwise.
-        const urls = await this.deps.grants.blobHeads(b, granted);
+        const listed = await this.deps.grants.listed(b, granted);
         const missing: string[] = [];
+        const toHead: string[] = [];
+        for (const hash of granted) {
+          const size = listedSize(listed, hash);
+          if (size === 'unknown') toHead.push(hash);
+          else if (size !== (sizes.get(hash) ?? -1)) missing.push(hash);
+        }
+        // Raw presigned HEADs when they can be signed in bulk; the SDK's HeadObject otherwise.
+        const urls = await this.deps.grants.blobHeads(b, toHead);
         let next = 0;
         await Promise.all(
-          Array.from({ length: Math.min(granted.length, HEAD_CONCURRENCY) }, async () => {
-            while (next < granted.length) {
+          Array.from({ length: Math.min(toHead.length, HEAD_CONCURRENCY) }, async () => {
+            while (next < toHead.length) {
               const i = next++;
-              const hash = granted[i]!;
+              const hash = toHead[i]!;
               const size = sizes.get(hash) ?? -1;
               const ok = urls ? await headStored(urls[i]!, size) : await this.stored(b, hash, size);
               if (!ok) missing.push(hash);

@@ -1,4 +1,4 @@
-import { HeadBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
 import type { Db } from '@deploysphere/db';
 import { Gauge, type Registry } from 'prom-client';
 import type { RegionStorage } from '../infra/storage.js';
@@ -115,19 +115,21 @@ export function registerStorageMetrics(
     const target = deps.storage.target(region);
     if (!client || !target) return;
     const totals = { blobs: [0, 0], deployments: [0, 0], other: [0, 0] } as Record<string, [number, number]>;
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: target.bucket, ContinuationToken: token }),
-        { abortSignal: AbortSignal.timeout(30_000) },
-      );
+    // ListObjects (v1) by Marker: s3rver fails truncated v2 pages (listWantedBlobs says why).
+    let marker: string | undefined;
+    let truncated = true;
+    while (truncated && !stopped) {
+      const page = await client.send(new ListObjectsCommand({ Bucket: target.bucket, Marker: marker }), {
+        abortSignal: AbortSignal.timeout(30_000),
+      });
       for (const o of page.Contents ?? []) {
         const t = totals[kindOf(o.Key ?? '')]!;
         t[0] += o.Size ?? 0;
         t[1] += 1;
+        marker = o.Key;
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token && !stopped);
+      truncated = page.IsTruncated === true && marker !== undefined;
+    }
     if (stopped) return;
     for (const [kind, [b, n]] of Object.entries(totals)) {
       bytes.set({ region, kind }, b);
