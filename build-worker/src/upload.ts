@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import mime from 'mime';
 import {
   retryWithBackoff,
   type BackoffOptions,
@@ -11,6 +10,9 @@ import {
   type PresignedRequest,
 } from '@deploysphere/contracts';
 import { BuildError } from './build-error.js';
+import { contentTypeFor } from './content-type.js';
+
+export { contentTypeFor };
 import { mapLimit } from './concurrency.js';
 import type { BuildGrants } from './grants/build-grants.js';
 import { PresignedRequestError, putPresigned } from './grants/presigned-http.js';
@@ -20,20 +22,6 @@ import type { OutputFile } from './output-dir.js';
 export interface HashedFile extends OutputFile {
   hash: string;
   contentType: string;
-}
-
-const UTF8_TYPES = new Set([
-  'application/javascript',
-  'application/json',
-  'application/manifest+json',
-  'image/svg+xml',
-  'application/xml',
-]);
-
-/** The Content-Type a file is served with, from its extension (the `mime` package's table). */
-export function contentTypeFor(path: string): string {
-  const type = mime.getType(path) ?? 'application/octet-stream';
-  return type.startsWith('text/') || UTF8_TYPES.has(type) ? `${type}; charset=utf-8` : type;
 }
 
 /** sha256 of one file, streamed. */

@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   CLI_DEPLOY_ERRORS,
@@ -15,9 +14,9 @@ import {
   type DeploymentView,
 } from '@deploysphere/contracts';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
-import { Header } from 'tar';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
+import { craftTarGz } from '../../build-worker/test/tar-craft.js';
 import { REPO_ROOT } from './cli-process.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
 
@@ -94,31 +93,6 @@ async function servedAt(host: string, text: string, path = '/', withinMs = 30_00
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Raw tar entries, headers encoded one by one exactly as given (no path cleaning). */
-function craftTarGz(
-  entries: { path: string; type?: 'File' | 'SymbolicLink' | 'Directory'; body?: string; linkpath?: string }[],
-): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    const type = e.type ?? 'File';
-    const header = Buffer.alloc(512);
-    new Header({
-      path: e.path,
-      type,
-      mode: type === 'File' ? 0o644 : 0o755,
-      size: type === 'File' ? body.length : 0,
-      mtime: new Date(0),
-      ...(e.linkpath ? { linkpath: e.linkpath } : {}),
-    }).encode(header, 0);
-    blocks.push(header);
-    if (type === 'File' && body.length > 0)
-      blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
-}
 
 /** A source deploy through the API: create with `declared`, PUT `uploaded` with the grant, build. */
 async function apiSourceDeploy(

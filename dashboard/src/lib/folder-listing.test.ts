@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseHeaders, parseRedirects } from '@deploysphere/build-worker/site-rules';
-import { contentTypeFor as workerContentType } from '@deploysphere/build-worker/upload';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashFolder, manifestFiles as cliManifestFiles } from '../../../cli/src/folder.js';
 import { Output } from '../../../cli/src/output.js';
-import { contentTypeFor, listFolder, manifestFiles, sha256Hex, type DroppedFile } from './folder-listing.js';
+import { listFolder, manifestFiles, sha256Hex, type DroppedFile } from './folder-listing.js';
 
 // The drop must upload exactly what `deploysphere deploy --prebuilt <folder>` uploads: the same
 // paths, hashes and content types, and the same rules. So the CLI's own listing and hashing run
@@ -112,26 +111,6 @@ describe('the folder drop lists and hashes as the CLI does', () => {
     expect(await sha256Hex(new Blob(['abc']))).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
-  });
-
-  it("serves each file with the build worker's content type", () => {
-    for (const path of [
-      'a.html',
-      'a.css',
-      'a.js',
-      'a.mjs',
-      'a.json',
-      'a.svg',
-      'a.xml',
-      'a.wasm',
-      'a.txt',
-      'a',
-      'a.webmanifest',
-      'a.woff2',
-      'x.UNKNOWN',
-    ]) {
-      expect(contentTypeFor(path), path).toBe(workerContentType(path));
-    }
   });
 
   it('refuses a file over 25 MiB and takes the rule files only at the top', () => {

@@ -1,5 +1,5 @@
 import { MAX_SITE_FILE_BYTES, SitePathSchema, type CliDeployFile } from '@deploysphere/contracts';
-import mime from 'mime';
+import { contentTypeFor } from '@deploysphere/build-worker/content-type';
 
 /**
  * The "Deploy a folder" drop's listing rules: exactly what `deploysphere deploy --prebuilt` uploads
@@ -37,20 +37,6 @@ export interface FolderListing<F> {
   /** Files over the platform's per-file limit: the folder cannot be deployed. */
   tooLarge: { path: string; size: number }[];
   bytes: number;
-}
-
-const UTF8_TYPES = new Set([
-  'application/javascript',
-  'application/json',
-  'application/manifest+json',
-  'image/svg+xml',
-  'application/xml',
-]);
-
-/** The Content-Type a file is served with: the build worker's `contentTypeFor`, restated. */
-export function contentTypeFor(path: string): string {
-  const type = mime.getType(path) ?? 'application/octet-stream';
-  return type.startsWith('text/') || UTF8_TYPES.has(type) ? `${type}; charset=utf-8` : type;
 }
 
 export function listFolder<F extends { size: number }>(dropped: readonly DroppedFile<F>[]): FolderListing<F> {
