@@ -4,6 +4,7 @@ import type { Db } from '@deploysphere/db';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GrantBucket } from '../build-sessions/storage-grants.js';
+import { followStatusChanges } from '../deployments/status-subscription.js';
 
 export interface SourceArchiveJanitorDeps {
   db: Db;
@@ -32,17 +33,8 @@ export class SourceArchiveJanitor {
 
   start(): void {
     if (this.sub) return;
-    this.sub = this.deps.nats.subscribe('deployments.status.*', {
-      queue: QUEUE_GROUP,
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const status = (JSON.parse(msg.string()) as { status?: string }).status;
-          if (status && TERMINAL_STATUSES.has(status as never)) this.trigger();
-        } catch {
-          // not an announcement this reads
-        }
-      },
+    this.sub = followStatusChanges(this.deps.nats, QUEUE_GROUP, ({ status }) => {
+      if (TERMINAL_STATUSES.has(status)) void this.trigger();
     });
     this.trigger();
   }

@@ -10,6 +10,7 @@ import {
   type CommitState,
   type GitProviderApi,
 } from '../git-providers/index.js';
+import { followStatusChanges } from '../deployments/status-subscription.js';
 import type { SiteUrls } from '../hosts/site-urls.js';
 import type { EnvCipher } from '../projects/env-cipher.js';
 
@@ -55,13 +56,8 @@ export class CommitNotifier {
 
   start(): void {
     if (this.sub) return;
-    this.sub = this.deps.nats.subscribe('deployments.status.*', {
-      queue: QUEUE_GROUP,
-      callback: (err, msg) => {
-        if (err) return;
-        const id = msg.subject.slice('deployments.status.'.length);
-        if (id) this.report(id);
-      },
+    this.sub = followStatusChanges(this.deps.nats, QUEUE_GROUP, ({ deploymentId }) => {
+      void this.report(deploymentId);
     });
   }
 
