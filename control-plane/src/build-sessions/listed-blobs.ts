@@ -1,5 +1,5 @@
-import { ListObjectsCommand } from '@aws-sdk/client-s3';
-import { blobKey, retryWithBackoff } from '@deploysphere/contracts';
+import { blobKey } from '@deploysphere/contracts';
+import { listPages } from '../infra/bucket-listing.js';
 import type { GrantBucket } from './storage-grants.js';
 
 /** blobs/<sha256 hex>: one listing per first hex digit, all sixteen at once. */
@@ -22,10 +22,7 @@ export function listedSize(listed: ListedBlobs, hash: string): number | 'absent'
  * about) is given up, and its blobs are left for HEADs. S3 lists with read-after-write
  * consistency, so a blob PUT before this call is seen.
  *
- * Pages follow each other by `Marker` (the last key seen), with ListObjects (v1), which S3 keeps
- * answering alike: s3rver answers every truncated ListObjectsV2 page with a continuation token
- * it makes with DES, which Node 20's OpenSSL 3 no longer has, so a v2 listing of more than a
- * page fails on the local platform.
+ * Pages come from listPages (ListObjects v1 by Marker: s3rver cannot page v2 listings).
  */
 export async function listWantedBlobs(
   b: GrantBucket,
@@ -35,36 +32,24 @@ export async function listWantedBlobs(
   const result: ListedBlobs = new Map();
   if (opts.pagesPerRange < 1 || hashes.length === 0) return result;
   const wanted = new Set(hashes);
+  const pageKeys = opts.pageKeys ?? 1000;
   await Promise.all(
     BLOB_RANGES.map(async (range) => {
       const prefix = blobKey(range);
       const found = new Map<string, number>();
-      let after: string | undefined;
-      for (let page = 0; page < opts.pagesPerRange; page++) {
-        const res = await retryWithBackoff(
-          () =>
-            b.client.send(
-              new ListObjectsCommand({
-                Bucket: b.bucket,
-                Prefix: prefix,
-                MaxKeys: opts.pageKeys ?? 1000,
-                Marker: after,
-              }),
-            ),
-          { attempts: 3, baseDelayMs: 200 },
-        );
-        for (const o of res.Contents ?? []) {
-          if (!o.Key) continue;
-          after = o.Key;
-          const hash = o.Key.slice(prefix.length - 1);
-          if (wanted.has(hash)) found.set(hash, o.Size ?? -1);
+      let pages = 0;
+      for await (const page of listPages(b, prefix, { pageSize: pageKeys })) {
+        for (const o of page) {
+          const hash = o.key.slice(prefix.length - 1);
+          if (wanted.has(hash)) found.set(hash, o.size);
         }
-        if (!res.IsTruncated) {
-          result.set(range, found);
+        // A full page at the budget's end may have more behind it: given up, left to HEADs.
+        if (++pages >= opts.pagesPerRange && page.length >= pageKeys) {
+          result.set(range, undefined);
           return;
         }
       }
-      result.set(range, undefined);
+      result.set(range, found);
     }),
   );
   return result;

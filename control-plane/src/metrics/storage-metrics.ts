@@ -1,6 +1,7 @@
-import { HeadBucketCommand, ListObjectsCommand } from '@aws-sdk/client-s3';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Db } from '@deploysphere/db';
 import { Gauge, type Registry } from 'prom-client';
+import { listPages } from '../infra/bucket-listing.js';
 import type { RegionStorage } from '../infra/storage.js';
 
 /**
@@ -115,20 +116,13 @@ export function registerStorageMetrics(
     const target = deps.storage.target(region);
     if (!client || !target) return;
     const totals = { blobs: [0, 0], deployments: [0, 0], other: [0, 0] } as Record<string, [number, number]>;
-    // ListObjects (v1) by Marker: s3rver fails truncated v2 pages (listWantedBlobs says why).
-    let marker: string | undefined;
-    let truncated = true;
-    while (truncated && !stopped) {
-      const page = await client.send(new ListObjectsCommand({ Bucket: target.bucket, Marker: marker }), {
-        abortSignal: AbortSignal.timeout(30_000),
-      });
-      for (const o of page.Contents ?? []) {
-        const t = totals[kindOf(o.Key ?? '')]!;
-        t[0] += o.Size ?? 0;
+    for await (const page of listPages({ client, bucket: target.bucket }, '', { pageSize: 1000 })) {
+      for (const o of page) {
+        const t = totals[kindOf(o.key)]!;
+        t[0] += o.size;
         t[1] += 1;
-        marker = o.Key;
       }
-      truncated = page.IsTruncated === true && marker !== undefined;
+      if (stopped) break;
     }
     if (stopped) return;
     for (const [kind, [b, n]] of Object.entries(totals)) {

@@ -11,7 +11,8 @@ import {
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
 import type { RouteStore } from '../hosts/route-store.js';
-import { deleteKeys, listPages, readManifest, type GcBucket, type ListedObject } from './bucket-ops.js';
+import { listPages, type ListedObject } from '../infra/bucket-listing.js';
+import { deleteKeys, readManifest, type GcBucket } from './bucket-ops.js';
 import { GcStore, toRunView, type GcRunRow, type GcTrigger, type PlannedExpiry } from './gc-store.js';
 import { effectiveRetention, expiriesFor } from './retention-policy.js';
 
