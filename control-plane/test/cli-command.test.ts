@@ -1,6 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { startS3rver } from '@deploysphere/stack';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { oneJson, runCli, servedAt as servedOn, writeFolder } from './cli-runner.js';
 import { REPO_ROOT } from './cli-process.js';
 import { GitRepo } from './git-repo.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
@@ -31,7 +32,6 @@ vi.setConfig({ testTimeout: 240_000 });
 // PostgreSQL, NATS, s3rver per region, the control plane and the edge in workerd. One region's
 // storage sits behind an HTTP proxy this test controls, to cut uploads off mid-way.
 
-const BIN = join(REPO_ROOT, 'cli/bin/deploysphere.js');
 const EU_BUCKET = 'cli-test-eu';
 
 let t: TestPlatform;
@@ -99,61 +99,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI; the token comes from the environment (as in CI) unless `env` says otherwise. */
-function cli(
-  args: string[],
-  opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
-): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? dir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: dir,
-      XDG_CONFIG_HOME: join(dir, 'config'),
-      DEPLOYSPHERE_URL: t.platform.controlPlaneUrl,
-      DEPLOYSPHERE_TOKEN: t.platform.adminToken,
-      ...opts.env,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end(opts.stdin ?? '');
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** `--json` output: exactly one line on stdout, parsed against its contract. */
-function oneJson<S extends z.ZodType>(run: Run, schema: S): z.output<S> {
-  const lines = run.stdout.split('\n').filter((l) => l !== '');
-  expect(lines, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toHaveLength(1);
-  return schema.parse(JSON.parse(lines[0]!));
-}
-
-async function writeFolder(root: string, files: Record<string, string>): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), text);
-  }
-}
-
-/** The edge caches route records briefly: poll until `host` serves `text`. */
-async function servedAt(host: string, text: string, path = '/', withinMs = 30_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await t.visit(host, path);
-    if (res.body.includes(text)) return;
-    if (Date.now() > deadline)
-      throw new Error(`${host}${path} answers ${res.status}: ${res.body.slice(0, 200)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The built CLI, signed in through the environment (as in CI) unless `opts.env` says otherwise. */
+const cli = (args: string[], opts: Parameters<typeof runCli>[3] = {}) => runCli(t, dir, args, opts);
+const servedAt = (host: string, text: string, path?: string) => servedOn(t, host, text, path);
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -1,6 +1,6 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import { craftTarGz } from '../../build-worker/test/tar-craft.js';
+import { oneJson, runCli, servedAt as servedOn, writeFolder } from './cli-runner.js';
 import { REPO_ROOT } from './cli-process.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
 
@@ -27,8 +28,6 @@ vi.setConfig({ testTimeout: 240_000 });
 // local stack (PostgreSQL, NATS, s3rver, the control plane, build workers in the sandbox, the
 // edge in workerd). The attacks on the archive are crafted here with node-tar's Header, uploaded
 // through the API's own grant, not through the CLI (which would never pack them).
-
-const BIN = join(REPO_ROOT, 'cli/bin/deploysphere.js');
 
 let t: TestPlatform;
 let dir: string;
@@ -43,54 +42,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd = dir): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: dir,
-      XDG_CONFIG_HOME: join(dir, 'config'),
-      DEPLOYSPHERE_URL: t.platform.controlPlaneUrl,
-      DEPLOYSPHERE_TOKEN: t.platform.adminToken,
-    },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end('');
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-function oneJson<S extends z.ZodType>(run: Run, schema: S): z.output<S> {
-  const lines = run.stdout.split('\n').filter((l) => l !== '');
-  expect(lines, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toHaveLength(1);
-  return schema.parse(JSON.parse(lines[0]!));
-}
-
-async function writeFolder(root: string, files: Record<string, string>): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(join(root, path, '..'), { recursive: true });
-    await writeFile(join(root, path), text);
-  }
-}
-
-async function servedAt(host: string, text: string, path = '/', withinMs = 30_000): Promise<string> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await t.visit(host, path);
-    if (res.body.includes(text)) return res.body;
-    if (Date.now() > deadline)
-      throw new Error(`${host}${path} answers ${res.status}: ${res.body.slice(0, 300)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const cli = (args: string[], cwd = dir) => runCli(t, dir, args, { cwd });
+const servedAt = (host: string, text: string, path?: string, withinMs?: number) =>
+  servedOn(t, host, text, path, withinMs);
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
