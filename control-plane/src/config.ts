@@ -244,6 +244,13 @@ export const sharedEnvShape = {
   MAX_OUTPUT_FILES: buildSettingsEnvShape.MAX_OUTPUT_FILES,
   ALLOW_UNSANDBOXED_BUILDS: buildSettingsEnvShape.ALLOW_UNSANDBOXED_BUILDS,
   HEARTBEAT_TIMEOUT_MS: envInt(30_000, 1000),
+  /**
+   * Whether blob presence (upload grants, CLI finalize) may list `blobs/` instead of a HEAD per
+   * blob. On S3 a listing page answers 1,000 keys for the price of 12.5 HEADs; s3rver reads each
+   * listed object's metadata from disk, so there a listing costs what HEADs do, per object of the
+   * bucket, and `npm start` turns it off for its embedded s3rver.
+   */
+  BLOB_PRESENCE_LISTING: envBoolean(true),
   /** Garbage collection of old deployments' files and build caches (docs/retention.md); `npm start` passes them on. */
   GC_ENABLED: envBoolean(true),
   GC_INTERVAL_MS: envInt(60 * 60_000, 1000),
@@ -439,6 +446,7 @@ function toControlPlaneConfig(env: z.output<typeof ControlPlaneEnv>, ctx: z.Refi
     oidcProviders: env.OIDC_PROVIDERS,
     regions: env.REGIONS,
     storage: targets,
+    blobPresenceListing: env.BLOB_PRESENCE_LISTING,
     buildConcurrency: env.BUILD_CONCURRENCY,
     /** Build log lines older than this are dropped by ClickHouse's TTL. */
     logRetentionDays: env.LOG_RETENTION_DAYS,

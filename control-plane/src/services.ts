@@ -2,7 +2,7 @@ import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import { BUILD_CREDENTIALS_MARGIN_MS, BuildSessionService } from './build-sessions/build-session-service.js';
-import { StorageGrants } from './build-sessions/storage-grants.js';
+import { HEAD_ONLY, StorageGrants } from './build-sessions/storage-grants.js';
 import { BuildMetrics } from './pipeline/build-metrics.js';
 import { BuildPipeline } from './pipeline/build-pipeline.js';
 import type { BuildRunner } from './pipeline/build-runner.js';
@@ -99,7 +99,12 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     const client = ctx.storage.client(region);
     return target && client ? { client, bucket: target.bucket } : undefined;
   };
-  const grants = new StorageGrants({ bucketFor, claimBlobs: (id, hashes) => gc.claim(id, hashes) });
+  const listing = ctx.config.blobPresenceListing ? {} : { listing: HEAD_ONLY };
+  const grants = new StorageGrants({
+    bucketFor,
+    claimBlobs: (id, hashes) => gc.claim(id, hashes),
+    ...listing,
+  });
   // A build's bootstrap and grants: its spec comes from the pipeline, its storage requests are
   // signed with the control plane's own credentials for each region.
   const sessions: BuildSessionService = new BuildSessionService({
@@ -118,7 +123,11 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
   const cliDeploys = new CliDeployService({
     store: new CliDeployStore(ctx.db),
     // A folder's thousands of blob PUTs are signed in bulk (exactly as the SDK would sign them).
-    grants: new BatchPresignedGrants({ bucketFor, claimBlobs: (id, hashes) => gc.claim(id, hashes) }),
+    grants: new BatchPresignedGrants({
+      bucketFor,
+      claimBlobs: (id, hashes) => gc.claim(id, hashes),
+      ...listing,
+    }),
     bucketFor,
     state,
     routes,

@@ -75,6 +75,8 @@ export interface StorageGrantsOptions {
 
 export const DEFAULT_GRANT_EXPIRY_SECONDS = 3600;
 const DEFAULT_LISTING: ListingOptions = { pageSize: 1000, pagesPer100Blobs: 2, headOnlyUpTo: 64 };
+/** Presence by HEADs alone: for storage where a listing costs per object what a HEAD does (s3rver). */
+export const HEAD_ONLY: ListingOptions = { pageSize: 1000, pagesPer100Blobs: 0, headOnlyUpTo: Infinity };
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The S3 calls behind one answer: tried 3 times, then the request fails (the worker retries it). */

@@ -255,6 +255,11 @@ export async function startPlatform(
       ...(config.CLICKHOUSE_URL
         ? { CLICKHOUSE_URL: config.CLICKHOUSE_URL }
         : { CLICKHOUSE_CHDB_PATH: join(dataDir, 'clickhouse') }),
+      // s3rver lists at the price of a HEAD per object: presence by HEADs (config.ts says why).
+      ...(config.storage.some((s) => !s.endpoint && !s.bucket) &&
+      config.controlPlaneEnv.BLOB_PRESENCE_LISTING === undefined
+        ? { BLOB_PRESENCE_LISTING: 'false' }
+        : {}),
       SITES_PROTOCOL: 'http',
       SITES_PORT: String(edgePort),
       ENV_ENCRYPTION_KEY: envEncryptionKey.toString('base64'),
