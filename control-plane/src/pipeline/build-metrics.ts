@@ -1,4 +1,5 @@
 import {
+  BuildResourcesSchema,
   DeploymentPhaseSchema,
   TERMINAL_STATUSES,
   type BuildResources,
@@ -67,6 +68,10 @@ export class BuildMetrics {
     // Every label value that can occur is there from the start, at 0: rates and ratios then have a
     // base before the first build, and a dashboard shows 0 rather than "no data".
     for (const phase of DeploymentPhaseSchema.options) this.phaseSeconds.zero({ phase });
+    for (const source of BuildResourcesSchema.shape.source.options) {
+      this.cpuSeconds.zero({ source });
+      this.peakMemory.zero({ source });
+    }
     for (const restored of ['exact', 'partial', 'none']) this.cacheRestores.inc({ restored }, 0);
     for (const status of TERMINAL_STATUSES) this.finished.inc({ status }, 0);
     for (const action of ['failed_silent', 'requeued']) this.watchdog.inc({ action }, 0);
