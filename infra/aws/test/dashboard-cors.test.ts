@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { BROWSER_UPLOAD_CORS_HEADERS } from '../../../stack/src/embedded/s3rver.js';
 import { DASHBOARD_UPLOAD_HEADERS } from '../src/region-stack.js';
 import { InfraSettingsError } from '../src/settings.js';
 import { buildInfra, committedSettingsJson, resourcesOf, settingsWith } from './helpers.js';
@@ -70,5 +71,9 @@ describe("the site buckets' CORS for the dashboard's folder drop", () => {
       expect(() => settingsWith({ dashboardOrigins: [bad] }), bad).toThrow(InfraSettingsError);
       expect(() => settingsWith({ dashboardOrigins: [bad] }), bad).toThrow(/dashboardOrigins\.0: expected/);
     }
+  });
+
+  it('allows exactly the headers the local buckets allow: what a grant signs, kept as one list in two places', () => {
+    expect([...DASHBOARD_UPLOAD_HEADERS].sort()).toEqual([...BROWSER_UPLOAD_CORS_HEADERS].sort());
   });
 });
