@@ -4,7 +4,7 @@ import type { BlobGrant } from '@deploysphere/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fakeApi, ok } from '../test/fake-api.js';
 import { deploymentId, deploymentView } from '../test/fixtures.js';
-import { deployFolder, mapLimit, putBlob, UploadError } from './drop-deploy.js';
+import { deployFolder, putBlob, UploadError } from './drop-deploy.js';
 import { listFolder } from './folder-listing.js';
 
 // The drop's uploads against a stubbed fetch: which answers from a bucket are retried, which
@@ -94,21 +94,5 @@ describe('deployFolder', () => {
     expect(callsTo(`POST /cli-deploys/${id}/finalize`)).toHaveLength(0);
     expect(phases).toContain('uploading');
     expect(phases).not.toContain('finalizing');
-  });
-});
-
-describe('mapLimit', () => {
-  it('keeps at most `limit` in flight and the results in order', async () => {
-    let inFlight = 0;
-    let most = 0;
-    const out = await mapLimit([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await new Promise((r) => setTimeout(r, 1));
-      inFlight -= 1;
-      return n * 2;
-    });
-    expect(out).toEqual([2, 4, 6, 8, 10, 12, 14]);
-    expect(most).toBe(3);
   });
 });

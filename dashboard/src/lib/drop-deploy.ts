@@ -1,3 +1,4 @@
+import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import { parseHeaders, parseRedirects } from '@deploysphere/build-worker/site-rules';
 import {
   retryWithBackoff,
@@ -54,30 +55,6 @@ export class UploadError extends Error {
     super(message);
     this.name = 'UploadError';
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure stops new starts. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  return results;
 }
 
 const retryable = (status: number) => status === 0 || status === 429 || status >= 500;
