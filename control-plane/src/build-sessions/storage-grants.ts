@@ -1,6 +1,5 @@
 import {
   GetObjectCommand,
-  HeadObjectCommand,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -15,7 +14,6 @@ import {
   CacheBranchIndexSchema,
   manifestKey,
   ManifestSchema,
-  retryWithBackoff,
   type BuildCacheMeta,
   type CacheCandidate,
   type CachePart,
@@ -27,6 +25,7 @@ import {
   type UploadBlob,
   type UploadGrantsResponse,
 } from '@deploysphere/contracts';
+import { storedSize } from '../infra/stored-object.js';
 import { BLOB_RANGES, listedSize, listWantedBlobs, type ListedBlobs } from './listed-blobs.js';
 
 /** One region's bucket as the control plane reaches it, with its own credentials. */
@@ -81,11 +80,6 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The S3 calls behind one answer: tried 3 times, then the request fails (the worker retries it). */
 const retry = { attempts: 3, baseDelayMs: 200 };
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
-}
 
 /** sha256 as S3's checksum header wants it: base64 of the 32 bytes. */
 export function checksumOf(hexDigest: string): string {
@@ -288,18 +282,8 @@ export class StorageGrants {
     }
   }
 
-  private exists(b: GrantBucket, blob: UploadBlob): Promise<boolean> {
-    return retryWithBackoff(async () => {
-      try {
-        const head = await b.client.send(
-          new HeadObjectCommand({ Bucket: b.bucket, Key: blobKey(blob.hash) }),
-        );
-        return head.ContentLength === blob.size;
-      } catch (err) {
-        if (isNotFound(err)) return false;
-        throw err;
-      }
-    }, retry);
+  private async exists(b: GrantBucket, blob: UploadBlob): Promise<boolean> {
+    return (await storedSize(b, blobKey(blob.hash), retry)) === blob.size;
   }
 
   private async getJson(b: GrantBucket, key: string): Promise<unknown> {

@@ -1,4 +1,4 @@
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   AppError,
   blobKey,
@@ -16,6 +16,7 @@ import type { CreateCliDeployBodySchema } from '@deploysphere/contracts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GrantBucket, GrantScope } from '../build-sessions/storage-grants.js';
 import type { BatchPresignedGrants } from './batch-presigner.js';
+import { storedSize } from '../infra/stored-object.js';
 import { listedSize } from '../build-sessions/listed-blobs.js';
 import { headStored } from './presigned-head.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
@@ -258,17 +259,8 @@ export class CliDeployService {
     );
   }
 
-  private stored(b: GrantBucket, hash: string, size: number): Promise<boolean> {
-    return retryWithBackoff(async () => {
-      try {
-        const head = await b.client.send(new HeadObjectCommand({ Bucket: b.bucket, Key: blobKey(hash) }));
-        return head.ContentLength === size;
-      } catch (err) {
-        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404) return false;
-        throw err;
-      }
-    }, retry);
+  private async stored(b: GrantBucket, hash: string, size: number): Promise<boolean> {
+    return (await storedSize(b, blobKey(hash), retry)) === size;
   }
 
   private async writeManifest(d: PendingCliDeploy, manifest: Manifest): Promise<void> {

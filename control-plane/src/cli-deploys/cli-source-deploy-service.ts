@@ -1,8 +1,6 @@
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import {
   AppError,
   CLI_DEPLOY_ERRORS,
-  retryWithBackoff,
   sourceArchiveKey,
   type BuildSource,
   type CliSourceDeployCreated,
@@ -18,6 +16,7 @@ import {
 } from '../build-sessions/storage-grants.js';
 import type { DeploymentService } from '../deployments/deployment-service.js';
 import type { DeploymentStateMachine } from '../deployments/deployment-state-machine.js';
+import { storedSize } from '../infra/stored-object.js';
 import { newId } from '../ids.js';
 import type { ProjectService } from '../projects/project-service.js';
 import type { CliDeployStore } from './cli-deploy-store.js';
@@ -107,7 +106,7 @@ export class CliSourceDeployService {
     }
     const bucket = this.deps.bucketFor(d.cliSource.region);
     if (!bucket) throw AppError.internal(`region ${d.cliSource.region} has no storage configured`);
-    const stored = await this.storedSize(bucket, sourceArchiveKey(id));
+    const stored = await storedSize(bucket, sourceArchiveKey(id), retry);
     if (stored !== Number(d.cliSource.size)) {
       throw new AppError(
         409,
@@ -127,19 +126,6 @@ export class CliSourceDeployService {
     if (!(await this.deps.state.sourceUploaded(id))) throw this.notUploading(id);
     await this.deps.deployments.enqueue({ id, regions: d.regions }, d.project.slug);
     return this.deps.deployments.get(id);
-  }
-
-  private storedSize(b: GrantBucket, key: string): Promise<number | null> {
-    return retryWithBackoff(async () => {
-      try {
-        const head = await b.client.send(new HeadObjectCommand({ Bucket: b.bucket, Key: key }));
-        return head.ContentLength ?? null;
-      } catch (err) {
-        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-        if (e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404) return null;
-        throw err;
-      }
-    }, retry);
   }
 
   private notUploading(id: string, why?: string): AppError {

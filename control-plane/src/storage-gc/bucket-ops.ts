@@ -1,6 +1,8 @@
 import { DeleteObjectsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ManifestSchema, retryWithBackoff, type Manifest } from '@deploysphere/contracts';
 
+import { isNotFound } from '../infra/stored-object.js';
+
 /** One region's bucket as garbage collection reaches it, with the control plane's credentials. */
 export interface GcBucket {
   region: string;
@@ -9,11 +11,6 @@ export interface GcBucket {
 }
 
 const retry = { attempts: 4, baseDelayMs: 250 };
-
-function isNotFound(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
-}
 
 /** A stored manifest, or null when it is missing or unreadable (then it keeps nothing alive). */
 export async function readManifest(b: GcBucket, key: string): Promise<Manifest | null> {
