@@ -4,21 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { putPresigned } from '@deploysphere/build-worker/presigned-http';
 import {
-  CLI_DEPLOY_ERRORS,
   CLI_DEPLOY_PATHS,
   CliSourceDeployCreatedSchema,
   DeploymentViewSchema,
   retryWithBackoff,
   TERMINAL_STATUSES,
   type CliDeployResult,
-  type DeploymentView,
 } from '@deploysphere/contracts';
-import { z } from 'zod';
 import type { ApiClient } from './api-client.js';
 import { DeployFailed, formatBytes } from './deploy.js';
 import { CliError } from './errors.js';
 import { readLink, requireProject, writeLink } from './link.js';
-import { HEARTBEAT_MS, putRetry } from './upload-policy.js';
+import { endUpload, putRetry, uploadWithHeartbeat } from './upload-session.js';
 import { followLogs } from './logs.js';
 import type { Output } from './output.js';
 import { listSource, packSource } from './source-archive.js';
@@ -62,33 +59,16 @@ export async function deploySource(
     const id = created.deployment.id;
     if (created.projectCreated) out.info(`Created project ${project} (no repository: CLI deployments only)`);
 
-    const beat = setInterval(() => {
-      api.post(CLI_DEPLOY_PATHS.heartbeat(id), z.unknown()).catch(() => undefined);
-    }, HEARTBEAT_MS);
-    try {
+    await uploadWithHeartbeat(api, id, 'Run the deploy again', async () => {
       out.progress('Uploading', 0, packed.size, ' bytes');
       await retryWithBackoff(
         () => putPresigned(created.put, () => createReadStream(packed.file), packed.size),
         putRetry,
       );
       out.progress('Uploading', packed.size, packed.size, ' bytes');
-    } catch (err) {
-      await api.post(`/deployments/${id}/cancel`, z.unknown()).catch(() => undefined);
-      throw CliError.network(
-        `The upload failed, and deployment ${id} was cancelled: ${(err as Error).message}. Run the deploy again`,
-        err,
-      );
-    } finally {
-      clearInterval(beat);
-    }
+    });
 
-    let view: DeploymentView;
-    try {
-      view = await api.post(CLI_DEPLOY_PATHS.build(id), DeploymentViewSchema, {});
-    } catch (err) {
-      if (!(err instanceof CliError) || err.code !== CLI_DEPLOY_ERRORS.notUploading) throw err;
-      view = await api.get(`/deployments/${id}`, DeploymentViewSchema);
-    }
+    let view = await endUpload(api, CLI_DEPLOY_PATHS.build(id), id);
     out.info(`Building ${id} in the sandbox…`);
     if (!TERMINAL_STATUSES.has(view.status)) {
       await followLogs(api, out, id);

@@ -4,22 +4,19 @@ import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import { putPresigned } from '@deploysphere/build-worker/presigned-http';
 import type { HashedFile } from '@deploysphere/build-worker/upload';
 import {
-  CLI_DEPLOY_ERRORS,
   CLI_DEPLOY_PATHS,
   CLI_EXIT_CODES,
   CliDeployCreatedSchema,
-  DeploymentViewSchema,
   retryWithBackoff,
   type CliDeployCreated,
   type CliDeployResult,
   type DeploymentView,
 } from '@deploysphere/contracts';
-import { z } from 'zod';
 import type { ApiClient } from './api-client.js';
 import { CliError } from './errors.js';
 import { hashFolder, manifestFiles } from './folder.js';
 import { readLink, requireProject, writeLink } from './link.js';
-import { HEARTBEAT_MS, putRetry } from './upload-policy.js';
+import { endUpload, putRetry, uploadWithHeartbeat } from './upload-session.js';
 import type { Output } from './output.js';
 
 export interface DeployOptions {
@@ -67,35 +64,18 @@ export async function deployPrebuilt(
       `${r.region}: ${r.present} of ${created.blobs} blobs already stored, ${r.missing.length} to upload`,
     );
 
-  const beat = setInterval(() => {
-    api.post(CLI_DEPLOY_PATHS.heartbeat(id), z.unknown()).catch(() => undefined);
-  }, HEARTBEAT_MS);
-  let uploaded: CliDeployResult['uploaded'];
-  try {
-    uploaded = await uploadMissing(created, folder.files, out, opts.concurrency);
-  } catch (err) {
-    // What landed stays: blobs are content-addressed, so the next run skips them. This
-    // deployment cannot finish any more; end it now rather than leave it to the watchdog.
-    await api.post(`/deployments/${id}/cancel`, z.unknown()).catch(() => undefined);
-    const e = err as Error;
-    throw CliError.network(
-      `The upload failed, and deployment ${id} was cancelled: ${e.message}. Run the deploy again: blobs already stored are not sent again`,
-      err,
-    );
-  } finally {
-    clearInterval(beat);
-  }
+  // What landed stays: blobs are content-addressed, so the next run skips them.
+  const uploaded = await uploadWithHeartbeat(
+    api,
+    id,
+    'Run the deploy again: blobs already stored are not sent again',
+    () => uploadMissing(created, folder.files, out, opts.concurrency),
+  );
   for (const u of uploaded) out.info(`${u.region}: uploaded ${u.blobs} blobs (${formatBytes(u.bytes)})`);
 
   out.info('Activating…');
-  let view: DeploymentView;
-  try {
-    view = await api.post(CLI_DEPLOY_PATHS.finalize(id), DeploymentViewSchema, {});
-  } catch (err) {
-    // Ended meanwhile (the watchdog, a cancel from elsewhere): that is a failed deploy, exit 6.
-    if (!(err instanceof CliError) || err.code !== CLI_DEPLOY_ERRORS.notUploading) throw err;
-    view = await api.get(`/deployments/${id}`, DeploymentViewSchema);
-  }
+  // Ended meanwhile (the watchdog, a cancel from elsewhere): a failed deploy, exit 6.
+  const view = await endUpload(api, CLI_DEPLOY_PATHS.finalize(id), id);
   const result = {
     deployment: view,
     projectCreated: created.projectCreated,
