@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { subjects, TERMINAL_STATUSES, type BuildSpec } from '@deploysphere/contracts';
 import { BuildCredentialsSigner } from '@deploysphere/stack/nats-auth';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -56,8 +55,6 @@ export class BuildPipeline {
   private readonly signer: BuildCredentialsSigner;
   /** With BUILD_RUNNER=ecs: each region's ECS runner, watcher and orphan sweep. */
   private readonly ecs: EcsRunners | undefined;
-  /** This control plane as the owner of the builds it follows (EcsRunners' lease). */
-  private readonly ownerId = randomUUID();
 
   constructor(private readonly deps: PipelineDeps) {
     const { ctx } = deps;
@@ -73,7 +70,6 @@ export class BuildPipeline {
             natsUrl: ctx.config.natsUrl,
             log: deps.log,
             issueBootstrap: (id) => deps.issueBootstrap(id),
-            ownerId: this.ownerId,
           })
         : undefined;
     const local =

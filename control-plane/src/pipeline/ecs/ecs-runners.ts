@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { TERMINAL_STATUSES } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
@@ -40,6 +41,7 @@ export class EcsRunners {
   private leaseTimer: NodeJS.Timeout | undefined;
   private leasing: Promise<void> | undefined;
   private onAdopted: (build: AdoptedBuild) => void = () => undefined;
+  private readonly ownerId: string;
 
   constructor(
     private readonly config: EcsConfig,
@@ -48,10 +50,11 @@ export class EcsRunners {
       natsUrl: string;
       log: FastifyBaseLogger;
       issueBootstrap(deploymentId: string): Promise<string>;
-      /** This control plane's identity as a build's owner: unique per process. */
-      ownerId: string;
+      /** This control plane's identity as a build's owner; default a new one per process. */
+      ownerId?: string;
     },
   ) {
+    this.ownerId = deps.ownerId ?? randomUUID();
     for (const settings of config.regions) {
       const client = new ECSClient({
         region: settings.region,
@@ -127,7 +130,7 @@ export class EcsRunners {
     await this.sweeping;
     try {
       await this.deps.db.deployment.updateMany({
-        where: { runnerOwner: this.deps.ownerId, runnerKind: 'ecs', status: 'building' },
+        where: { runnerOwner: this.ownerId, runnerKind: 'ecs', status: 'building' },
         data: { runnerLeaseUntil: new Date() },
       });
     } catch (err) {
@@ -140,7 +143,7 @@ export class EcsRunners {
   /** The owner columns of a build this control plane claims or renews: itself, for a lease. */
   lease(): { runnerOwner: string; runnerLeaseUntil: Date } {
     return {
-      runnerOwner: this.deps.ownerId,
+      runnerOwner: this.ownerId,
       runnerLeaseUntil: new Date(Date.now() + this.config.ownerLeaseMs),
     };
   }
@@ -150,7 +153,7 @@ export class EcsRunners {
     this.leasing ??= (async () => {
       try {
         await this.deps.db.deployment.updateMany({
-          where: { runnerOwner: this.deps.ownerId, runnerKind: 'ecs', status: 'building' },
+          where: { runnerOwner: this.ownerId, runnerKind: 'ecs', status: 'building' },
           data: { runnerLeaseUntil: this.lease().runnerLeaseUntil },
         });
         await this.adoptUnowned();
@@ -183,10 +186,7 @@ export class EcsRunners {
         status: 'building',
         runnerKind: 'ecs',
         runnerRegion: { in: [...this.runners.keys()] },
-        OR: [
-          { runnerOwner: null },
-          { runnerOwner: { not: this.deps.ownerId }, runnerLeaseUntil: { lt: now } },
-        ],
+        OR: [{ runnerOwner: null }, { runnerOwner: { not: this.ownerId }, runnerLeaseUntil: { lt: now } }],
       },
       select: {
         id: true,
@@ -226,7 +226,7 @@ export class EcsRunners {
         this.deps.log.error({ err, deploymentId: d.id }, 'could not adopt a build task');
         await this.deps.db.deployment
           .updateMany({
-            where: { id: d.id, runnerOwner: this.deps.ownerId },
+            where: { id: d.id, runnerOwner: this.ownerId },
             data: { runnerLeaseUntil: now },
           })
           .catch(() => undefined);
