@@ -3,6 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { FastifyBaseLogger } from 'fastify';
 import { BUILD_CREDENTIALS_MARGIN_MS, BuildSessionService } from './build-sessions/build-session-service.js';
 import { HEAD_ONLY, StorageGrants } from './build-sessions/storage-grants.js';
+import { GrantedBlobs } from './build-sessions/granted-blobs.js';
 import { BuildMetrics } from './pipeline/build-metrics.js';
 import { BuildPipeline } from './pipeline/build-pipeline.js';
 import type { BuildRunner } from './pipeline/build-runner.js';
@@ -100,9 +101,12 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     return target && client ? { client, bucket: target.bucket } : undefined;
   };
   const listing = ctx.config.blobPresenceListing ? {} : { listing: HEAD_ONLY };
+  // One ledger for builds and CLI deploys: a blob granted to either is looked up by both.
+  const ledger = new GrantedBlobs(ctx.db);
   const grants = new StorageGrants({
     bucketFor,
     claimBlobs: (id, hashes) => gc.claim(id, hashes),
+    ledger,
     ...listing,
   });
   // A build's bootstrap and grants: its spec comes from the pipeline, its storage requests are
@@ -126,6 +130,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     grants: new BatchPresignedGrants({
       bucketFor,
       claimBlobs: (id, hashes) => gc.claim(id, hashes),
+      ledger,
       ...listing,
     }),
     bucketFor,

@@ -3,7 +3,13 @@ import { utimes } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { blobKey, manifestKey, type Manifest, type StorageTarget } from '@deploysphere/contracts';
 import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
@@ -115,6 +121,11 @@ export class TestBuckets {
     };
     for (const region of opts.regions ?? this.regions.map((r) => r.region))
       await this.put(region, manifestKey(deploymentId), JSON.stringify(manifest), opts.ageMs ?? 2 * DAY);
+  }
+
+  async text(region: string, key: string): Promise<string> {
+    const res = await this.region(region).client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+    return res.Body!.transformToString();
   }
 
   async exists(region: string, key: string): Promise<boolean> {

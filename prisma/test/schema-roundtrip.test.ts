@@ -296,6 +296,9 @@ describe('schema.prisma and the migrated database agree', () => {
     const claim = await db.uploadClaim.create({
       data: { deploymentId: deployment.id, hashes: ['a'.repeat(64)], createdAt: now },
     });
+    const grantedBlob = await db.grantedBlob.create({
+      data: { region: 'us-east-1', bucket: 'sites', hash: 'b'.repeat(64), grantedAt: now },
+    });
 
     const cases = [
       ['Project', await db.project.findUniqueOrThrow({ where: { id: project.id } }), project],
@@ -356,6 +359,13 @@ describe('schema.prisma and the migrated database agree', () => {
       ],
       ['GcRun', await db.gcRun.findUniqueOrThrow({ where: { id: gcRun.id } }), gcRun],
       ['UploadClaim', await db.uploadClaim.findUniqueOrThrow({ where: { id: claim.id } }), claim],
+      [
+        'GrantedBlob',
+        await db.grantedBlob.findUniqueOrThrow({
+          where: { region_bucket_hash: { region: 'us-east-1', bucket: 'sites', hash: 'b'.repeat(64) } },
+        }),
+        grantedBlob,
+      ],
       ['Team', await db.team.findUniqueOrThrow({ where: { id: team.id } }), team],
       ['User', await db.user.findUniqueOrThrow({ where: { id: user.id } }), user],
       [

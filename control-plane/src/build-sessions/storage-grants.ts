@@ -26,6 +26,7 @@ import {
   type UploadGrantsResponse,
 } from '@deploysphere/contracts';
 import { storedSize } from '../infra/stored-object.js';
+import type { GrantLedger } from './granted-blobs.js';
 import { BLOB_RANGES, listedSize, listWantedBlobs, type ListedBlobs } from './listed-blobs.js';
 
 /** One region's bucket as the control plane reaches it, with its own credentials. */
@@ -70,6 +71,12 @@ export interface StorageGrantsOptions {
    * collection never deletes one that this answer reports as stored (docs/retention.md).
    */
   claimBlobs?(deploymentId: string, hashes: string[]): Promise<void>;
+  /**
+   * The blobs ever granted per bucket: one never granted is missing without a HEAD, and every
+   * grant is noted before it is answered. Without it, every blob not in an earlier manifest is
+   * looked up.
+   */
+  ledger?: GrantLedger;
 }
 
 export const DEFAULT_GRANT_EXPIRY_SECONDS = 3600;
@@ -195,7 +202,11 @@ export class StorageGrants {
     const regions = await Promise.all(
       scope.regions.map(async (region): Promise<RegionUploadGrants> => {
         const b = this.bucket(region);
-        const missing = await this.missingBlobs(b, all, scope.previousDeployments);
+        const missing = await this.missingBlobs(region, b, all, scope.previousDeployments);
+        await this.opts.ledger?.noteGranted(
+          { region, bucket: b.bucket },
+          missing.map((m) => m.hash),
+        );
         const grants = [];
         for (const blob of missing) grants.push({ hash: blob.hash, put: await this.blobPut(b, blob) });
         return {
@@ -209,36 +220,52 @@ export class StorageGrants {
     return { expiresAt, regions };
   }
 
+  /**
+   * The blobs this region lacks: not in an earlier manifest of the project, and either never
+   * granted there (the ledger) or not found stored at their size.
+   */
   private async missingBlobs(
+    region: string,
     b: GrantBucket,
     blobs: UploadBlob[],
     previous: readonly string[],
   ): Promise<UploadBlob[]> {
     const known = await this.knownHashes(b, previous);
-    const candidates = blobs.filter((blob) => !known.has(blob.hash));
+    const unknown = blobs.filter((blob) => !known.has(blob.hash));
     // Nothing left to ask about (an unchanged redeploy): no listing, no HEAD.
-    if (candidates.length === 0) return [];
+    if (unknown.length === 0) return [];
+    const { ledger } = this.opts;
+    const mayHold = ledger
+      ? await ledger.mayHold(
+          { region, bucket: b.bucket },
+          unknown.map((u) => u.hash),
+        )
+      : undefined;
+    // Never granted here, so never stored: a new site's thousands of files cost no request.
+    const candidates = mayHold ? unknown.filter((blob) => mayHold.has(blob.hash)) : unknown;
+    const stored = new Map<string, boolean>();
+    const lacks = (blob: UploadBlob) => (mayHold && !mayHold.has(blob.hash)) || !stored.get(blob.hash);
+    if (candidates.length === 0) return unknown.filter(lacks);
     const listing = await this.listed(
       b,
       candidates.map((c) => c.hash),
     );
-    const stored = new Map<string, boolean>();
-    const unknown: UploadBlob[] = [];
+    const unlisted: UploadBlob[] = [];
     for (const blob of candidates) {
       const size = listedSize(listing, blob.hash);
-      if (size === 'unknown') unknown.push(blob);
+      if (size === 'unknown') unlisted.push(blob);
       else stored.set(blob.hash, size === blob.size);
     }
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.min(unknown.length, this.opts.headConcurrency ?? 64) }, async () => {
-        while (next < unknown.length) {
-          const blob = unknown[next++]!;
+      Array.from({ length: Math.min(unlisted.length, this.opts.headConcurrency ?? 64) }, async () => {
+        while (next < unlisted.length) {
+          const blob = unlisted[next++]!;
           stored.set(blob.hash, await this.exists(b, blob));
         }
       }),
     );
-    return candidates.filter((blob) => !stored.get(blob.hash));
+    return unknown.filter(lacks);
   }
 
   /**

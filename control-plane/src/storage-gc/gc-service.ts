@@ -10,6 +10,8 @@ import {
   type ProjectStorageView,
 } from '@deploysphere/contracts';
 import type { Db } from '@deploysphere/db';
+import { GrantedBlobs } from '../build-sessions/granted-blobs.js';
+import { DEFAULT_GRANT_EXPIRY_SECONDS } from '../build-sessions/storage-grants.js';
 import type { RouteStore } from '../hosts/route-store.js';
 import { listPages, type ListedObject } from '../infra/bucket-listing.js';
 import { deleteKeys, readManifest, type GcBucket } from './bucket-ops.js';
@@ -55,6 +57,12 @@ class LeaseLost extends Error {
 
 const DAY_MS = 86_400_000;
 const BLOB_PREFIX = 'blobs/';
+/**
+ * A grant older than this before the run began has expired for sure (with room for S3's clock),
+ * so a blob it allowed is in the sweep's listing or was never uploaded.
+ */
+const GRANT_LIFETIME_MS = DEFAULT_GRANT_EXPIRY_SECONDS * 1000 + 5 * 60_000;
+const hashOf = (key: string | undefined) => key?.slice(BLOB_PREFIX.length);
 const MANIFEST_RE = /^deployments\/([^/]+)\/manifest\.json$/;
 const CACHE_DIR_RE = /^(cache\/([^/]+)\/(?:by-branch\/[0-9a-f]+\/)?[0-9a-f]{64})\/[^/]+$/;
 const CACHE_INDEX_RE = /^cache\/([^/]+)\/branches\/[^/]+\.json$/;
@@ -75,12 +83,14 @@ const CACHE_INDEX_RE = /^cache\/([^/]+)\/branches\/[^/]+\.json$/;
  */
 export class GcService {
   readonly store: GcStore;
+  private readonly ledger: GrantedBlobs;
   readonly holder: string;
   private current: Promise<unknown> | undefined;
   private abort: AbortController | undefined;
 
   constructor(private readonly deps: GcServiceDeps) {
     this.store = new GcStore(deps.db);
+    this.ledger = new GrantedBlobs(deps.db);
     this.holder = deps.holder ?? `cp-${randomBytes(6).toString('hex')}`;
   }
 
@@ -277,6 +287,9 @@ export class GcService {
     }
 
     if (state.step === 'blobs') {
+      // The sweep also reconciles the grant ledger with what it lists (GrantedBlobs.reconcile).
+      const ledger = { region: b.region, bucket: b.bucket };
+      const grantedBefore = new Date(run.startedAt.getTime() - GRANT_LIFETIME_MS);
       for await (const page of listPages(b, BLOB_PREFIX, {
         pageSize,
         ...(state.after ? { startAfter: state.after } : {}),
@@ -295,9 +308,20 @@ export class GcService {
         report.blobsSpared += candidates.size - deleted.length;
         report.blobsDeleted += deleted.length;
         for (const h of deleted) report.blobBytesDeleted += candidates.get(h)!.size;
+        if (!run.dryRun) {
+          const gone = new Set(deleted);
+          await this.ledger.reconcile(ledger, {
+            after: hashOf(state.after),
+            upTo: hashOf(page.at(-1)!.key),
+            kept: page.map((o) => hashOf(o.key)!).filter((h) => !gone.has(h)),
+            grantedBefore,
+          });
+        }
         state.after = page.at(-1)!.key;
         await checkpoint();
       }
+      if (!run.dryRun)
+        await this.ledger.reconcile(ledger, { after: hashOf(state.after), kept: [], grantedBefore });
       state.step = 'cache';
       await checkpoint();
     }
