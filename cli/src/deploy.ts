@@ -15,6 +15,7 @@ import {
 import type { ApiClient } from './api-client.js';
 import { CliError } from './errors.js';
 import { hashFolder, manifestFiles } from './folder.js';
+import { LandedReporter } from './landed-reporter.js';
 import { readLink, requireProject, writeLink } from './link.js';
 import { endUpload, putRetry, uploadWithHeartbeat } from './upload-session.js';
 import type { Output } from './output.js';
@@ -65,11 +66,18 @@ export async function deployPrebuilt(
     );
 
   // What landed stays: blobs are content-addressed, so the next run skips them.
+  const reporter = new LandedReporter(api, id, out);
   const uploaded = await uploadWithHeartbeat(
     api,
     id,
     'Run the deploy again: blobs already stored are not sent again',
-    () => uploadMissing(created, folder.files, out, opts.concurrency),
+    async () => {
+      try {
+        return await uploadMissing(created, folder.files, out, opts.concurrency, reporter);
+      } finally {
+        await reporter.close();
+      }
+    },
   );
   for (const u of uploaded) out.info(`${u.region}: uploaded ${u.blobs} blobs (${formatBytes(u.bytes)})`);
 
@@ -92,6 +100,7 @@ async function uploadMissing(
   files: HashedFile[],
   out: Output,
   concurrency: number,
+  reporter: LandedReporter,
 ): Promise<CliDeployResult['uploaded']> {
   const byHash = new Map<string, HashedFile>();
   for (const f of files) if (!byHash.has(f.hash)) byHash.set(f.hash, f);
@@ -118,6 +127,7 @@ async function uploadMissing(
           blobs += 1;
           bytes += file.size;
         }
+        reporter.landed(region.region, grant.hash);
         done += file.size;
         out.progress('Uploading', done, total, ' bytes');
       });

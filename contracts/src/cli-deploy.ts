@@ -19,7 +19,8 @@ import { RegionIdSchema } from './regions.js';
  * 1. `POST /cli-deploys` with the folder's manifest: the deployment is created (`source: cli`,
  *    building in phase `upload`) and each region answers with the blobs it lacks, each with a
  *    presigned PUT (the build worker's grants: signed checksum, `If-None-Match: *`).
- * 2. The client PUTs exactly those blobs.
+ * 2. The client PUTs exactly those blobs, and may report the ones that landed as it goes
+ *    (`POST /cli-deploys/:id/landed`): the control plane checks those while the rest upload.
  * 3. `POST /cli-deploys/:id/finalize`: the control plane checks that every blob of the manifest is
  *    stored in every region, writes the manifest itself, and activates the deployment through the
  *    same state machine, route switch and history as a Git deployment.
@@ -28,6 +29,8 @@ export const CLI_DEPLOY_PATHS = {
   create: '/cli-deploys',
   finalize: (id: string) => `/cli-deploys/${id}/finalize`,
   heartbeat: (id: string) => `/cli-deploys/${id}/heartbeat`,
+  /** Blobs the uploader stored while the rest upload: checked now, so finalize checks fewer. */
+  landed: (id: string) => `/cli-deploys/${id}/landed`,
   /** A source deploy: the archive's grant (docs/cli.md, "A source deploy"). */
   source: '/cli-deploys/source',
   /** A source deploy's archive is stored: queue its build. */
@@ -108,6 +111,39 @@ export type CliDeployCreated = z.infer<typeof CliDeployCreatedSchema>;
 
 /** `POST /cli-deploys/:id/finalize`: an empty body. */
 export const FinalizeCliDeployBodySchema = z.strictObject({}).default({});
+
+/** Hashes per region in one report of landed blobs. */
+export const MAX_LANDED_PER_REGION = 1_000;
+
+/**
+ * Blobs the uploader stored (or found stored) since its last report. A claim, not a proof: the
+ * control plane checks each in storage (stored, at the manifest's size) before finalize relies on
+ * it, and ignores hashes it did not grant.
+ */
+export const CliLandedBodySchema = z.strictObject({
+  regions: z
+    .array(
+      z.strictObject({
+        region: RegionIdSchema,
+        hashes: z.array(BlobHashSchema).min(1).max(MAX_LANDED_PER_REGION),
+      }),
+    )
+    .min(1)
+    .max(16),
+});
+
+/** Per region: how many reported blobs were found stored, and how many were not (yet). */
+export const CliLandedResultSchema = z.object({
+  regions: z.array(
+    z.object({
+      region: RegionIdSchema,
+      verified: z.number().int().nonnegative(),
+      notStored: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type CliLandedBody = z.infer<typeof CliLandedBodySchema>;
+export type CliLandedResult = z.infer<typeof CliLandedResultSchema>;
 
 /** The largest source archive a deploy may upload (gzipped tar). */
 export const MAX_SOURCE_ARCHIVE_BYTES = 100 * 1024 * 1024;

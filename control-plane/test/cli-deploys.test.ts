@@ -3,11 +3,13 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   CLI_DEPLOY_ERRORS,
   CliDeployCreatedSchema,
+  CliLandedResultSchema,
   DeploymentViewSchema,
   manifestKey,
   ManifestSchema,
   type CliDeployCreated,
   type CliDeployFile,
+  type CliLandedResult,
   type DeploymentView,
 } from '@deploysphere/contracts';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
@@ -222,6 +224,73 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
     // A cancel ends it like any deployment; finalize then refuses.
     expect((await t.api('POST', `/deployments/${created.deployment.id}/cancel`)).status).toBe(200);
     const late = await finalize(created.deployment.id);
+    expect(late.status).toBe(409);
+    expect(late.body.error?.code).toBe(CLI_DEPLOY_ERRORS.notUploading);
+  });
+
+  it('checks reported landed blobs in storage, believing no report: only stored ones are not checked again', async () => {
+    const folder = { 'index.html': '<h1>landed</h1>', 'a.txt': 'landed a', 'b.txt': 'landed b' };
+    const res = await create({
+      slug: 'cli-landed',
+      regions: ['us-east-1', 'eu-west-1'],
+      files: manifestOf(folder),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const created = CliDeployCreatedSchema.parse(res.body);
+    const id = created.deployment.id;
+    const [index, a, b] = Object.values(folder).map((text) => sha256(text)) as [string, string, string];
+    // Only a.txt lands, in both regions.
+    await upload(
+      {
+        ...created,
+        regions: created.regions.map((r) => ({ ...r, missing: r.missing.filter((g) => g.hash === a) })),
+      },
+      folder,
+    );
+    const granted = async () => {
+      const row = await t.db.cliDeployManifest.findUniqueOrThrow({ where: { deploymentId: id } });
+      const { granted } = row.manifest as { granted: Record<string, string[]> };
+      return Object.fromEntries(Object.entries(granted).map(([r, hs]) => [r, [...hs].sort()]));
+    };
+    expect(await granted()).toEqual({ 'us-east-1': [index, a, b].sort(), 'eu-west-1': [index, a, b].sort() });
+
+    // The report claims b too (never uploaded) and a hash the manifest does not have.
+    const landed = (body: unknown) =>
+      t.api<CliLandedResult & { error?: { code: string; field?: string } }>(
+        'POST',
+        `/cli-deploys/${id}/landed`,
+        body,
+      );
+    const report = await landed({
+      regions: [
+        { region: 'us-east-1', hashes: [a, b, sha256('not in the manifest')] },
+        { region: 'eu-west-1', hashes: [a] },
+      ],
+    });
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    expect(CliLandedResultSchema.parse(report.body).regions).toEqual([
+      { region: 'us-east-1', verified: 1, notStored: 1 },
+      { region: 'eu-west-1', verified: 1, notStored: 0 },
+    ]);
+    // What finalize will still check: all but a, in each region.
+    expect(await granted()).toEqual({ 'us-east-1': [index, b].sort(), 'eu-west-1': [index, b].sort() });
+
+    const other = await landed({ regions: [{ region: 'ap-south-1', hashes: [a] }] });
+    expect(other.status).toBe(400);
+    expect(other.body.error?.field).toBe('regions.0.region');
+    const bad = await landed({ regions: [{ region: 'us-east-1', hashes: ['abc'] }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.field).toBe('regions.0.hashes.0');
+
+    // The claim of b was not believed.
+    const early = await finalize(id);
+    expect(early.status).toBe(409);
+    expect(early.body.error?.code).toBe(CLI_DEPLOY_ERRORS.blobsMissing);
+    await upload(created, folder);
+    const done = await finalize(id);
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect(done.body.status).toBe('ready');
+    const late = await landed({ regions: [{ region: 'us-east-1', hashes: [a] }] });
     expect(late.status).toBe(409);
     expect(late.body.error?.code).toBe(CLI_DEPLOY_ERRORS.notUploading);
   });

@@ -40,6 +40,7 @@ const one =
 export const NOT_AUDITED: Readonly<Record<string, string>> = {
   [`POST ${P}/cli-deploys/:id/finalize`]: 'a step of the CLI deploy audited at create',
   [`POST ${P}/cli-deploys/:id/heartbeat`]: 'keeps an audited CLI deploy alive',
+  [`POST ${P}/cli-deploys/:id/landed`]: 'reports blobs of an audited CLI deploy as uploaded',
   [`POST ${P}/cli-deploys/:id/build`]: 'a step of the CLI source deploy audited at create',
   [`POST ${P}/gc/runs`]: "the operator's housekeeping, recorded as a GC run with its report",
 };

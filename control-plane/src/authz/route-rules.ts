@@ -86,6 +86,7 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = {
   [`POST ${P}/cli-deploys`]: { on: 'new-project', need: 'deploy' },
   [`POST ${P}/cli-deploys/:id/finalize`]: { on: 'deployment', need: 'deploy' },
   [`POST ${P}/cli-deploys/:id/heartbeat`]: { on: 'deployment', need: 'deploy' },
+  [`POST ${P}/cli-deploys/:id/landed`]: { on: 'deployment', need: 'deploy' },
   [`POST ${P}/cli-deploys/source`]: { on: 'new-project', need: 'deploy' },
   [`POST ${P}/cli-deploys/:id/build`]: { on: 'deployment', need: 'deploy' },
 

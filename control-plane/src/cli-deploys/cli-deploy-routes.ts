@@ -4,6 +4,8 @@ import {
   CliSourceDeployCreatedSchema,
   CreateCliSourceDeployBodySchema,
   CliDeployCreatedSchema,
+  CliLandedBodySchema,
+  CliLandedResultSchema,
   CreateCliDeployBodySchema,
   DeploymentParamsSchema,
   DeploymentViewSchema,
@@ -91,6 +93,21 @@ export const cliDeployRoutes: FastifyPluginAsyncZod<CliDeployRoutesOptions> = as
       },
     },
     async (request) => cliDeploys.finalize(request.params.id),
+  );
+
+  app.post(
+    CLI_DEPLOY_PATHS.landed(':id'),
+    {
+      schema: {
+        summary:
+          'Blobs that landed while the rest upload: each is checked in storage now, so finalize checks only the others (also a heartbeat)',
+        tags,
+        params: DeploymentParamsSchema,
+        body: CliLandedBodySchema,
+        response: { 200: CliLandedResultSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => cliDeploys.landed(request.params.id, request.body),
   );
 
   app.post(

@@ -7,6 +7,8 @@ import {
   manifestKey,
   retryWithBackoff,
   type CliDeployCreated,
+  type CliLandedBody,
+  type CliLandedResult,
   type DeploymentView,
   type Manifest,
   type UploadBlob,
@@ -151,14 +153,42 @@ export class CliDeployService {
   }
 
   /**
+   * The uploader's report of blobs that landed, while it uploads the rest: each granted one is
+   * checked in storage now, and the ones found stored are not checked again at finalize. The
+   * report is a claim: a hash not stored stays to be checked, one not granted is ignored. Also a
+   * heartbeat.
+   */
+  async landed(id: string, body: CliLandedBody): Promise<CliLandedResult> {
+    const d = await this.uploading(id);
+    if (d === 'ready') throw this.notUploading(id, d);
+    body.regions.forEach((r, i) => {
+      if (!d.regions.includes(r.region))
+        throw AppError.badRequest(
+          `regions.${i}.region: ${r.region} is not one of this deployment's regions (${d.regions.join(', ')})`,
+          `regions.${i}.region`,
+        );
+    });
+    const sizes = new Map(distinctBlobs(d.manifest.files).map((b) => [b.hash, b.size]));
+    const regions = await Promise.all(
+      body.regions.map(async (r) => {
+        const granted = new Set(d.granted?.[r.region] ?? []);
+        const reported = [...new Set(r.hashes)].filter((h) => granted.has(h));
+        const stored = await this.storedAmong(r.region, reported, sizes);
+        await this.deps.store.noteVerified(id, r.region, [...stored]);
+        return { region: r.region, verified: stored.size, notStored: reported.length - stored.size };
+      }),
+    );
+    if (!(await this.deps.store.heartbeat(id))) throw this.notUploading(id);
+    return { regions };
+  }
+
+  /**
    * Checks every blob in every region, writes the manifest, and activates the deployment. A
    * repeated finalize of a deployment that is ready already answers with it (a retried request).
    */
   async finalize(id: string): Promise<DeploymentView> {
-    const d = await this.deps.store.pending(id);
-    if (!d || d.source !== 'cli') throw AppError.notFound(`CLI deployment ${id}`, 'id');
-    if (d.status === 'ready') return this.deps.deployments.get(id);
-    if (d.status !== 'building' || d.phase !== 'upload' || !d.manifest) throw this.notUploading(id, d.status);
+    const d = await this.uploading(id);
+    if (d === 'ready') return this.deps.deployments.get(id);
     const manifest = d.manifest;
 
     // The check runs while the client waits; the deployment is alive meanwhile.
@@ -207,12 +237,20 @@ export class CliDeployService {
     return this.deps.deployments.get(id);
   }
 
+  /** The CLI deployment `id`, uploading with its manifest, or 'ready' already; 404 or 409 otherwise. */
+  private async uploading(id: string): Promise<(PendingCliDeploy & { manifest: Manifest }) | 'ready'> {
+    const d = await this.deps.store.pending(id);
+    if (!d || d.source !== 'cli') throw AppError.notFound(`CLI deployment ${id}`, 'id');
+    if (d.status === 'ready') return 'ready';
+    if (d.status !== 'building' || d.phase !== 'upload' || !d.manifest) throw this.notUploading(id, d.status);
+    return { ...d, manifest: d.manifest };
+  }
+
   /**
-   * Per region, the manifest's blobs it does not hold. The ones granted at create are checked
-   * (stored, with the declared size): from a listing of `blobs/` where the bucket is not much
-   * larger than the upload (StorageGrants.listed), by a HEAD each otherwise. The
-   * others were found present at create by the grants' own check, and stored blobs are immutable.
-   * Without a record of the grants, everything is checked as at create.
+   * Per region, the manifest's blobs it does not hold. The ones granted at create and not found
+   * stored since (landed) are checked (storedAmong). The others were found present at create by
+   * the grants' own check, and stored blobs are immutable. Without a record of the grants,
+   * everything is checked as at create.
    */
   private async lacking(
     d: PendingCliDeploy,
@@ -229,34 +267,47 @@ export class CliDeployService {
     const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
     return Promise.all(
       d.regions.map(async (region) => {
-        const b = this.deps.bucketFor(region);
-        if (!b) throw AppError.internal(`region ${region} has no storage configured`);
         const granted = d.granted?.[region] ?? [];
-        const listed = await this.deps.grants.listed(b, granted);
-        const missing: string[] = [];
-        const toHead: string[] = [];
-        for (const hash of granted) {
-          const size = listedSize(listed, hash);
-          if (size === 'unknown') toHead.push(hash);
-          else if (size !== (sizes.get(hash) ?? -1)) missing.push(hash);
-        }
-        // Raw presigned HEADs when they can be signed in bulk; the SDK's HeadObject otherwise.
-        const urls = await this.deps.grants.blobHeads(b, toHead);
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: Math.min(toHead.length, HEAD_CONCURRENCY) }, async () => {
-            while (next < toHead.length) {
-              const i = next++;
-              const hash = toHead[i]!;
-              const size = sizes.get(hash) ?? -1;
-              const ok = urls ? await headStored(urls[i]!, size) : await this.stored(b, hash, size);
-              if (!ok) missing.push(hash);
-            }
-          }),
-        );
-        return { region, missing };
+        const stored = await this.storedAmong(region, granted, sizes);
+        return { region, missing: granted.filter((h) => !stored.has(h)) };
       }),
     );
+  }
+
+  /**
+   * Which of `hashes` the region stores at the manifest's size: from a listing of `blobs/` where
+   * the bucket is not much larger than the set (StorageGrants.listed), by a HEAD each otherwise.
+   */
+  private async storedAmong(
+    region: string,
+    hashes: readonly string[],
+    sizes: ReadonlyMap<string, number>,
+  ): Promise<Set<string>> {
+    const stored = new Set<string>();
+    if (hashes.length === 0) return stored;
+    const b = this.deps.bucketFor(region);
+    if (!b) throw AppError.internal(`region ${region} has no storage configured`);
+    const listed = await this.deps.grants.listed(b, hashes);
+    const toHead: string[] = [];
+    for (const hash of hashes) {
+      const size = listedSize(listed, hash);
+      if (size === 'unknown') toHead.push(hash);
+      else if (size === (sizes.get(hash) ?? -1)) stored.add(hash);
+    }
+    // Raw presigned HEADs when they can be signed in bulk; the SDK's HeadObject otherwise.
+    const urls = await this.deps.grants.blobHeads(b, toHead);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(toHead.length, HEAD_CONCURRENCY) }, async () => {
+        while (next < toHead.length) {
+          const i = next++;
+          const hash = toHead[i]!;
+          const size = sizes.get(hash) ?? -1;
+          if (urls ? await headStored(urls[i]!, size) : await this.stored(b, hash, size)) stored.add(hash);
+        }
+      }),
+    );
+    return stored;
   }
 
   private async stored(b: GrantBucket, hash: string, size: number): Promise<boolean> {

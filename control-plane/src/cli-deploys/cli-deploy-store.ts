@@ -12,7 +12,8 @@ import { withRoomForProject } from '../projects/team-limits.js';
 
 /**
  * What a CLI deploy keeps between create and finalize: the manifest as validated, and per region
- * the blobs it was granted (missing at create). Finalize checks those; the others were present.
+ * the blobs it was granted (missing at create) and not yet found stored (noteVerified). Finalize
+ * checks those; the others were present.
  */
 const PendingRecordSchema = z.object({
   v: z.literal(1),
@@ -34,7 +35,10 @@ export interface PendingCliDeploy {
   totalBytes: bigint | null;
   startedAt: Date | null;
   manifest: Manifest | undefined;
-  /** Per region, the blobs granted at create; undefined: not recorded (check them all). */
+  /**
+   * Per region, the blobs granted at create and not found stored since; undefined: not recorded
+   * (check them all).
+   */
   granted: Record<string, string[]> | undefined;
   domains: { hostname: string }[];
 }
@@ -142,6 +146,22 @@ export class CliDeployStore {
       }),
       this.db.cliDeployManifest.update({ where: { deploymentId: id }, data: { manifest: record } }),
     ]);
+  }
+
+  /**
+   * Blobs of `region` found stored after the uploader reported them: taken off the hashes that
+   * finalize checks. One statement, so reports that overlap each other (or a finalize) never put
+   * a hash back.
+   */
+  async noteVerified(id: string, region: string, hashes: readonly string[]): Promise<void> {
+    if (hashes.length === 0) return;
+    await this.db.$executeRaw`
+      UPDATE "CliDeployManifest"
+         SET "manifest" = jsonb_set("manifest", ARRAY['granted', ${region}]::text[], COALESCE(
+           (SELECT jsonb_agg(h) FROM jsonb_array_elements_text("manifest"->'granted'->${region}) AS h
+             WHERE NOT (h = ANY(${[...hashes]}::text[]))),
+           '[]'::jsonb))
+       WHERE "deploymentId" = ${id} AND "manifest"->'granted'->${region} IS NOT NULL`;
   }
 
   async dropManifest(id: string): Promise<void> {
