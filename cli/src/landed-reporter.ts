@@ -3,7 +3,7 @@ import type { ApiClient } from './api-client.js';
 import type { Output } from './output.js';
 
 /** Blobs that land before a report is sent; fewer are left for finalize to check. */
-const MIN_REPORT = 100;
+const MIN_REPORT = 250;
 
 /**
  * Reports blobs as they land (`POST /cli-deploys/:id/landed`), so the control plane checks them in

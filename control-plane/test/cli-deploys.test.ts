@@ -14,6 +14,7 @@ import {
 } from '@deploysphere/contracts';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './gc-harness.js';
 import { startTestPlatform, type TestPlatform } from './harness.js';
 
 // Prebuilt deploys through the API on the real local stack: s3rver per region, the state
@@ -222,10 +223,19 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
     }
 
     // A cancel ends it like any deployment; finalize then refuses.
+    const where = { deploymentId: created.deployment.id };
+    expect(await t.db.cliPendingBlob.count({ where })).toBeGreaterThan(0);
     expect((await t.api('POST', `/deployments/${created.deployment.id}/cancel`)).status).toBe(200);
     const late = await finalize(created.deployment.id);
     expect(late.status).toBe(409);
     expect(late.body.error?.code).toBe(CLI_DEPLOY_ERRORS.notUploading);
+    // It can never be finalized now: what it kept for finalize goes (CliDeployJanitor).
+    await until(
+      'the cancelled upload to be cleared',
+      async () =>
+        (await t.db.cliPendingBlob.count({ where })) === 0 &&
+        (await t.db.cliDeployManifest.count({ where })) === 0,
+    );
   });
 
   it('checks reported landed blobs in storage, believing no report: only stored ones are not checked again', async () => {
@@ -247,10 +257,12 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
       },
       folder,
     );
+    // What finalize would check, per region.
     const granted = async () => {
-      const row = await t.db.cliDeployManifest.findUniqueOrThrow({ where: { deploymentId: id } });
-      const { granted } = row.manifest as { granted: Record<string, string[]> };
-      return Object.fromEntries(Object.entries(granted).map(([r, hs]) => [r, [...hs].sort()]));
+      const rows = await t.db.cliPendingBlob.findMany({ where: { deploymentId: id } });
+      const out: Record<string, string[]> = {};
+      for (const r of rows) (out[r.region] ??= []).push(r.hash);
+      return Object.fromEntries(Object.entries(out).map(([r, hs]) => [r, hs.sort()]));
     };
     expect(await granted()).toEqual({ 'us-east-1': [index, a, b].sort(), 'eu-west-1': [index, a, b].sort() });
 

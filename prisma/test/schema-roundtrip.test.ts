@@ -231,6 +231,13 @@ describe('schema.prisma and the migrated database agree', () => {
     await db.envVar.create({ data: envVar });
     await db.deployment.create({ data: deployment });
     await db.cliDeployManifest.create({ data: cliManifest });
+    const pendingBlob = {
+      deploymentId: deployment.id,
+      region: 'eu-west-1',
+      hash: 'c'.repeat(64),
+      size: 2_000_000_000,
+    };
+    await db.cliPendingBlob.create({ data: pendingBlob });
     await db.customDomain.create({ data: domain });
     await db.gitWebhook.create({ data: webhook });
     await db.webhookDelivery.create({ data: delivery });
@@ -314,6 +321,19 @@ describe('schema.prisma and the migrated database agree', () => {
         'CliDeployManifest',
         await db.cliDeployManifest.findUniqueOrThrow({ where: { deploymentId: deployment.id } }),
         cliManifest,
+      ],
+      [
+        'CliPendingBlob',
+        await db.cliPendingBlob.findUniqueOrThrow({
+          where: {
+            deploymentId_region_hash: {
+              deploymentId: deployment.id,
+              region: 'eu-west-1',
+              hash: 'c'.repeat(64),
+            },
+          },
+        }),
+        pendingBlob,
       ],
       [
         'CustomDomain',

@@ -135,9 +135,12 @@ export class CliDeployService {
     }
     let totalBytes = 0;
     const sizes = new Map(blobs.map((b) => [b.hash, b.size]));
-    for (const r of grants.regions) for (const g of r.missing) totalBytes += sizes.get(g.hash) ?? 0;
-    const granted = Object.fromEntries(grants.regions.map((r) => [r.region, r.missing.map((g) => g.hash)]));
-    await this.deps.store.noteGrants(id, { v: 1, manifest, granted }, totalBytes);
+    const granted = grants.regions.map((r) => ({
+      region: r.region,
+      blobs: r.missing.map((g) => ({ hash: g.hash, size: sizes.get(g.hash) ?? 0 })),
+    }));
+    for (const r of granted) for (const b of r.blobs) totalBytes += b.size;
+    await this.deps.store.noteGrants(id, manifest, granted, totalBytes);
 
     return {
       deployment: await this.deps.deployments.get(id),
@@ -159,8 +162,10 @@ export class CliDeployService {
    * heartbeat.
    */
   async landed(id: string, body: CliLandedBody): Promise<CliLandedResult> {
-    const d = await this.uploading(id);
-    if (d === 'ready') throw this.notUploading(id, d);
+    // Only the state: the manifest (thousands of files) is not read for a report.
+    const d = await this.deps.store.uploadState(id);
+    if (!d || d.source !== 'cli') throw AppError.notFound(`CLI deployment ${id}`, 'id');
+    if (d.status !== 'building' || d.phase !== 'upload') throw this.notUploading(id, d.status);
     body.regions.forEach((r, i) => {
       if (!d.regions.includes(r.region))
         throw AppError.badRequest(
@@ -168,14 +173,13 @@ export class CliDeployService {
           `regions.${i}.region`,
         );
     });
-    const sizes = new Map(distinctBlobs(d.manifest.files).map((b) => [b.hash, b.size]));
     const regions = await Promise.all(
       body.regions.map(async (r) => {
-        const granted = new Set(d.granted?.[r.region] ?? []);
-        const reported = [...new Set(r.hashes)].filter((h) => granted.has(h));
-        const stored = await this.storedAmong(r.region, reported, sizes);
+        // Granted and not verified yet: any other hash is not finalize's to check.
+        const pending = await this.deps.store.unverified(id, r.region, r.hashes);
+        const stored = await this.storedAmong(r.region, [...pending.keys()], pending);
         await this.deps.store.noteVerified(id, r.region, [...stored]);
-        return { region: r.region, verified: stored.size, notStored: reported.length - stored.size };
+        return { region: r.region, verified: stored.size, notStored: pending.size - stored.size };
       }),
     );
     if (!(await this.deps.store.heartbeat(id))) throw this.notUploading(id);
@@ -187,8 +191,10 @@ export class CliDeployService {
    * repeated finalize of a deployment that is ready already answers with it (a retried request).
    */
   async finalize(id: string): Promise<DeploymentView> {
-    const d = await this.uploading(id);
-    if (d === 'ready') return this.deps.deployments.get(id);
+    const d = await this.deps.store.pending(id);
+    if (!d || d.source !== 'cli') throw AppError.notFound(`CLI deployment ${id}`, 'id');
+    if (d.status === 'ready') return this.deps.deployments.get(id);
+    if (d.status !== 'building' || d.phase !== 'upload' || !d.manifest) throw this.notUploading(id, d.status);
     const manifest = d.manifest;
 
     // The check runs while the client waits; the deployment is alive meanwhile.
@@ -235,15 +241,6 @@ export class CliDeployService {
     );
     if (ready) await this.deps.store.dropManifest(id);
     return this.deps.deployments.get(id);
-  }
-
-  /** The CLI deployment `id`, uploading with its manifest, or 'ready' already; 404 or 409 otherwise. */
-  private async uploading(id: string): Promise<(PendingCliDeploy & { manifest: Manifest }) | 'ready'> {
-    const d = await this.deps.store.pending(id);
-    if (!d || d.source !== 'cli') throw AppError.notFound(`CLI deployment ${id}`, 'id');
-    if (d.status === 'ready') return 'ready';
-    if (d.status !== 'building' || d.phase !== 'upload' || !d.manifest) throw this.notUploading(id, d.status);
-    return { ...d, manifest: d.manifest };
   }
 
   /**

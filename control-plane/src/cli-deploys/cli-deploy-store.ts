@@ -1,24 +1,18 @@
-import {
-  AppError,
-  BlobHashSchema,
-  BRANCH_ALIAS_INFIX,
-  ManifestSchema,
-  type Manifest,
-} from '@deploysphere/contracts';
+import { AppError, BRANCH_ALIAS_INFIX, ManifestSchema, type Manifest } from '@deploysphere/contracts';
 import { Prisma, type Db } from '@deploysphere/db';
 import { z } from 'zod';
 import { newId } from '../ids.js';
 import { withRoomForProject } from '../projects/team-limits.js';
 
 /**
- * What a CLI deploy keeps between create and finalize: the manifest as validated, and per region
- * the blobs it was granted (missing at create) and not yet found stored (noteVerified). Finalize
- * checks those; the others were present.
+ * What a CLI deploy keeps between create and finalize: the manifest as validated, and whether
+ * the blobs finalize checks are recorded (CliPendingBlob: per region, those granted at create,
+ * missing then, and not found stored since). Finalize checks those; the others were present.
  */
 const PendingRecordSchema = z.object({
   v: z.literal(1),
   manifest: ManifestSchema,
-  granted: z.record(z.string(), z.array(BlobHashSchema)).optional(),
+  pendingBlobs: z.literal(true).optional(),
 });
 export type PendingRecord = z.infer<typeof PendingRecordSchema>;
 
@@ -108,6 +102,15 @@ export class CliDeployStore {
     });
     if (!d) return undefined;
     const parsed = d.cliManifest ? PendingRecordSchema.safeParse(d.cliManifest.manifest) : undefined;
+    let granted: Record<string, string[]> | undefined;
+    if (parsed?.success && parsed.data.pendingBlobs) {
+      granted = Object.fromEntries(d.regions.map((r) => [r, [] as string[]]));
+      const rows = await this.db.cliPendingBlob.findMany({
+        where: { deploymentId: id },
+        select: { region: true, hash: true },
+      });
+      for (const row of rows) (granted[row.region] ??= []).push(row.hash);
+    }
     return {
       id: d.id,
       projectId: d.projectId,
@@ -120,7 +123,7 @@ export class CliDeployStore {
       totalBytes: d.totalBytes,
       startedAt: d.startedAt,
       manifest: parsed?.success ? parsed.data.manifest : undefined,
-      granted: parsed?.success ? parsed.data.granted : undefined,
+      granted,
       domains: d.project.domains,
     };
   }
@@ -136,35 +139,60 @@ export class CliDeployStore {
 
   /**
    * After the grants: the bytes the upload must send (every region's missing blobs, for the
-   * deployment's stats), the granted hashes per region, and a beat (granting may take a while).
+   * deployment's stats), the granted blobs per region (what finalize checks), and a beat
+   * (granting may take a while).
    */
-  async noteGrants(id: string, record: PendingRecord, totalBytes: number): Promise<void> {
+  async noteGrants(
+    id: string,
+    manifest: Manifest,
+    granted: { region: string; blobs: { hash: string; size: number }[] }[],
+    totalBytes: number,
+  ): Promise<void> {
+    const record: PendingRecord = { v: 1, manifest, pendingBlobs: true };
     await this.db.$transaction([
       this.db.deployment.updateMany({
         where: { id, status: 'building' },
         data: { totalBytes: BigInt(totalBytes), lastHeartbeatAt: new Date() },
       }),
+      this.db.cliPendingBlob.createMany({
+        data: granted.flatMap((r) =>
+          r.blobs.map((b) => ({ deploymentId: id, region: r.region, hash: b.hash, size: b.size })),
+        ),
+        skipDuplicates: true,
+      }),
       this.db.cliDeployManifest.update({ where: { deploymentId: id }, data: { manifest: record } }),
     ]);
   }
 
-  /**
-   * Blobs of `region` found stored after the uploader reported them: taken off the hashes that
-   * finalize checks. One statement, so reports that overlap each other (or a finalize) never put
-   * a hash back.
-   */
+  /** A CLI deployment's state, without its manifest: what a report of landed blobs needs. */
+  uploadState(id: string) {
+    return this.db.deployment.findUnique({
+      where: { id },
+      select: { source: true, status: true, phase: true, regions: true },
+    });
+  }
+
+  /** Of `hashes`, the ones finalize would still check in `region`, with their sizes. */
+  async unverified(id: string, region: string, hashes: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.db.cliPendingBlob.findMany({
+      where: { deploymentId: id, region, hash: { in: [...hashes] } },
+      select: { hash: true, size: true },
+    });
+    return new Map(rows.map((r) => [r.hash, r.size]));
+  }
+
+  /** Blobs of `region` found stored after the uploader reported them: finalize does not check them. */
   async noteVerified(id: string, region: string, hashes: readonly string[]): Promise<void> {
     if (hashes.length === 0) return;
-    await this.db.$executeRaw`
-      UPDATE "CliDeployManifest"
-         SET "manifest" = jsonb_set("manifest", ARRAY['granted', ${region}]::text[], COALESCE(
-           (SELECT jsonb_agg(h) FROM jsonb_array_elements_text("manifest"->'granted'->${region}) AS h
-             WHERE NOT (h = ANY(${[...hashes]}::text[]))),
-           '[]'::jsonb))
-       WHERE "deploymentId" = ${id} AND "manifest"->'granted'->${region} IS NOT NULL`;
+    await this.db.cliPendingBlob.deleteMany({
+      where: { deploymentId: id, region, hash: { in: [...hashes] } },
+    });
   }
 
   async dropManifest(id: string): Promise<void> {
-    await this.db.cliDeployManifest.deleteMany({ where: { deploymentId: id } });
+    await this.db.$transaction([
+      this.db.cliPendingBlob.deleteMany({ where: { deploymentId: id } }),
+      this.db.cliDeployManifest.deleteMany({ where: { deploymentId: id } }),
+    ]);
   }
 }
