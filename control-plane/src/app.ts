@@ -122,13 +122,13 @@ export async function app(fastify: FastifyInstance, ctx: AppContext): Promise<vo
     await services.pipeline.start();
     if (config.gc.enabled) gcScheduler.start();
     commitNotifier.start();
-    services.sourceJanitor.start();
+    services.cliDeployJanitor.start();
   });
   fastify.addHook('onClose', async () => {
     await audit.flush();
     await gcScheduler.stop();
     await commitNotifier.stop();
-    await services.sourceJanitor.stop();
+    await services.cliDeployJanitor.stop();
     await services.pipeline.stop();
     await ingester?.stop();
     await buildLogs.close();

@@ -22,7 +22,7 @@ import {
   CliDeployService,
   CliDeployStore,
   CliSourceDeployService,
-  SourceArchiveJanitor,
+  CliDeployJanitor,
   specSource,
 } from './cli-deploys/index.js';
 import { DeploymentStateMachine } from './deployments/deployment-state-machine.js';
@@ -40,7 +40,7 @@ export interface Services {
   cliDeploys: CliDeployService;
   /** CLI source deploys (docs/cli.md), and the deletion of their archives once final. */
   cliSources: CliSourceDeployService;
-  sourceJanitor: SourceArchiveJanitor;
+  cliDeployJanitor: CliDeployJanitor;
   protection: ProtectionService;
 }
 
@@ -162,7 +162,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     projects,
     deployments,
   });
-  const sourceJanitor = new SourceArchiveJanitor({ db: ctx.db, nats: ctx.nats, bucketFor, log });
+  const cliDeployJanitor = new CliDeployJanitor({ db: ctx.db, nats: ctx.nats, bucketFor, log });
   return {
     projects,
     deployments,
@@ -172,7 +172,7 @@ export function createServices(ctx: AppContext, log: FastifyBaseLogger, runner?:
     gc,
     cliDeploys,
     cliSources,
-    sourceJanitor,
+    cliDeployJanitor,
     protection,
   };
 }

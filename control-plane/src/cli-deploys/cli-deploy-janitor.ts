@@ -6,7 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { GrantBucket } from '../build-sessions/storage-grants.js';
 import { followStatusChanges } from '../deployments/status-subscription.js';
 
-export interface SourceArchiveJanitorDeps {
+export interface CliDeployJanitorDeps {
   db: Db;
   nats: NatsConnection;
   bucketFor(region: string): GrantBucket | undefined;
@@ -14,22 +14,28 @@ export interface SourceArchiveJanitorDeps {
 }
 
 /** Every control plane subscribes in this queue group, so each announcement is handled once. */
-const QUEUE_GROUP = 'cli-source-janitor';
+const QUEUE_GROUP = 'cli-deploy-janitor';
 
 /**
- * Deletes a CLI source deploy's archive (`sources/<id>.tar.gz`) once its deployment is final:
- * the build has extracted it by then, and a restarted attempt of a build still building needs
- * it. It follows the state machine's status announcements; each final one sweeps every finished
+ * Clears what a CLI deploy keeps only while it uploads, once its deployment is final:
+ *
+ * - a source deploy's archive (`sources/<id>.tar.gz`): the build has extracted it by then, and a
+ *   restarted attempt of a build still building needs it;
+ * - a prebuilt deploy's pending manifest and the blobs its finalize would check
+ *   (CliDeployManifest, CliPendingBlob): a ready one drops its own at finalize; a failed or
+ *   cancelled one can never be finalized, and would keep a row per granted blob.
+ *
+ * It follows the state machine's status announcements; each final one sweeps every finished
  * deployment's archive still stored, so an announcement missed (a control plane down) is caught
  * by the next one, and by the sweep at start. The buckets' lifecycle rule on `sources/` is the
  * last backstop (infra/aws, docs/cli.md).
  */
-export class SourceArchiveJanitor {
+export class CliDeployJanitor {
   private sub: Subscription | undefined;
   private running: Promise<void> | undefined;
   private again = false;
 
-  constructor(private readonly deps: SourceArchiveJanitorDeps) {}
+  constructor(private readonly deps: CliDeployJanitorDeps) {}
 
   start(): void {
     if (this.sub) return;
@@ -55,15 +61,23 @@ export class SourceArchiveJanitor {
       do {
         this.again = false;
         await this.sweep().catch((err: unknown) =>
-          this.deps.log.warn({ err }, 'deleting finished source archives failed; the next sweep retries'),
+          this.deps.log.warn(
+            { err },
+            "clearing finished CLI deploys' uploads failed; the next sweep retries",
+          ),
         );
       } while (this.again && this.sub);
     })().finally(() => (this.running = undefined));
     return this.running;
   }
 
-  /** Deletes the archives of finished deployments; returns how many. */
+  /** Clears finished deployments' upload records and archives; returns how many archives it deleted. */
   async sweep(): Promise<number> {
+    const finished = { status: { in: [...TERMINAL_STATUSES] } };
+    await this.deps.db.$transaction([
+      this.deps.db.cliPendingBlob.deleteMany({ where: { deployment: finished } }),
+      this.deps.db.cliDeployManifest.deleteMany({ where: { deployment: finished } }),
+    ]);
     const rows = await this.deps.db.cliSourceArchive.findMany({
       where: { deletedAt: null, deployment: { status: { in: [...TERMINAL_STATUSES] } } },
       select: { deploymentId: true, region: true },

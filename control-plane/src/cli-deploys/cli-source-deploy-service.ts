@@ -47,7 +47,7 @@ const retry = { attempts: 3, baseDelayMs: 200 };
  * 2. `build`: the archive is stored with the declared size; the deployment goes back to queued
  *    (`sourceUploaded`) and its build job is published, as a Git deployment's is. Its spec then
  *    carries a presigned GET of the archive instead of a repository (`specSource`).
- * 3. The archive is deleted once the deployment is final (SourceArchiveJanitor).
+ * 3. The archive is deleted once the deployment is final (CliDeployJanitor).
  */
 export class CliSourceDeployService {
   constructor(private readonly deps: CliSourceDeployServiceDeps) {}

@@ -3,4 +3,4 @@ export { CliDeployService, type CliDeployServiceDeps } from './cli-deploy-servic
 export { CliDeployStore } from './cli-deploy-store.js';
 export { BatchPresignedGrants } from './batch-presigner.js';
 export { CliSourceDeployService, specSource } from './cli-source-deploy-service.js';
-export { SourceArchiveJanitor } from './source-archive-janitor.js';
+export { CliDeployJanitor } from './cli-deploy-janitor.js';
