@@ -206,7 +206,9 @@ describe('deploysphere deploy --prebuilt', () => {
     first = oneJson(run, CliDeployResultSchema);
     // Blobs were reported as they landed, and the control plane found them stored meanwhile.
     for (const region of ['us-east-1', 'eu-west-1'])
-      expect(run.stderr).toMatch(new RegExp(`^debug: ${region}: [1-9]\\d* landed blobs verified, 0 not stored`, 'm'));
+      expect(run.stderr).toMatch(
+        new RegExp(`^debug: ${region}: [1-9]\\d* landed blobs verified, 0 not stored`, 'm'),
+      );
     expect(first.deployment).toMatchObject({ status: 'ready', source: 'cli', isProduction: true });
     expect(first.deployment.regions).toEqual(['us-east-1', 'eu-west-1']);
     expect(first.files).toBe(2001);
