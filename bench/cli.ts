@@ -2,9 +2,13 @@
 // regions, next to its floor, measured side by side on this machine in one run:
 //
 //   floor = a plain parallel upload of the same files to the same buckets (both regions at once,
-//           the same number of PUTs in flight per region as the CLI), as `aws s3 cp` would
+//           the same number of PUTs in flight per region as the CLI), as `aws s3 cp` would: the
+//           AWS SDK's PutObject. The issue's target is measured against this one.
+//   raw   = the same PUTs over the CLI's own HTTP path (presigned URLs, made beforehand and not
+//           timed, sent with the build worker's putPresigned): transfer alone, the tightest floor
 //   cli   = the built CLI as a child process: hash, manifest, grants, upload of what is missing,
-//           finalize (presence check, manifests, route switch) — to `ready`
+//           finalize (presence check, manifests, route switch) — to `ready`; its create and
+//           finalize requests are timed from its --debug lines
 //
 // Each round writes fresh random content, so every first deploy uploads every byte; floor and CLI
 // alternate within a round. Then one file changes and the CLI deploys again (target: under 2 s).
@@ -17,6 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { putPresigned } from '@deploysphere/build-worker/presigned-http';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { CliDeployResultSchema, type StorageTarget } from '@deploysphere/contracts';
 import { loadLocalPlatformConfig } from '../control-plane/src/local/config.js';
@@ -78,6 +84,59 @@ async function floor(dir: string, paths: string[], targets: StorageTarget[], rou
   return ms;
 }
 
+/** The raw floor: the same PUTs as the CLI sends them, to presigned URLs made beforehand. */
+async function rawFloor(
+  dir: string,
+  paths: string[],
+  targets: StorageTarget[],
+  round: number,
+): Promise<number> {
+  const signed = await Promise.all(
+    targets.map(async (target) => {
+      const s3 = createS3Client(target);
+      const urls: string[] = [];
+      for (const path of paths)
+        urls.push(
+          await getSignedUrl(
+            s3,
+            new PutObjectCommand({ Bucket: target.bucket, Key: `bench-raw/${round}/${path}` }),
+            { expiresIn: 3600 },
+          ),
+        );
+      s3.destroy();
+      return urls;
+    }),
+  );
+  const [, ms] = await timed(() =>
+    Promise.all(
+      signed.map(async (urls) => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < paths.length) {
+              const i = next++;
+              const body = await readFile(join(dir, paths[i]!));
+              await putPresigned({ method: 'PUT', url: urls[i]!, headers: {} }, body, body.length);
+            }
+          }),
+        );
+      }),
+    ),
+  );
+  return ms;
+}
+
+/** The CLI's create and finalize request times, from its --debug lines. */
+function requestTimes(stderr: string): { createMs: number; finalizeMs: number } {
+  const times = (path: RegExp) => {
+    const m = new RegExp(`debug: POST \\S*${path.source}\\ndebug: → \\d+ \\(\\d+ bytes, (\\d+) ms\\)`).exec(
+      stderr,
+    );
+    return m ? Number(m[1]) : NaN;
+  };
+  return { createMs: times(/\/cli-deploys/), finalizeMs: times(/\/cli-deploys\/[a-z0-9]+\/finalize/) };
+}
+
 function cli(
   platform: PlatformHandle,
   args: string[],
@@ -111,11 +170,11 @@ async function deploy(platform: PlatformHandle, dir: string, project: string) {
       project,
       ...REGIONS.flatMap((r) => ['--region', r]),
       '--json',
-      ...(process.env.BENCH_DEBUG ? ['--debug'] : []),
+      '--debug',
     ]),
   );
   if (run.code !== 0) throw new Error(`deploy exited ${run.code}: ${run.stdout}\n${run.stderr}`);
-  return { result: CliDeployResultSchema.parse(JSON.parse(run.stdout)), ms };
+  return { result: CliDeployResultSchema.parse(JSON.parse(run.stdout)), ms, ...requestTimes(run.stderr) };
 }
 
 async function main() {
@@ -126,25 +185,36 @@ async function main() {
   );
   try {
     const targets = REGIONS.map((r) => platform.config.storage.find((s) => s.region === r)!);
-    const rounds: { floorMs: number; cliMs: number; changeMs: number; changeBlobs: number[] }[] = [];
+    const rounds: {
+      floorMs: number;
+      rawMs: number;
+      cliMs: number;
+      createMs: number;
+      finalizeMs: number;
+      changeMs: number;
+    }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const dir = join(work, `site-${round}`);
       const paths = await writeSite(dir);
       const floorMs = await floor(dir, paths, targets, round);
+      const rawMs = await rawFloor(dir, paths, targets, round);
       const first = await deploy(platform, dir, `bench-cli-${round}`);
       await writeFile(join(dir, 'index.html'), `<h1>changed ${randomBytes(8).toString('hex')}</h1>`);
       const change = await deploy(platform, dir, `bench-cli-${round}`);
       rounds.push({
         floorMs,
+        rawMs,
         cliMs: first.ms,
+        createMs: first.createMs,
+        finalizeMs: first.finalizeMs,
         changeMs: change.ms,
-        changeBlobs: change.result.uploaded.map((u) => u.blobs),
       });
       process.stderr.write(
-        `round ${round}: floor ${seconds(floorMs)}, cli ${seconds(first.ms)} (${(first.ms / floorMs).toFixed(2)}×), one-file change ${seconds(change.ms)} uploading ${change.result.uploaded.map((u) => `${u.blobs} to ${u.region}`).join(', ')}\n`,
+        `round ${round}: floor ${seconds(floorMs)}, raw ${seconds(rawMs)}, cli ${seconds(first.ms)} (${(first.ms / floorMs).toFixed(2)}× floor, ${(first.ms / rawMs).toFixed(2)}× raw; create ${seconds(first.createMs)}, finalize ${seconds(first.finalizeMs)}), one-file change ${seconds(change.ms)} uploading ${change.result.uploaded.map((u) => `${u.blobs} to ${u.region}`).join(', ')}\n`,
       );
     }
     const floorMs = median(rounds.map((r) => r.floorMs));
+    const rawMs = median(rounds.map((r) => r.rawMs));
     const cliMs = median(rounds.map((r) => r.cliMs));
     const changeMs = median(rounds.map((r) => r.changeMs));
     const rows: [string, string][] = [
@@ -152,11 +222,20 @@ async function main() {
         'site',
         `${FILES + 1} files, ${((FILES * FILE_BYTES) / 1024 / 1024).toFixed(1)} MB, regions ${REGIONS.join(' + ')}`,
       ],
-      [`floor: plain parallel upload (${CONCURRENCY} per region)`, seconds(floorMs)],
+      [`floor: plain parallel upload, SDK PutObject (${CONCURRENCY} per region)`, seconds(floorMs)],
+      ["raw floor: the same PUTs presigned, over the CLI's HTTP path", seconds(rawMs)],
       ['deploysphere deploy --prebuilt (child process, to ready)', seconds(cliMs)],
+      [
+        '  of which create / finalize requests',
+        `${seconds(median(rounds.map((r) => r.createMs)))} / ${seconds(median(rounds.map((r) => r.finalizeMs)))}`,
+      ],
       [
         'overhead vs floor',
         `${((cliMs / floorMs - 1) * 100).toFixed(1)}% (ratio ${(cliMs / floorMs).toFixed(2)}×, target ≤ 15%)`,
+      ],
+      [
+        'overhead vs raw floor',
+        `${((cliMs / rawMs - 1) * 100).toFixed(1)}% (ratio ${(cliMs / rawMs).toFixed(2)}×)`,
       ],
       ['one-file change, to ready', `${seconds(changeMs)} (target < 2 s)`],
     ];
