@@ -75,7 +75,8 @@ const CACHE_INDEX_RE = /^cache\/([^/]+)\/branches\/[^/]+\.json$/;
  * 2. their route records (the deployment's own host) are deleted from KV;
  * 3. per region: manifests of expired (or unknown and old) deployments are deleted, the kept
  *    ones read (mark); then every blob no kept manifest references, older than the grace period
- *    and claimed by no unfinished build, is deleted (sweep); then expired build caches.
+ *    and claimed by no unfinished build, is deleted (sweep), and the grant ledger is reconciled
+ *    with what the sweep listed; then expired build caches.
  *
  * Each step is idempotent, and the run saves where it is after each batch, so a run whose
  * control plane died is resumed by the next one to take the lease. A dry run plans and counts,
