@@ -79,7 +79,7 @@ export class CliDeployJanitor {
       this.deps.db.cliDeployManifest.deleteMany({ where: { deployment: finished } }),
     ]);
     const rows = await this.deps.db.cliSourceArchive.findMany({
-      where: { deletedAt: null, deployment: { status: { in: [...TERMINAL_STATUSES] } } },
+      where: { deletedAt: null, deployment: finished },
       select: { deploymentId: true, region: true },
       take: 500,
     });
