@@ -13,6 +13,9 @@ import {
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { blobKey, manifestKey, type Manifest, type StorageTarget } from '@deploysphere/contracts';
 import { startS3rver, S3RVER_CREDENTIALS, type EmbeddedS3 } from '@deploysphere/stack';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
 import type { GcBucket } from '../src/storage-gc/index.js';
 import type { GcSettings } from '../src/storage-gc/gc-service.js';
 
@@ -57,6 +60,32 @@ export async function startRegions(root: string): Promise<GcRegion[]> {
       return { region, s3, dir, target, client };
     }),
   );
+}
+
+/** What a storage test runs on: PostgreSQL and KV (the pipeline harness) and the regions' s3rvers. */
+export interface StorageStack {
+  h: PipelineHarness;
+  regions: GcRegion[];
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startStorageStack(prefix: string): Promise<StorageStack> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const [h, regions] = await Promise.all([startPipelineHarness(), startRegions(dir)]);
+  return {
+    h,
+    regions,
+    dir,
+    async stop() {
+      for (const r of regions) {
+        r.client.destroy();
+        await r.s3.stop();
+      }
+      await h.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');

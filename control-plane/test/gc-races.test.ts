@@ -1,7 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { blobKey, deploymentHost, routeKey, type UploadGrantsResponse } from '@deploysphere/contracts';
@@ -18,39 +15,35 @@ import {
   sha256,
   startGatedProxy,
   startKvStandIn,
-  startRegions,
+  startStorageStack,
   TestBuckets,
   uniqueContent,
   until,
   type GatedProxy,
   type GcRegion,
+  type StorageStack,
 } from './gc-harness.js';
-import { newTestId, startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
+import { newTestId, type PipelineHarness } from './pipeline-harness.js';
 
 // The sweep against what runs beside it: a build's upload, a second collector, and its own death.
 // Each test stops the collector at an exact point of its sweep by holding one S3 request in a
 // proxy in front of s3rver, so the interleaving is forced, not hoped for.
 
+let stack: StorageStack;
 let h: PipelineHarness;
-let dir: string;
 let regions: GcRegion[];
 let proxies: GatedProxy[];
 let bucketSeq = 0;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ds-gc-races-'));
-  [h, regions] = await Promise.all([startPipelineHarness(), startRegions(dir)]);
+  stack = await startStorageStack('ds-gc-races-');
+  ({ h, regions } = stack);
   proxies = await Promise.all(regions.map((r) => startGatedProxy(r.s3.endpoint)));
 });
 
 afterAll(async () => {
   for (const p of proxies ?? []) await p.stop();
-  for (const r of regions ?? []) {
-    r.client.destroy();
-    await r.s3.stop();
-  }
-  await h?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 const buckets = () => TestBuckets.create(regions, `gc-race-${++bucketSeq}`);

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { blobKey, deploymentHost, manifestKey, type RouteRecord } from '@deploysphere/contracts';
 import { archiveKey, branchIndexKey, metaKey } from '@deploysphere/build-worker/cache-keys';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
@@ -11,34 +8,30 @@ import {
   gcSettings,
   HOUR,
   quietLog,
-  startRegions,
+  startStorageStack,
   TestBuckets,
   uniqueContent,
   type GcRegion,
+  type StorageStack,
 } from './gc-harness.js';
-import { newTestId, startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
+import { newTestId, type PipelineHarness } from './pipeline-harness.js';
 
 // Retention and mark-and-sweep garbage collection on real PostgreSQL, s3rver (two regions) and
 // Workers KV in workerd. Objects are aged by setting s3rver's file times, so the grace period is
 // real. Each test collects its own fresh bucket in each region.
 
+let stack: StorageStack;
 let h: PipelineHarness;
-let dir: string;
 let regions: GcRegion[];
 let bucketSeq = 0;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ds-gc-'));
-  [h, regions] = await Promise.all([startPipelineHarness(), startRegions(dir)]);
+  stack = await startStorageStack('ds-gc-');
+  ({ h, regions } = stack);
 });
 
 afterAll(async () => {
-  for (const r of regions ?? []) {
-    r.client.destroy();
-    await r.s3.stop();
-  }
-  await h?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 const buckets = () => TestBuckets.create(regions, `gc-test-${++bucketSeq}`);

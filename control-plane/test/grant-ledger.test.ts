@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { putPresigned } from '@deploysphere/build-worker/presigned-http';
 import type { UploadBlob, UploadGrantsResponse } from '@deploysphere/contracts';
@@ -14,34 +11,30 @@ import {
   HOUR,
   quietLog,
   sha256,
-  startRegions,
+  startStorageStack,
   TestBuckets,
   uniqueContent,
   type GcRegion,
+  type StorageStack,
 } from './gc-harness.js';
-import { newTestId, startPipelineHarness, type PipelineHarness } from './pipeline-harness.js';
+import { newTestId, type PipelineHarness } from './pipeline-harness.js';
 
 // The grant ledger (GrantedBlobs) on real PostgreSQL and s3rver in two regions: the upload grants
 // skip the HEAD of a blob never granted, find by HEAD the ones that were, and stay right when the
 // ledger is wrong; garbage collection reconciles it with the bucket.
 
+let stack: StorageStack;
 let h: PipelineHarness;
-let dir: string;
 let regions: GcRegion[];
 let bucketSeq = 0;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ds-ledger-'));
-  [h, regions] = await Promise.all([startPipelineHarness(), startRegions(dir)]);
+  stack = await startStorageStack('ds-ledger-');
+  ({ h, regions } = stack);
 });
 
 afterAll(async () => {
-  for (const r of regions ?? []) {
-    r.client.destroy();
-    await r.s3.stop();
-  }
-  await h?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 /** A fresh bucket per region, reached by clients that count their HEADs. */
