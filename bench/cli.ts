@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { putPresigned } from '@deploysphere/build-worker/presigned-http';
+import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import { createS3Client } from '@deploysphere/build-worker/s3-client';
 import { CliDeployResultSchema, type StorageTarget } from '@deploysphere/contracts';
 import { loadLocalPlatformConfig } from '../control-plane/src/local/config.js';
@@ -65,18 +66,12 @@ async function floor(dir: string, paths: string[], targets: StorageTarget[], rou
     Promise.all(
       targets.map(async (target) => {
         const s3 = createS3Client(target);
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (next < paths.length) {
-              const path = paths[next++]!;
-              const Body = await readFile(join(dir, path));
-              await s3.send(
-                new PutObjectCommand({ Bucket: target.bucket, Key: `bench-floor/${round}/${path}`, Body }),
-              );
-            }
-          }),
-        );
+        await mapLimit(paths, CONCURRENCY, async (path) => {
+          const Body = await readFile(join(dir, path));
+          await s3.send(
+            new PutObjectCommand({ Bucket: target.bucket, Key: `bench-floor/${round}/${path}`, Body }),
+          );
+        });
         s3.destroy();
       }),
     ),
@@ -109,18 +104,12 @@ async function rawFloor(
   );
   const [, ms] = await timed(() =>
     Promise.all(
-      signed.map(async (urls) => {
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (next < paths.length) {
-              const i = next++;
-              const body = await readFile(join(dir, paths[i]!));
-              await putPresigned({ method: 'PUT', url: urls[i]!, headers: {} }, body, body.length);
-            }
-          }),
-        );
-      }),
+      signed.map((urls) =>
+        mapLimit(paths, CONCURRENCY, async (path, i) => {
+          const body = await readFile(join(dir, path));
+          await putPresigned({ method: 'PUT', url: urls[i]!, headers: {} }, body, body.length);
+        }),
+      ),
     ),
   );
   return ms;

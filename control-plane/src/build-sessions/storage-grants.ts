@@ -7,6 +7,7 @@ import {
 import { createHash } from 'node:crypto';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { archiveKey, branchIndexKey, metaKey, modulePartNames } from '@deploysphere/build-worker/cache-keys';
+import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import {
   AppError,
   blobKey,
@@ -256,15 +257,9 @@ export class StorageGrants {
       if (size === 'unknown') unlisted.push(blob);
       else stored.set(blob.hash, size === blob.size);
     }
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(unlisted.length, this.opts.headConcurrency ?? 64) }, async () => {
-        while (next < unlisted.length) {
-          const blob = unlisted[next++]!;
-          stored.set(blob.hash, await this.exists(b, blob));
-        }
-      }),
-    );
+    await mapLimit(unlisted, this.opts.headConcurrency ?? 64, async (blob) => {
+      stored.set(blob.hash, await this.exists(b, blob));
+    });
     return unknown.filter(lacks);
   }
 

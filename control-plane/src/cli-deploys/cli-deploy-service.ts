@@ -15,6 +15,7 @@ import {
 } from '@deploysphere/contracts';
 import type { z } from 'zod';
 import type { CreateCliDeployBodySchema } from '@deploysphere/contracts';
+import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GrantBucket, GrantScope } from '../build-sessions/storage-grants.js';
 import type { BatchPresignedGrants } from './batch-presigner.js';
@@ -293,17 +294,10 @@ export class CliDeployService {
     }
     // Raw presigned HEADs when they can be signed in bulk; the SDK's HeadObject otherwise.
     const urls = await this.deps.grants.blobHeads(b, toHead);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(toHead.length, HEAD_CONCURRENCY) }, async () => {
-        while (next < toHead.length) {
-          const i = next++;
-          const hash = toHead[i]!;
-          const size = sizes.get(hash) ?? -1;
-          if (urls ? await headStored(urls[i]!, size) : await this.stored(b, hash, size)) stored.add(hash);
-        }
-      }),
-    );
+    await mapLimit(toHead, HEAD_CONCURRENCY, async (hash, i) => {
+      const size = sizes.get(hash) ?? -1;
+      if (urls ? await headStored(urls[i]!, size) : await this.stored(b, hash, size)) stored.add(hash);
+    });
     return stored;
   }
 

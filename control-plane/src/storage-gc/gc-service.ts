@@ -9,6 +9,7 @@ import {
   type GcRunView,
   type ProjectStorageView,
 } from '@deploysphere/contracts';
+import { mapLimit } from '@deploysphere/build-worker/concurrency';
 import type { Db } from '@deploysphere/db';
 import { GrantedBlobs } from '../build-sessions/granted-blobs.js';
 import { DEFAULT_GRANT_EXPIRY_SECONDS } from '../build-sessions/storage-grants.js';
@@ -499,17 +500,4 @@ function summary(run: GcRunRow) {
       cache: r.cacheObjectsDeleted,
     })),
   };
-}
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
