@@ -78,10 +78,15 @@ async function finalize(id: string) {
   );
 }
 
-async function deploy(project: string, folder: Folder, extra: Record<string, unknown> = {}) {
-  const res = await create({ slug: project, files: manifestOf(folder), ...extra });
+/** A create that must succeed: 201, and the answer as the contract reads it. */
+async function created201(body: Record<string, unknown>): Promise<CliDeployCreated> {
+  const res = await create(body);
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const created = CliDeployCreatedSchema.parse(res.body);
+  return CliDeployCreatedSchema.parse(res.body);
+}
+
+async function deploy(project: string, folder: Folder, extra: Record<string, unknown> = {}) {
+  const created = await created201({ slug: project, files: manifestOf(folder), ...extra });
   await upload(created, folder);
   const done = await finalize(created.deployment.id);
   expect(done.status, JSON.stringify(done.body)).toBe(200);
@@ -110,13 +115,11 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
   };
 
   it('creates an unknown project by name, with no repository, and previews a folder in two regions', async () => {
-    const res = await create({
+    const created = await created201({
       slug: 'cli-site',
       regions: ['us-east-1', 'eu-west-1'],
       files: manifestOf(v1),
     });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const created = CliDeployCreatedSchema.parse(res.body);
     expect(created.projectCreated).toBe(true);
     expect(created.deployment).toMatchObject({
       status: 'building',
@@ -186,9 +189,7 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
 
   it('refuses to finalize with blobs that were never uploaded, and writes nothing', async () => {
     const folder = { 'index.html': '<h1>never uploaded</h1>', 'a.txt': 'also never uploaded' };
-    const res = await create({ slug: 'cli-site', files: manifestOf(folder), target: 'production' });
-    expect(res.status).toBe(201);
-    const created = CliDeployCreatedSchema.parse(res.body);
+    const created = await created201({ slug: 'cli-site', files: manifestOf(folder), target: 'production' });
     // Upload only one of the two: the other is claimed but not there.
     const partial = {
       ...created,
@@ -240,13 +241,11 @@ describe('prebuilt deploys (POST /cli-deploys, finalize)', () => {
 
   it('checks reported landed blobs in storage, believing no report: only stored ones are not checked again', async () => {
     const folder = { 'index.html': '<h1>landed</h1>', 'a.txt': 'landed a', 'b.txt': 'landed b' };
-    const res = await create({
+    const created = await created201({
       slug: 'cli-landed',
       regions: ['us-east-1', 'eu-west-1'],
       files: manifestOf(folder),
     });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const created = CliDeployCreatedSchema.parse(res.body);
     const id = created.deployment.id;
     const [index, a, b] = Object.values(folder).map((text) => sha256(text)) as [string, string, string];
     // Only a.txt lands, in both regions.
